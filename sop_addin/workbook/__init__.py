@@ -1,0 +1,1 @@
+"""Workbook ports: move the contract's tables between workbooks and pandas frames."""

@@ -1,0 +1,59 @@
+"""Atomic file writes: a temp file beside the target, fsync, then os.replace.
+
+A crash at any moment leaves either the old file or the new one, never half of each.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+TEMP_PREFIX = ".sop-tmp-"
+
+
+def _fsync_dir(directory: Path) -> None:
+    if os.name == "nt":  # directories cannot be opened for fsync on Windows
+        return
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def temp_path_for(target: Path) -> Iterator[Path]:
+    """Yield a temp path in the target's folder; remove it if the caller fails."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = target.with_name(f"{TEMP_PREFIX}{uuid.uuid4().hex}-{target.name}")
+    try:
+        yield temp
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()
+
+
+def atomic_write(target: Path, write: Callable[[Path], None]) -> None:
+    """Call `write(temp_path)`, flush it to disk and move it over `target` in one step."""
+    target = Path(target)
+    with temp_path_for(target) as temp:
+        write(temp)
+        with temp.open("rb+") as fh:
+            os.fsync(fh.fileno())
+        try:
+            os.replace(temp, target)
+        except PermissionError as exc:
+            msg = f"cannot replace {target}: it is open in another program; close the file and retry"
+            raise PermissionError(msg) from exc
+    _fsync_dir(target.parent)
+
+
+def atomic_write_bytes(target: Path, data: bytes) -> None:
+    atomic_write(Path(target), lambda temp: temp.write_bytes(data))
+
+
+def atomic_write_text(target: Path, text: str) -> None:
+    atomic_write(Path(target), lambda temp: temp.write_text(text, encoding="utf-8", newline=""))

@@ -1,0 +1,148 @@
+"""The one table codec: 2-D blocks of cell values <-> typed pandas frames.
+
+Both ports (openpyxl files and live xlwings books) only move 2-D blocks; every conversion,
+type check and error message lives here so the two behave alike.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+from sop_addin.contract import ColumnType, Table
+from sop_addin.contract.cells import CellError, convert_cell
+from sop_addin.contract.problems import Problem
+
+ROW_LABEL = "_row"  # index name: the Excel row each frame row came from
+
+
+
+class FormulaWithoutValue:
+    """Marker for a formula cell whose computed value was never saved (no cached value)."""
+
+    def __repr__(self) -> str:
+        return "<formula without a saved value>"
+
+
+_DTYPES = {
+    ColumnType.TEXT: "object",
+    ColumnType.NUMBER: "float64",
+    ColumnType.FRACTION: "float64",
+    ColumnType.INTEGER: "Int64",
+    ColumnType.MONTH: "datetime64[ns]",
+}
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _header_name(value: Any) -> str:
+    return str(value).strip().lower().replace(" ", "_") if value is not None else ""
+
+
+def empty_frame(table: Table) -> pd.DataFrame:
+    """A frame with the table's columns and dtypes and no rows."""
+    frame = pd.DataFrame({c.name: pd.Series(dtype=_DTYPES[c.type]) for c in table.columns})
+    frame.index.name = ROW_LABEL
+    return frame
+
+
+def block_to_frame(
+    block: list[list[Any]], table: Table, header_row: int
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """Read a table's header + body block into a typed frame.
+
+    Args:
+        block: rows of cell values, the header first, as a port returns them.
+        table: the contract table the block should hold.
+        header_row: the Excel row number of the header, for error messages.
+
+    Returns:
+        The frame (indexed by Excel row number) and every problem found. Cells that
+        cannot be read become missing values and are reported; nothing is guessed.
+    """
+    problems: list[Problem] = []
+
+    def report(message: str, row: int | None = None, column: str | None = None) -> None:
+        problems.append(
+            Problem(tab=table.tab, table=table.name, row=row, column=column, message=message)
+        )
+
+    if not block:
+        report("the table has no header row")
+        return empty_frame(table), problems
+    header = [_header_name(v) for v in block[0]]
+    positions: dict[str, int] = {}
+    for col in table.columns:
+        if col.name in header:
+            positions[col.name] = header.index(col.name)
+        else:
+            report(f"column {col.name!r} is missing from the header", header_row, col.name)
+    if len(positions) < len(table.columns):
+        return empty_frame(table), problems
+
+    data: dict[str, list[Any]] = {c.name: [] for c in table.columns}
+    rows: list[int] = []
+    for offset, raw in enumerate(block[1:], start=1):
+        cells = list(raw) + [None] * (len(header) - len(raw))
+        if all(_is_blank(v) for v in cells):
+            continue  # blank rows (e.g. the empty row of a new Excel table) carry nothing
+        excel_row = header_row + offset
+        rows.append(excel_row)
+        for col in table.columns:
+            value = cells[positions[col.name]]
+            converted: Any = None
+            if isinstance(value, FormulaWithoutValue):
+                report(
+                    "formula without a saved result: recalculate and save the workbook in "
+                    "Excel, or type the value",
+                    excel_row,
+                    col.name,
+                )
+            elif not _is_blank(value):
+                try:
+                    converted = convert_cell(value, col.type)
+                except CellError as exc:
+                    report(str(exc), excel_row, col.name)
+            data[col.name].append(converted)
+    frame = pd.DataFrame(
+        {c.name: pd.Series(data[c.name], dtype=_DTYPES[c.type]) for c in table.columns}
+    )
+    frame.index = pd.Index(rows, name=ROW_LABEL)
+    return frame, problems
+
+
+def _cell_value(value: Any, column_type: ColumnType) -> Any:
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if value is pd.NA:
+        return None
+    if column_type is ColumnType.MONTH:
+        return pd.Timestamp(value).to_pydatetime()
+    if column_type is ColumnType.TEXT:
+        return str(value)
+    if column_type is ColumnType.INTEGER:
+        return int(value)
+    number = float(value)
+    if not math.isfinite(number):
+        msg = f"refusing to write the non-finite number {number} to a workbook"
+        raise ValueError(msg)
+    return number
+
+
+def frame_to_block(frame: pd.DataFrame, table: Table) -> list[list[Any]]:
+    """Turn a frame into a header + body block of plain Python cell values."""
+    missing = [c for c in table.column_names if c not in frame.columns]
+    if missing:
+        msg = f"frame for table {table.name} lacks columns {missing}"
+        raise ValueError(msg)
+    columns = [
+        [_cell_value(v, col.type) for v in frame[col.name].tolist()] for col in table.columns
+    ]
+    body = [list(row) for row in zip(*columns, strict=True)] if columns else []
+    return [table.column_names, *body]

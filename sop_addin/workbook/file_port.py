@@ -1,0 +1,159 @@
+"""The file port: the contract's tables in an .xlsx/.xlsm file, through openpyxl."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.utils import get_column_letter, range_boundaries
+from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet.table import Table as ExcelTable
+from openpyxl.worksheet.worksheet import Worksheet
+
+from sop_addin.contract import CONTRACT
+from sop_addin.workbook.atomic import atomic_write
+from sop_addin.workbook.codec import FormulaWithoutValue
+from sop_addin.workbook.layout import all_named_styles, style_name
+from sop_addin.workbook.port import TableNotFound
+
+MACRO_SUFFIXES = {".xlsm", ".xlam"}
+
+
+class WorkbookOpenError(Exception):
+    """The file cannot be opened as a workbook; the message says why in plain words."""
+
+
+def _cell_text(value: str) -> str:
+    # openpyxl refuses control characters that XML cannot hold; drop them so a save succeeds.
+    return ILLEGAL_CHARACTERS_RE.sub("", value)
+
+
+def set_cell(cell: Cell, value: Any) -> None:
+    """Write a value as data: a string that looks like a formula stays text."""
+    if isinstance(value, str):
+        cell.value = _cell_text(value)
+        cell.data_type = "s"  # never a formula, whatever the first character is
+    else:
+        cell.value = value
+
+
+class FilePort:
+    """A workbook file loaded with openpyxl; tables are read and written in memory, then saved."""
+
+    def __init__(self, workbook: Workbook, path: Path | None = None) -> None:
+        self.workbook = workbook
+        self.path = path
+        self._values_only: Workbook | None = None
+        self._styles_ready = False
+        self.status_messages: list[str] = []
+
+    @classmethod
+    def open(cls, path: Path | str) -> FilePort:
+        path = Path(path)
+        if not path.is_file():
+            msg = f"workbook not found: {path}"
+            raise WorkbookOpenError(msg)
+        try:
+            workbook = load_workbook(path, keep_vba=path.suffix.lower() in MACRO_SUFFIXES)
+        except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
+            msg = f"cannot open {path.name} as an Excel workbook (.xlsx/.xlsm): {exc}"
+            raise WorkbookOpenError(msg) from exc
+        return cls(workbook, path)
+
+    # -- the port interface --------------------------------------------------------------
+
+    def sheet_names(self) -> list[str]:
+        return list(self.workbook.sheetnames)
+
+    def _find(self, table: str) -> tuple[Worksheet, ExcelTable]:
+        wanted = table.lower()  # Excel table names are case-insensitive
+        for ws in self.workbook.worksheets:
+            for name, tbl in ws.tables.items():
+                if name.lower() == wanted:
+                    return ws, tbl
+        msg = f"no Excel table named {table!r}"
+        raise TableNotFound(msg)
+
+    def table_location(self, table: str) -> tuple[str, int]:
+        ws, tbl = self._find(table)
+        _, min_row, _, _ = range_boundaries(tbl.ref)
+        return ws.title, int(min_row)
+
+    def read_block(self, table: str) -> list[list[Any]]:
+        ws, tbl = self._find(table)
+        min_col, min_row, max_col, max_row = range_boundaries(tbl.ref)
+        block: list[list[Any]] = []
+        for cells in ws.iter_rows(min_row=min_row, max_row=max_row, min_col=min_col, max_col=max_col):
+            row = []
+            for cell in cells:
+                if cell.data_type == "f":
+                    row.append(self._computed_value(ws.title, cell.coordinate))
+                else:
+                    row.append(cell.value)
+            block.append(row)
+        return block
+
+    def _computed_value(self, sheet: str, coordinate: str) -> Any:
+        """The value Excel saved for a formula cell, or a marker when there is none."""
+        if self._values_only is None:
+            if self.path is None:
+                return FormulaWithoutValue()
+            self._values_only = load_workbook(self.path, data_only=True, keep_links=False)
+        value = self._values_only[sheet][coordinate].value
+        return FormulaWithoutValue() if value is None else value
+
+    def write_block(self, table: str, block: list[list[Any]]) -> None:
+        ws, tbl = self._find(table)
+        if not self._styles_ready:
+            self.ensure_styles()
+            self._styles_ready = True
+        spec = CONTRACT.tables.get(tbl.displayName) or CONTRACT.table(table)
+        min_col, min_row, old_max_col, old_max_row = range_boundaries(tbl.ref)
+        width = len(block[0])
+        height = max(len(block), 2)  # an Excel table keeps at least one (empty) body row
+        max_row = min_row + height - 1
+        max_col = min_col + width - 1
+        for row in range(min_row + height, old_max_row + 1):  # rows the table no longer covers
+            for col in range(min_col, max(old_max_col, max_col) + 1):
+                cell = ws.cell(row, col)
+                cell.value = None
+                cell.style = "Normal"
+        styles = [style_name(spec.role, c) for c in spec.columns]
+        for offset in range(height):
+            values = block[offset] if offset < len(block) else [None] * width
+            for index, value in enumerate(values):
+                cell = ws.cell(min_row + offset, min_col + index)
+                set_cell(cell, value)
+                if offset:
+                    cell.style = styles[index] if index < len(styles) else "Normal"
+        if width != len(tbl.tableColumns):
+            tbl.tableColumns = []  # openpyxl rebuilds them from the header cells on save
+        ref = f"{get_column_letter(min_col)}{min_row}:{get_column_letter(max_col)}{max_row}"
+        tbl.ref = ref
+        if tbl.autoFilter is not None:
+            tbl.autoFilter.ref = ref
+
+    def set_status(self, message: str | None) -> None:
+        if message:
+            self.status_messages.append(message)
+
+    # -- files ---------------------------------------------------------------------------
+
+    def ensure_styles(self) -> None:
+        """Register the contract's named styles (a workbook made elsewhere may lack them)."""
+        present = set(self.workbook.style_names)
+        for style in all_named_styles(CONTRACT):
+            if style.name not in present:
+                self.workbook.add_named_style(style)
+
+    def save(self, path: Path | str | None = None) -> Path:
+        """Save atomically to `path` (default: the file it was opened from)."""
+        target = Path(path) if path is not None else self.path
+        if target is None:
+            msg = "no path to save the workbook to"
+            raise ValueError(msg)
+        atomic_write(target, lambda temp: self.workbook.save(temp))
+        return target

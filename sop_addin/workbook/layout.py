@@ -1,0 +1,101 @@
+"""Where each table sits on its tab and how its cells look: derived from the contract."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from openpyxl.styles import Alignment, Font, NamedStyle, PatternFill, Protection
+from openpyxl.utils import get_column_letter
+
+from sop_addin.contract import Column, ColumnType, Role, Table, WorkbookContract
+
+TITLE_ROW = 1
+HEADER_ROW = 2
+FIRST_DATA_ROW = 3
+GAP_COLUMNS = 1  # blank columns between tables side by side, so each can grow downwards
+
+EDITABLE_FILL = PatternFill("solid", fgColor="FFF2CC")  # inputs and assumptions: pale yellow
+OUTPUT_FILL = PatternFill("solid", fgColor="EDEDED")  # computed outputs: grey
+HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
+
+
+@dataclass(frozen=True)
+class Placement:
+    """The anchor of a table: its first column and header row."""
+
+    table: Table
+    first_column: int
+
+    @property
+    def last_column(self) -> int:
+        return self.first_column + len(self.table.columns) - 1
+
+    def column_letter(self, index: int) -> str:
+        return get_column_letter(self.first_column + index)
+
+
+def placements(contract: WorkbookContract, tab_name: str) -> list[Placement]:
+    """Tables of a tab placed left to right with a gap column between them."""
+    tab = next(t for t in contract.tabs if t.name == tab_name)
+    result = []
+    column = 1
+    for table in tab.tables:
+        result.append(Placement(table=table, first_column=column))
+        column += len(table.columns) + GAP_COLUMNS
+    return result
+
+
+def number_format(col: Column) -> str:
+    if col.type is ColumnType.TEXT:
+        return "@"
+    if col.type is ColumnType.INTEGER:
+        return "#,##0"
+    if col.type is ColumnType.FRACTION:
+        return "0.0%"
+    if col.type is ColumnType.MONTH:
+        return "yyyy-mm"
+    return "#,##0.00" if "currency" in col.unit else "#,##0.0"
+
+
+def style_name(role: Role, col: Column) -> str:
+    kind = "editable" if role.editable else "output"
+    fmt = "money" if col.type is ColumnType.NUMBER and "currency" in col.unit else col.type.value
+    return f"SOP {kind} {fmt}"
+
+
+def named_style(role: Role, col: Column) -> NamedStyle:
+    """The cell style of a data cell: fill by role, number format by type, lock by role."""
+    style = NamedStyle(name=style_name(role, col))
+    style.number_format = number_format(col)
+    style.fill = EDITABLE_FILL if role.editable else OUTPUT_FILL
+    style.protection = Protection(locked=not role.editable)
+    if col.type is ColumnType.TEXT:
+        style.alignment = Alignment(horizontal="left")
+    return style
+
+
+HEADER_STYLE = NamedStyle(
+    name="SOP header",
+    font=Font(bold=True, color="FFFFFF"),
+    fill=HEADER_FILL,
+    alignment=Alignment(horizontal="center", vertical="center", wrap_text=True),
+    protection=Protection(locked=True),
+)
+TITLE_STYLE = NamedStyle(
+    name="SOP title", font=Font(bold=True, size=12, color="1F4E78"), protection=Protection()
+)
+
+
+def all_named_styles(contract: WorkbookContract) -> list[NamedStyle]:
+    """Every named style the contract needs, each once, in a stable order."""
+    styles: dict[str, NamedStyle] = {HEADER_STYLE.name: HEADER_STYLE, TITLE_STYLE.name: TITLE_STYLE}
+    for table in contract.tables.values():
+        for col in table.columns:
+            name = style_name(table.role, col)
+            if name not in styles:
+                styles[name] = named_style(table.role, col)
+    return list(styles.values())
+
+
+def title_text(table: Table) -> str:
+    return f"{table.name} ({table.role.value}): {table.title}"

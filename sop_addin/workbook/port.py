@@ -1,0 +1,37 @@
+"""The port interface: what an action needs from a workbook, and nothing more."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+
+class TableNotFound(LookupError):
+    """The workbook has no Excel table (ListObject) of that name."""
+
+
+class WorkbookPort(Protocol):
+    """Moves 2-D blocks of cell values in and out of a workbook's named tables.
+
+    Implemented by `FilePort` (openpyxl, .xlsx/.xlsm files) and `XlwingsPort` (a live Excel
+    book). Conversion to frames is the codec's job, so both ports behave alike.
+    """
+
+    def sheet_names(self) -> list[str]:
+        """Names of the worksheets, in order."""
+        ...
+
+    def table_location(self, table: str) -> tuple[str, int]:
+        """The sheet holding the table and the Excel row of its header; raise TableNotFound."""
+        ...
+
+    def read_block(self, table: str) -> list[list[Any]]:
+        """The table's header and body rows as cell values."""
+        ...
+
+    def write_block(self, table: str, block: list[list[Any]]) -> None:
+        """Replace the table's header and body with `block`, resizing the table to fit."""
+        ...
+
+    def set_status(self, message: str | None) -> None:
+        """Show progress to the user (Excel's status bar); None clears it."""
+        ...
