@@ -78,7 +78,6 @@ CONVERTERS = {
 }
 
 
-
 def convert_cell(value: Any, column_type: ColumnType) -> Any:
     """Convert one non-blank cell value to its column type, or raise CellError."""
     return CONVERTERS[column_type](value)

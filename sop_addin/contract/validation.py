@@ -30,7 +30,9 @@ def check_table(frame: pd.DataFrame, table: Table) -> list[Problem]:
         if col.required:
             for row in series.index[blank]:
                 what = "key" if col.key else "value"
-                problems.append(_problem(table, f"empty {what}: a value is required", row, col.name))
+                problems.append(
+                    _problem(table, f"empty {what}: a value is required", row, col.name)
+                )
         present = series[~blank]
         if col.enum:
             allowed = set(col.enum)
@@ -63,7 +65,7 @@ def check_table(frame: pd.DataFrame, table: Table) -> list[Problem]:
                     msg = f"duplicate key ({shown}), first used on row {first_row[key]}"
                     problems.append(_problem(table, msg, row, keys[-1]))
                 else:
-                    first_row[key] = int(row)  # type: ignore[call-overload]
+                    first_row[key] = int(row)
     return problems
 
 
@@ -73,9 +75,7 @@ def _show(value: Any) -> Any:
     return value
 
 
-def check_references(
-    frames: dict[str, pd.DataFrame], contract: WorkbookContract
-) -> list[Problem]:
+def check_references(frames: dict[str, pd.DataFrame], contract: WorkbookContract) -> list[Problem]:
     """Problems across tables: values that must exist in another table's column."""
     problems: list[Problem] = []
     for name, frame in frames.items():

@@ -36,7 +36,7 @@ def temp_path_for(target: Path) -> Iterator[Path]:
             temp.unlink()
 
 
-def atomic_write(target: Path, write: Callable[[Path], None]) -> None:
+def atomic_write(target: Path, write: Callable[[Path], object]) -> None:
     """Call `write(temp_path)`, flush it to disk and move it over `target` in one step."""
     target = Path(target)
     with temp_path_for(target) as temp:
@@ -46,7 +46,9 @@ def atomic_write(target: Path, write: Callable[[Path], None]) -> None:
         try:
             os.replace(temp, target)
         except PermissionError as exc:
-            msg = f"cannot replace {target}: it is open in another program; close the file and retry"
+            msg = (
+                f"cannot replace {target}: it is open in another program; close the file and retry"
+            )
             raise PermissionError(msg) from exc
     _fsync_dir(target.parent)
 

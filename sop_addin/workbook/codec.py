@@ -18,7 +18,6 @@ from sop_addin.contract.problems import Problem
 ROW_LABEL = "_row"  # index name: the Excel row each frame row came from
 
 
-
 class FormulaWithoutValue:
     """Marker for a formula cell whose computed value was never saved (no cached value)."""
 

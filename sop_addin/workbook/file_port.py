@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell, MergedCell
 from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.table import Table as ExcelTable
@@ -31,13 +31,22 @@ def _cell_text(value: str) -> str:
     return ILLEGAL_CHARACTERS_RE.sub("", value)
 
 
-def set_cell(cell: Cell, value: Any) -> None:
+def set_cell(cell: Cell | MergedCell, value: Any) -> None:
     """Write a value as data: a string that looks like a formula stays text."""
     if isinstance(value, str):
         cell.value = _cell_text(value)
         cell.data_type = "s"  # never a formula, whatever the first character is
     else:
         cell.value = value
+
+
+def table_bounds(ref: str) -> tuple[int, int, int, int]:
+    """(min_col, min_row, max_col, max_row) of a table reference such as "A2:F40"."""
+    min_col, min_row, max_col, max_row = range_boundaries(ref)
+    if min_col is None or min_row is None or max_col is None or max_row is None:
+        msg = f"table reference {ref!r} is not a cell range"
+        raise WorkbookOpenError(msg)
+    return min_col, min_row, max_col, max_row
 
 
 class FilePort:
@@ -79,14 +88,16 @@ class FilePort:
 
     def table_location(self, table: str) -> tuple[str, int]:
         ws, tbl = self._find(table)
-        _, min_row, _, _ = range_boundaries(tbl.ref)
-        return ws.title, int(min_row)
+        _, min_row, _, _ = table_bounds(tbl.ref)
+        return ws.title, min_row
 
     def read_block(self, table: str) -> list[list[Any]]:
         ws, tbl = self._find(table)
-        min_col, min_row, max_col, max_row = range_boundaries(tbl.ref)
+        min_col, min_row, max_col, max_row = table_bounds(tbl.ref)
         block: list[list[Any]] = []
-        for cells in ws.iter_rows(min_row=min_row, max_row=max_row, min_col=min_col, max_col=max_col):
+        for cells in ws.iter_rows(
+            min_row=min_row, max_row=max_row, min_col=min_col, max_col=max_col
+        ):
             row = []
             for cell in cells:
                 if cell.data_type == "f":
@@ -111,7 +122,7 @@ class FilePort:
             self.ensure_styles()
             self._styles_ready = True
         spec = CONTRACT.tables.get(tbl.displayName) or CONTRACT.table(table)
-        min_col, min_row, old_max_col, old_max_row = range_boundaries(tbl.ref)
+        min_col, min_row, old_max_col, old_max_row = table_bounds(tbl.ref)
         width = len(block[0])
         height = max(len(block), 2)  # an Excel table keeps at least one (empty) body row
         max_row = min_row + height - 1

@@ -7,6 +7,7 @@ import re
 import zipfile
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
@@ -47,7 +48,9 @@ def _add_validation(ws: Worksheet, placement: Placement) -> None:
             rule = DataValidation(type="list", formula1=f'"{",".join(col.enum)}"', allow_blank=True)
             rule.error = f"Choose one of: {', '.join(col.enum)}"
         elif col.type in _VALIDATED_TYPES and (col.min is not None or col.max is not None):
-            kind = "whole" if col.type is ColumnType.INTEGER else "decimal"
+            kind: Literal["whole", "decimal"] = (
+                "whole" if col.type is ColumnType.INTEGER else "decimal"
+            )
             if col.min is not None and col.max is not None:
                 rule = DataValidation(
                     type=kind, operator="between", formula1=f"{col.min:g}", formula2=f"{col.max:g}"
@@ -59,7 +62,9 @@ def _add_validation(ws: Worksheet, placement: Placement) -> None:
                 )
                 rule.error = f"Enter a number of at least {col.min:g}"
             else:
-                rule = DataValidation(type=kind, operator="lessThanOrEqual", formula1=f"{col.max:g}")
+                rule = DataValidation(
+                    type=kind, operator="lessThanOrEqual", formula1=f"{col.max:g}"
+                )
                 rule.error = f"Enter a number of at most {col.max:g}"
         if rule is None:
             continue
@@ -81,7 +86,8 @@ def _add_table(ws: Worksheet, placement: Placement) -> None:
         body = ws.cell(FIRST_DATA_ROW, first + index)
         body.style = style_name(table.role, col)
         ws.column_dimensions[get_column_letter(first + index)].width = col.width + 2
-    ref = f"{get_column_letter(first)}{HEADER_ROW}:{get_column_letter(placement.last_column)}{FIRST_DATA_ROW}"
+    last = get_column_letter(placement.last_column)
+    ref = f"{get_column_letter(first)}{HEADER_ROW}:{last}{FIRST_DATA_ROW}"
     excel_table = ExcelTable(displayName=table.name, ref=ref)
     excel_table.tableStyleInfo = TableStyleInfo(name="TableStyleLight1", showRowStripes=False)
     ws.add_table(excel_table)
@@ -107,7 +113,7 @@ def _fill_settings(ws: Worksheet, contract: WorkbookContract) -> None:
 def build_workbook(contract: WorkbookContract = CONTRACT) -> Workbook:
     """An empty S&OP workbook: every tab and table of the contract, styled and validated."""
     wb = Workbook()
-    wb.remove(wb.active)
+    wb.remove(wb.worksheets[0])  # the default empty sheet
     for style in all_named_styles(contract):
         wb.add_named_style(style)
     for tab in contract.tabs:
@@ -144,7 +150,9 @@ def reproducible_bytes(workbook: Workbook) -> bytes:
         for info in src.infolist():
             data = src.read(info.filename)
             if info.filename == "docProps/core.xml":
-                data = _MODIFIED.sub(rb"<dcterms:modified\1>" + stamp + rb"</dcterms:modified>", data)
+                data = _MODIFIED.sub(
+                    rb"<dcterms:modified\1>" + stamp + rb"</dcterms:modified>", data
+                )
             entry = zipfile.ZipInfo(info.filename, date_time=BUILD_TIME.timetuple()[:6])
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.external_attr = 0o600 << 16

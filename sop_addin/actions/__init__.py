@@ -1,0 +1,38 @@
+"""Actions: one function per ribbon button (read -> core -> write), shared by ribbon, CLI and tests.
+
+Every action takes a workbook port and a progress callback and returns a JSON-able summary.
+`ACTIONS` maps the ribbon's button tags to them; a button whose action is absent is not shown.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from sop_addin.actions.cycle import run_cycle
+from sop_addin.actions.exec_summary import update_exec_summary
+from sop_addin.actions.finance import reconcile_finance
+from sop_addin.actions.forecast import refresh_forecast
+from sop_addin.actions.plan import run_plan
+from sop_addin.actions.progress import Progress, no_progress
+from sop_addin.workbook.port import WorkbookPort
+
+Action = Callable[[WorkbookPort, Progress], dict[str, Any]]
+
+ACTIONS: dict[str, Action] = {
+    "refresh_forecast": refresh_forecast,
+    "run_plan": run_plan,
+    "reconcile_finance": reconcile_finance,
+    "exec_summary": update_exec_summary,
+    "run_cycle": run_cycle,
+}
+
+__all__ = [
+    "ACTIONS",
+    "Action",
+    "Progress",
+    "no_progress",
+    "reconcile_finance",
+    "refresh_forecast",
+    "run_cycle",
+    "run_plan",
+    "update_exec_summary",
+]

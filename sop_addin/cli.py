@@ -1,0 +1,327 @@
+"""The `sop` command line: the same actions as the Excel ribbon, on workbook files."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from sop_addin import __version__
+from sop_addin.actions import run_cycle
+from sop_addin.contract import CONTRACT, Role
+from sop_addin.contract.problems import ValidationError
+from sop_addin.core.planning import SolverOptions
+from sop_addin.core.planning.solve import SOLVERS, SolverError
+from sop_addin.workbook.file_port import FilePort, WorkbookOpenError
+from sop_addin.workbook.tables import read_inputs, read_output
+
+err = Console(stderr=True)
+out = Console()
+
+EXIT_INVALID = 2  # the workbook breaks the contract; nothing was written
+EXIT_FAILED = 3  # the inputs were valid but a step could not finish; nothing was written
+
+
+def _fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    sys.exit(code)
+
+
+def _report(error: ValidationError) -> NoReturn:
+    table = Table(
+        title=f"{len(error.problems)} problem(s) found; nothing was written", title_justify="left"
+    )
+    for column in ("tab", "table", "row", "column", "problem"):
+        table.add_column(column, overflow="fold")
+    for p in error.problems[:200]:
+        table.add_row(
+            p.tab, p.table, "" if p.row is None else str(p.row), p.column or "", p.message
+        )
+    err.print(table)
+    if len(error.problems) > 200:
+        err.print(f"... and {len(error.problems) - 200} more")
+    sys.exit(EXIT_INVALID)
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Turn the errors a user can cause into a message and an exit code, never a traceback."""
+    try:
+        yield
+    except ValidationError as exc:
+        _report(exc)
+    except WorkbookOpenError as exc:
+        _fail(str(exc), EXIT_INVALID)
+    except SolverError as exc:
+        _fail(str(exc))
+    except PermissionError as exc:
+        _fail(f"{exc} (close the file if it is open in Excel, and retry)")
+    except FileExistsError as exc:
+        _fail(str(exc), EXIT_INVALID)
+
+
+@contextmanager
+def _progress_bar(enabled: bool = True) -> Iterator[Callable[[str, int, int], None]]:
+    with Progress(
+        TextColumn("{task.description:<16}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not enabled,
+        transient=False,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def report(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield report
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    table = Table(
+        title=f"S&OP plan {summary['plan_version']} ({summary['company'] or 'no company'})"
+    )
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    table.add_column("unit")
+    for name, figure in summary["kpis"].items():
+        value = figure["value"]
+        table.add_row(name, "n/a" if value is None else f"{value:,.1f}", figure["unit"] or "")
+    plan = summary["plan"]
+    table.add_row("Solver", plan["solver"], plan["status"])
+    out.print(table)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="sop")
+def cli() -> None:
+    """sop-addin: Sales & Operations Planning on Excel workbooks.
+
+    The same actions as the S&OP ribbon in Excel, run headless on .xlsx/.xlsm files.
+    """
+
+
+@cli.command()
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("templates"),
+    show_default=True,
+    help="Folder to write sop_planning.xlsx into.",
+)
+def template(out_dir: Path) -> None:
+    """Write the empty S&OP template, built from the workbook contract."""
+    from sop_addin.workbook.template import write_template
+
+    path = write_template(out_dir)
+    out.print(f"wrote {path}")
+
+
+@cli.command()
+@click.argument("out_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--demo", is_flag=True, help="Fill the workbook with the embedded demo company.")
+@click.option(
+    "--seed", type=int, default=7, show_default=True, help="Random seed of the demo company."
+)
+@click.option(
+    "--skus",
+    type=click.IntRange(12, 20000),
+    default=40,
+    show_default=True,
+    help="Number of SKUs of the demo company.",
+)
+@click.option("--force", is_flag=True, help="Replace OUT_FILE if it exists.")
+def new(out_file: Path, demo: bool, seed: int, skus: int, force: bool) -> None:
+    """Create a new working workbook OUT_FILE (empty, or the demo company with --demo)."""
+    with _user_errors():
+        path = _new_workbook(out_file, demo, seed, skus, force)
+    out.print(f"wrote {path}")
+
+
+def _new_workbook(out_file: Path, demo: bool, seed: int, skus: int, force: bool) -> Path:
+    from sop_addin.workbook.create import create_workbook
+
+    if out_file.suffix.lower() != ".xlsx":
+        msg = f"{out_file.name}: a new workbook must be an .xlsx file"
+        raise WorkbookOpenError(msg)
+    if out_file.exists() and not force:
+        msg = f"{out_file} exists; choose another name or pass --force to replace it"
+        raise FileExistsError(msg)
+    tables = None
+    if demo:
+        from sop_addin.core.demo_company import generate_demo
+
+        tables = generate_demo(seed=seed, skus=skus)
+    return create_workbook(out_file, tables)
+
+
+@cli.command()
+@click.argument("workbook", type=click.Path(dir_okay=False, path_type=Path))
+def validate(workbook: Path) -> None:
+    """Check WORKBOOK's inputs against the contract and list every problem."""
+    with _user_errors():
+        inputs = read_inputs(FilePort.open(workbook))
+    counts = ", ".join(
+        f"{len(f)} {name}" for name, f in inputs.tables.items() if name != "Settings"
+    )
+    out.print(f"{workbook}: inputs are valid ({counts})")
+
+
+def _default_jobs() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+def _run(
+    workbook: Path,
+    out_path: Path | None,
+    export: Path | None,
+    jobs: int,
+    options: SolverOptions,
+    show_progress: bool,
+) -> dict[str, Any]:
+    port = FilePort.open(workbook)
+    with _progress_bar(show_progress) as progress:
+        summary = run_cycle(port, progress, jobs=jobs, options=options)
+        progress("Save workbook", 0, 1)
+        saved = port.save(out_path or workbook)
+        progress("Save workbook", 1, 1)
+    summary["workbook"] = str(saved)
+    if export is not None:
+        from sop_addin.workbook.export import export_csv
+
+        outputs = {
+            t.name: read_output(port, t.name, produced_by="sop run", allow_empty=True)
+            for t in CONTRACT.tables_with_role(Role.OUTPUT)
+        }
+        summary["exported"] = [str(p) for p in export_csv(outputs, export)]
+    return summary
+
+
+_run_options = [
+    click.option(
+        "--jobs",
+        type=click.IntRange(1, 256),
+        default=None,
+        help="Processes for forecasting (default: all cores).",
+    ),
+    click.option(
+        "--solver",
+        type=click.Choice(SOLVERS),
+        default="highs",
+        show_default=True,
+        help="LP solver.",
+    ),
+    click.option(
+        "--time-limit",
+        type=click.FloatRange(min=1),
+        default=None,
+        help="Solver time limit in seconds.",
+    ),
+]
+
+
+def _with_run_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed(_run_options):
+        func = option(func)
+    return func
+
+
+@cli.command()
+@click.argument("workbook", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary on stdout.")
+@click.option(
+    "--export",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Also write every output table as DIR/<table>.csv.",
+)
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the planned workbook here instead of updating WORKBOOK.",
+)
+@_with_run_options
+def run(
+    workbook: Path,
+    as_json: bool,
+    export: Path | None,
+    out_path: Path | None,
+    jobs: int | None,
+    solver: str,
+    time_limit: float | None,
+) -> None:
+    """Run the S&OP cycle on WORKBOOK: forecast, supply plan, finance, exec summary.
+
+    Output tables are written back atomically; input tables are never changed. When the
+    inputs are invalid, every problem is listed and nothing is written.
+    """
+    options = SolverOptions(solver=solver, time_limit=time_limit)
+    with _user_errors():
+        summary = _run(workbook, out_path, export, jobs or _default_jobs(), options, not as_json)
+    if as_json:
+        click.echo(json.dumps(summary, indent=2, default=str))
+    else:
+        _print_summary(summary)
+
+
+@cli.command()
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("workbooks/demo"),
+    show_default=True,
+    help="Folder for sop_demo.xlsx.",
+)
+@click.option(
+    "--seed", type=int, default=7, show_default=True, help="Random seed of the demo company."
+)
+@click.option(
+    "--skus", type=click.IntRange(12, 20000), default=40, show_default=True, help="Number of SKUs."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary on stdout.")
+@_with_run_options
+def demo(
+    out_dir: Path,
+    seed: int,
+    skus: int,
+    as_json: bool,
+    jobs: int | None,
+    solver: str,
+    time_limit: float | None,
+) -> None:
+    """Create the demo company's workbook in OUT and run the whole cycle on it."""
+    options = SolverOptions(solver=solver, time_limit=time_limit)
+    path = out_dir / "sop_demo.xlsx"
+    with _user_errors():
+        _new_workbook(path, demo=True, seed=seed, skus=skus, force=True)
+        summary = _run(path, None, None, jobs or _default_jobs(), options, not as_json)
+    if as_json:
+        click.echo(json.dumps(summary, indent=2, default=str))
+    else:
+        _print_summary(summary)
+        out.print(f"planned workbook: {summary['workbook']}")
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Pure planning core: pandas, pydantic, statsmodels and PuLP only; no workbook libraries."""
