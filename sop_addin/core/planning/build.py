@@ -35,7 +35,7 @@ class PlanModel:
         for offset, key in enumerate(keys):
             high = upper.get(key) if upper is not None else None
             # Solver names are short and unique; readable keys live in this dict.
-            group[key] = pulp.LpVariable(f"x{start + offset}", lowBound=0, upBound=high)
+            group[key] = self.problem.add_variable(f"x{start + offset}", lowBound=0, upBound=high)
         self.variables[kind] = group
 
     def add_constraint(self, kind: str, key: Key, constraint: pulp.LpConstraint) -> None:

@@ -74,6 +74,15 @@ def _order_receipts(orders: pd.DataFrame, months: pd.DatetimeIndex, name: str) -
     return frame.groupby([name, "month"])["quantity"].sum()
 
 
+def _keyed_series(values: dict[tuple[str, pd.Timestamp], float], names: list[str]) -> pd.Series:
+    index = (
+        pd.MultiIndex.from_tuples(list(values), names=names)
+        if values
+        else pd.MultiIndex.from_tuples([], names=names)
+    )
+    return pd.Series(list(values.values()), index=index, dtype=float)
+
+
 def standard_costs(inputs: PlanInputs) -> pd.Series:
     """Cost per good unit on the primary routing: (materials + conversion) / yield."""
     materials = inputs["Materials"].set_index("material")["unit_cost"]
@@ -128,7 +137,7 @@ def prepare_planning_data(inputs: PlanInputs, demand: pd.DataFrame) -> PlanningD
     routings = routings.set_index(["sku", "resource"]).sort_index()
 
     calendar = inputs["ResourceCalendar"].set_index(["resource", "month"])
-    capacity = {}
+    capacity: dict[tuple[str, pd.Timestamp], float] = {}
     for resource, row in resources.iterrows():
         for month in months:
             if (resource, month) in calendar.index:
@@ -138,8 +147,7 @@ def prepare_planning_data(inputs: PlanInputs, demand: pd.DataFrame) -> PlanningD
                 days, maintenance = weekdays_in_month(month), 0.0
             hours = max(0.0, days * float(row["hours_per_day"]) - maintenance)
             capacity[(resource, month)] = hours * float(row["efficiency"])
-    capacity_series = pd.Series(capacity, dtype=float)
-    capacity_series.index.names = ["resource", "month"]
+    capacity_series = _keyed_series(capacity, ["resource", "month"])
 
     orders = inputs["OpenOrders"]
     receipts = _order_receipts(orders[orders["order_type"] == "production"], months, "sku")
@@ -162,8 +170,7 @@ def prepare_planning_data(inputs: PlanInputs, demand: pd.DataFrame) -> PlanningD
         for supplier, row in suppliers.iterrows()
         for month in months
     }
-    supplier_limits = pd.Series(limits, dtype=float)
-    supplier_limits.index.names = ["supplier", "month"]
+    supplier_limits = _keyed_series(limits, ["supplier", "month"])
 
     bom = inputs["BOM"].set_index(["sku", "material"])["quantity_per_unit"].sort_index()
     return PlanningData(

@@ -1,0 +1,114 @@
+"""Small hand-built companies for tests: every number chosen so results can be checked by hand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from sop_addin.contract import CONTRACT, Role
+from sop_addin.core.inputs import PlanInputs, PlanSettings
+from sop_addin.workbook.codec import empty_frame
+
+M1, M2, M3 = pd.Timestamp("2027-01-01"), pd.Timestamp("2027-02-01"), pd.Timestamp("2027-03-01")
+
+
+def frame(table: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """A frame with the contract's columns (missing ones blank) and dtypes."""
+    base = empty_frame(CONTRACT.table(table)).reset_index(drop=True)
+    if not rows:
+        return base
+    data = pd.DataFrame(rows)
+    for column in base.columns:
+        if column not in data:
+            data[column] = None
+    return data[list(base.columns)].astype(base.dtypes.to_dict())
+
+
+def tiny_tables(horizon: int = 2) -> dict[str, pd.DataFrame]:
+    """Two SKUs on one 80-hour resource; no materials unless a test adds them."""
+    return {
+        "Settings": frame(
+            "Settings",
+            [
+                {"setting": "company", "value": "Tiny Co"},
+                {"setting": "first_plan_month", "value": "2027-01"},
+                {"setting": "horizon_months", "value": str(horizon)},
+                {"setting": "currency", "value": "EUR"},
+                {"setting": "plan_cycle", "value": "2027-01"},
+                {"setting": "plan_version", "value": "2027-01-v1"},
+                {"setting": "carrying_rate", "value": "0.12"},
+            ],
+        ),
+        "Products": frame(
+            "Products",
+            [
+                {"sku": "A", "family": "F", "region": "North", "lifecycle": "mature"},
+                {"sku": "B", "family": "G", "region": "South", "lifecycle": "mature"},
+            ],
+        ),
+        "SalesHistory": frame(
+            "SalesHistory",
+            [
+                {"sku": sku, "month": m, "quantity": q}
+                for sku, q in (("A", 50.0), ("B", 30.0))
+                for m in pd.date_range("2024-01-01", "2026-12-01", freq="MS")
+            ],
+        ),
+        "Resources": frame(
+            "Resources",
+            [{"resource": "R1", "site": "S1", "hours_per_day": 8.0, "efficiency": 1.0}],
+        ),
+        "ResourceCalendar": frame(
+            "ResourceCalendar",
+            [
+                {"resource": "R1", "month": m, "working_days": 10.0, "maintenance_hours": 0.0}
+                for m in pd.date_range(M1, periods=horizon, freq="MS")
+            ],
+        ),
+        "Routings": frame(
+            "Routings",
+            [
+                {"sku": "A", "resource": "R1", "priority": 1, "hours_per_unit": 1.0,
+                 "cost_per_unit": 2.0, "yield": 1.0},
+                {"sku": "B", "resource": "R1", "priority": 1, "hours_per_unit": 2.0,
+                 "cost_per_unit": 3.0, "yield": 1.0},
+            ],
+        ),
+        "Materials": frame("Materials", []),
+        "BOM": frame("BOM", []),
+        "Suppliers": frame("Suppliers", []),
+        "ProductInventory": frame("ProductInventory", []),
+        "MaterialInventory": frame("MaterialInventory", []),
+        "OpenOrders": frame("OpenOrders", []),
+        "Prices": frame("Prices", [{"sku": "A", "unit_price": 10.0}, {"sku": "B", "unit_price": 30.0}]),
+        "Budget": frame(
+            "Budget",
+            [{"family": "F", "month": M1, "revenue_budget": 400.0, "gross_margin_budget": 100.0}],
+        ),
+    }
+
+
+def inputs_from(tables: dict[str, pd.DataFrame]) -> PlanInputs:
+    """PlanInputs straight from frames (the workbook path is tested elsewhere)."""
+    settings = dict(zip(tables["Settings"]["setting"], tables["Settings"]["value"], strict=True))
+    typed = PlanSettings(
+        company=settings["company"],
+        first_plan_month=pd.Timestamp(settings["first_plan_month"] + "-01"),
+        horizon_months=int(settings["horizon_months"]),
+        currency=settings["currency"],
+        plan_cycle=settings["plan_cycle"],
+        plan_version=settings["plan_version"],
+        carrying_rate=float(settings["carrying_rate"]),
+    )
+    return PlanInputs(settings=typed, tables=tables)
+
+
+def demand(rows: dict[tuple[str, pd.Timestamp], float]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [{"sku": s, "month": m, "quantity": q} for (s, m), q in rows.items()],
+        columns=["sku", "month", "quantity"],
+    )
+
+
+INPUT_TABLES = [t.name for t in CONTRACT.tables_with_role(Role.INPUT, Role.ASSUMPTION)]
