@@ -80,9 +80,9 @@ class FilePort:
     def _find(self, table: str) -> tuple[Worksheet, ExcelTable]:
         wanted = table.lower()  # Excel table names are case-insensitive
         for ws in self.workbook.worksheets:
-            for name, tbl in ws.tables.items():
+            for name in ws.tables:  # TableList.items() yields refs, not tables
                 if name.lower() == wanted:
-                    return ws, tbl
+                    return ws, ws.tables[name]
         msg = f"no Excel table named {table!r}"
         raise TableNotFound(msg)
 

@@ -62,9 +62,11 @@ def _solver(options: SolverOptions) -> tuple[pulp.LpSolver, str]:
             return solver, f"HiGHS {_package_version('highspy')}"
         name = "cbc"  # highspy missing: CBC ships inside PuLP
     if name == "cbc":
-        return pulp.PULP_CBC_CMD(
-            msg=False, timeLimit=options.time_limit
-        ), f"CBC (PuLP {pulp.__version__})"
+        with warnings.catch_warnings():
+            # PuLP 3.3 warns that the bundled CBC moves to an extra in PuLP 4 (Python >= 3.12).
+            warnings.simplefilter("ignore", DeprecationWarning)
+            cbc = pulp.PULP_CBC_CMD(msg=False, timeLimit=options.time_limit)
+        return cbc, f"CBC (PuLP {pulp.__version__})"
     msg = f"unknown solver {options.solver!r}; choose one of {', '.join(SOLVERS)}"
     raise SolverError(msg)
 
@@ -81,7 +83,9 @@ def solve_plan(data: PlanningData, options: SolverOptions | None = None) -> Plan
     model = create_model(data)
     built = time.perf_counter()
     solver, solver_name = _solver(options)
-    model.problem.solve(solver)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # PuLP 3.3's notices about PuLP 4
+        model.problem.solve(solver)
     solved = time.perf_counter()
     status = pulp.LpStatus[model.problem.status]
     # The model is elastic (unmet demand and buffer shortfalls are slack), so anything but an
