@@ -1,0 +1,56 @@
+# sop-addin: `make demo` plans the demo company; `make test` runs every check.
+# Both work on a fresh machine: they create .venv and install what is missing.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test install install-test libreoffice lint typecheck pytest template bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+# LibreOffice headless is the real spreadsheet the tests open every produced workbook with.
+libreoffice:
+	@command -v soffice >/dev/null 2>&1 || { \
+		echo "installing LibreOffice Calc (headless)"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui; }
+
+demo: install
+	$(BIN)/sop demo --out workbooks/demo
+
+lint: install-test
+	$(BIN)/ruff check sop_addin tests benchmarks
+	$(BIN)/ruff format --check sop_addin tests benchmarks
+
+typecheck: install-test
+	$(BIN)/mypy sop_addin
+
+pytest: install-test libreoffice
+	$(BIN)/pytest
+
+test: lint typecheck pytest
+
+template: install
+	$(BIN)/sop template --out templates/
+
+bench: install
+	$(BIN)/python benchmarks/bench_cycle.py
+
+clean:
+	rm -rf $(VENV) workbooks/demo .pytest_cache .mypy_cache .ruff_cache
