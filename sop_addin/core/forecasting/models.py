@@ -294,12 +294,15 @@ class _ETS(ForecastModel):
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             pred = self.result_.get_prediction(start=self.nobs_, end=self.nobs_ + h - 1)
-            out = {"mean": np.asarray(pred.predicted_mean, dtype=np.float64)}
-            for lv in level:
-                frame = pred.summary_frame(alpha=1 - lv / 100)
-                out[f"lo-{lv:g}"] = frame["pi_lower"].to_numpy(dtype=np.float64)
-                out[f"hi-{lv:g}"] = frame["pi_upper"].to_numpy(dtype=np.float64)
-        return out
+        mean = np.asarray(pred.predicted_mean, dtype=np.float64)
+        if pred.method != "exact":
+            msg = f"expected analytic intervals for an additive-error model, got {pred.method}"
+            raise ValueError(msg)
+        # For additive errors statsmodels' interval is mean ± z * sqrt(forecast_variance)
+        # (PredictionResults.pred_int); computing it here skips building two DataFrames per
+        # series, a quarter of the time of a whole fit and predict.
+        sigma_h = np.sqrt(np.asarray(pred.forecast_variance, dtype=np.float64))
+        return normal_intervals(mean, sigma_h, level)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(maxiter={self.maxiter})"

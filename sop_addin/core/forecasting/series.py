@@ -89,7 +89,8 @@ def _invalid_reason(raw: np.ndarray) -> str:
         parts.append(f"{negative} negative")
     if not parts:
         return ""
-    return f"history has {' and '.join(parts)} quantities (set to 0)"
+    noun = "quantity" if non_finite + negative == 1 else "quantities"
+    return f"history has {' and '.join(parts)} {noun} (set to 0)"
 
 
 def _lifecycle(

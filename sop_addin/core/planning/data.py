@@ -123,10 +123,11 @@ def prepare_planning_data(inputs: PlanInputs, demand: pd.DataFrame) -> PlanningD
         }
     )
     # Unmet demand costs the lost revenue plus the cost avoided, so serving is always worth it
-    # while capacity allows; a safety-stock shortfall costs a quarter of that, so demand comes
-    # first and buffers second.
+    # while capacity allows. A unit below safety stock costs more than making it (so the
+    # buffer is kept even in the last month, where no later demand pays for it) but less than
+    # a lost sale, so demand comes first and buffers second.
     products["unmet_penalty"] = products["price"] + products["standard_cost"] + 1.0
-    products["safety_penalty"] = 0.25 * products["unmet_penalty"]
+    products["safety_penalty"] = products["standard_cost"] + 0.5 * products["price"] + 0.5
     products["holding_cost"] = inputs.settings.carrying_rate / 12 * products["standard_cost"]
     products.index.name = "sku"
 

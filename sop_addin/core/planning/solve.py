@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import time
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 
@@ -71,6 +75,26 @@ def _solver(options: SolverOptions) -> tuple[pulp.LpSolver, str]:
     raise SolverError(msg)
 
 
+@contextlib.contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """Silence the solver's own banner (HiGHS prints it from C++ before msg=False applies)."""
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no real stdout (e.g. inside Excel): nothing to silence
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
 def _value(var: pulp.LpVariable) -> float:
     value = var.varValue
     return 0.0 if value is None or abs(value) < EPS else float(value)
@@ -83,7 +107,7 @@ def solve_plan(data: PlanningData, options: SolverOptions | None = None) -> Plan
     model = create_model(data)
     built = time.perf_counter()
     solver, solver_name = _solver(options)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _quiet_stdout():
         warnings.simplefilter("ignore", DeprecationWarning)  # PuLP 3.3's notices about PuLP 4
         model.problem.solve(solver)
     solved = time.perf_counter()
