@@ -69,10 +69,22 @@ def tiny_tables(horizon: int = 2) -> dict[str, pd.DataFrame]:
         "Routings": frame(
             "Routings",
             [
-                {"sku": "A", "resource": "R1", "priority": 1, "hours_per_unit": 1.0,
-                 "cost_per_unit": 2.0, "yield": 1.0},
-                {"sku": "B", "resource": "R1", "priority": 1, "hours_per_unit": 2.0,
-                 "cost_per_unit": 3.0, "yield": 1.0},
+                {
+                    "sku": "A",
+                    "resource": "R1",
+                    "priority": 1,
+                    "hours_per_unit": 1.0,
+                    "cost_per_unit": 2.0,
+                    "yield": 1.0,
+                },
+                {
+                    "sku": "B",
+                    "resource": "R1",
+                    "priority": 1,
+                    "hours_per_unit": 2.0,
+                    "cost_per_unit": 3.0,
+                    "yield": 1.0,
+                },
             ],
         ),
         "Materials": frame("Materials", []),
@@ -81,7 +93,9 @@ def tiny_tables(horizon: int = 2) -> dict[str, pd.DataFrame]:
         "ProductInventory": frame("ProductInventory", []),
         "MaterialInventory": frame("MaterialInventory", []),
         "OpenOrders": frame("OpenOrders", []),
-        "Prices": frame("Prices", [{"sku": "A", "unit_price": 10.0}, {"sku": "B", "unit_price": 30.0}]),
+        "Prices": frame(
+            "Prices", [{"sku": "A", "unit_price": 10.0}, {"sku": "B", "unit_price": 30.0}]
+        ),
         "Budget": frame(
             "Budget",
             [{"family": "F", "month": M1, "revenue_budget": 400.0, "gross_margin_budget": 100.0}],

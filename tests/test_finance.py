@@ -21,18 +21,29 @@ def test_standard_cost_is_materials_plus_conversion_over_yield():
     tables = tiny_tables()
     tables["Suppliers"] = frame(
         "Suppliers",
-        [{"supplier": "V", "lead_time_days": 0.0, "lead_time_sd_days": 0.0, "daily_limit": 1.0,
-          "moq": 0.0}],
+        [
+            {
+                "supplier": "V",
+                "lead_time_days": 0.0,
+                "lead_time_sd_days": 0.0,
+                "daily_limit": 1.0,
+                "moq": 0.0,
+            }
+        ],
     )
     tables["Materials"] = frame(
         "Materials",
-        [{"material": "M1", "unit_cost": 1.5, "supplier": "V"},
-         {"material": "M2", "unit_cost": 4.0, "supplier": "V"}],
+        [
+            {"material": "M1", "unit_cost": 1.5, "supplier": "V"},
+            {"material": "M2", "unit_cost": 4.0, "supplier": "V"},
+        ],
     )
     tables["BOM"] = frame(
         "BOM",
-        [{"sku": "A", "material": "M1", "quantity_per_unit": 2.0},
-         {"sku": "A", "material": "M2", "quantity_per_unit": 0.5}],
+        [
+            {"sku": "A", "material": "M1", "quantity_per_unit": 2.0},
+            {"sku": "A", "material": "M2", "quantity_per_unit": 0.5},
+        ],
     )
     tables["Routings"].loc[0, "yield"] = 0.8
     costs = standard_costs(inputs_from(tables))

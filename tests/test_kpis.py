@@ -18,9 +18,7 @@ BALANCE = pd.DataFrame(
         "closing": [0.0, 5.0, 0.0, 7.0],
     }
 )
-CAPACITY = pd.DataFrame(
-    {"resource": ["R1", "R1"], "month": [M1, M2], "utilisation": [1.0, 0.5]}
-)
+CAPACITY = pd.DataFrame({"resource": ["R1", "R1"], "month": [M1, M2], "utilisation": [1.0, 0.5]})
 FINANCE = pd.DataFrame(
     {
         "family": ["F", "F"],

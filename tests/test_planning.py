@@ -68,12 +68,30 @@ def test_alternate_routing_is_used_only_when_the_primary_is_full():
     tables["Routings"] = frame(
         "Routings",
         [
-            {"sku": "A", "resource": "R1", "priority": 1, "hours_per_unit": 1.0,
-             "cost_per_unit": 2.0, "yield": 1.0},
-            {"sku": "A", "resource": "R2", "priority": 2, "hours_per_unit": 1.5,
-             "cost_per_unit": 5.0, "yield": 1.0},
-            {"sku": "B", "resource": "R1", "priority": 1, "hours_per_unit": 2.0,
-             "cost_per_unit": 3.0, "yield": 1.0},
+            {
+                "sku": "A",
+                "resource": "R1",
+                "priority": 1,
+                "hours_per_unit": 1.0,
+                "cost_per_unit": 2.0,
+                "yield": 1.0,
+            },
+            {
+                "sku": "A",
+                "resource": "R2",
+                "priority": 2,
+                "hours_per_unit": 1.5,
+                "cost_per_unit": 5.0,
+                "yield": 1.0,
+            },
+            {
+                "sku": "B",
+                "resource": "R1",
+                "priority": 1,
+                "hours_per_unit": 2.0,
+                "cost_per_unit": 3.0,
+                "yield": 1.0,
+            },
         ],
     )
     # 50 + 50 fits on R1 (80 h a month): the costlier alternate R2 stays idle.
@@ -107,8 +125,15 @@ def test_opening_stock_and_open_orders_reduce_production():
     )
     tables["OpenOrders"] = frame(
         "OpenOrders",
-        [{"order_id": "P1", "order_type": "production", "item": "A", "quantity": 10.0,
-          "due_month": M1}],
+        [
+            {
+                "order_id": "P1",
+                "order_type": "production",
+                "item": "A",
+                "quantity": 10.0,
+                "due_month": M1,
+            }
+        ],
     )
     _, result = _plan(tables, {("A", M1): 40.0})
     assert result.production["quantity"].sum() == pytest.approx(15.0)  # 40 - 15 - 10
@@ -121,8 +146,15 @@ def test_material_lead_time_delays_supply():
     tables = tiny_tables(horizon=3)
     tables["Suppliers"] = frame(
         "Suppliers",
-        [{"supplier": "V1", "lead_time_days": 35.0, "lead_time_sd_days": 5.0,
-          "daily_limit": 100.0, "moq": 0.0}],
+        [
+            {
+                "supplier": "V1",
+                "lead_time_days": 35.0,
+                "lead_time_sd_days": 5.0,
+                "daily_limit": 100.0,
+                "moq": 0.0,
+            }
+        ],
     )
     tables["Materials"] = frame(
         "Materials", [{"material": "M", "unit_cost": 1.0, "supplier": "V1"}]
@@ -187,5 +219,7 @@ def test_plan_invariants(demand_a, demand_b, days, on_hand, yield_a):
     assert flow.abs().max() < 1e-5
     # Each month's opening is the previous month's closing.
     for _, group in b.groupby("sku"):
-        assert group["opening"].iloc[1:].tolist() == pytest.approx(group["closing"].iloc[:-1].tolist())
+        assert group["opening"].iloc[1:].tolist() == pytest.approx(
+            group["closing"].iloc[:-1].tolist()
+        )
     assert isinstance(data.demand, pd.Series)

@@ -28,7 +28,9 @@ def test_core_imports_no_workbook_library():
     files = sorted(CORE.rglob("*.py"))
     assert files, "no core modules found"
     offenders = {
-        str(f.relative_to(CORE)): sorted(_imports(f) & FORBIDDEN | {n for n in _imports(f) if "." in n})
+        str(f.relative_to(CORE)): sorted(
+            _imports(f) & FORBIDDEN | {n for n in _imports(f) if "." in n}
+        )
         for f in files
     }
     assert {k: v for k, v in offenders.items() if v} == {}

@@ -48,7 +48,9 @@ def test_template_structure():
 def test_enumerations_and_bounds_have_data_validation():
     wb = load_workbook(COMMITTED)
     rules = {
-        (ws.title, dv.errorTitle): dv for ws in wb.worksheets for dv in ws.data_validations.dataValidation
+        (ws.title, dv.errorTitle): dv
+        for ws in wb.worksheets
+        for dv in ws.data_validations.dataValidation
     }
     lifecycle = rules[("Products", "Products.lifecycle")]
     assert lifecycle.type == "list"

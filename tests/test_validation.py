@@ -65,9 +65,15 @@ def test_wrong_type_negative_and_text_numbers(tiny_workbook):
 
     problems = _problems(_break(tiny_workbook, spoil))
     found = {(_where(p), p.message) for p in problems}
-    assert (("History", "SalesHistory", 3, "quantity"), "expected a number, got the text 'lots'") in found
+    assert (
+        ("History", "SalesHistory", 3, "quantity"),
+        "expected a number, got the text 'lots'",
+    ) in found
     assert (("History", "SalesHistory", 4, "quantity"), "negative value -5 is not allowed") in found
-    assert (("History", "SalesHistory", 5, "quantity"), "expected a number, got the text '1,234'") in found
+    assert (
+        ("History", "SalesHistory", 5, "quantity"),
+        "expected a number, got the text '1,234'",
+    ) in found
     assert len(problems) == 3
 
 

@@ -71,10 +71,10 @@ class FakeApi:
     def __init__(self, protected: bool):
         self.ProtectContents = protected
 
-    def Unprotect(self) -> None:  # noqa: N802 - Excel's COM name
+    def Unprotect(self) -> None:
         self.ProtectContents = False
 
-    def Protect(self, **_: Any) -> None:  # noqa: N802 - Excel's COM name
+    def Protect(self, **_: Any) -> None:
         self.ProtectContents = True
 
 
