@@ -166,7 +166,7 @@ def _zeros(h: int) -> dict[str, np.ndarray]:
     return {c: np.zeros(h) for c in VALUE_COLUMNS}
 
 
-def _finish(values: dict[str, np.ndarray], active: np.ndarray) -> tuple[dict, str]:
+def _finish(values: dict[str, np.ndarray], active: np.ndarray) -> tuple[dict[str, np.ndarray], str]:
     """Zero the months outside the product's life, clip negatives, order the bounds."""
     for v in values.values():
         v[~active] = 0.0
@@ -247,10 +247,12 @@ def _forecast_chunk(chunk: list[SkuSeries], months: pd.DatetimeIndex) -> list[Sk
 
 @contextmanager
 def _single_thread_blas_for_children() -> Iterator[None]:
-    """One BLAS thread in each worker: statsmodels gains nothing from more, and workers
-    competing for cores lose. BLAS reads these variables when it loads, which in a spawned
-    worker happens before any initializer could run, so they are set in the parent while
-    the workers start and restored afterwards.
+    """One BLAS thread in each worker process started inside this block.
+
+    statsmodels gains nothing from more threads, and workers competing for cores lose.
+    BLAS reads these variables when it loads, which in a spawned worker happens before
+    any initializer could run, so they are set in the parent while the workers start and
+    restored afterwards.
     """
     keys = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
     saved = {k: os.environ.get(k) for k in keys}
@@ -352,7 +354,9 @@ def forecast_demand(
         months: the plan months, consecutive month starts.
         progress: called as ``progress(done, total)`` after each SKU (``jobs=1``) or
             each chunk of SKUs (``jobs > 1``).
-        jobs: worker processes; 1 runs in this process.
+        jobs: worker processes; 1 runs in this process. Starting workers costs about a
+            second (each imports pandas and statsmodels), so more than one pays off from
+            a few hundred SKUs.
 
     Returns:
         The forecast (one row per SKU and plan month) and the model table (one row per
