@@ -1,0 +1,1 @@
+"""The Excel edge: what the ribbon's VBA callback calls into."""
