@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 
 from sop_addin.actions.progress import Progress, no_progress
+from sop_addin.core.checklist import validation_checklist
 from sop_addin.core.inputs import PlanInputs
 from sop_addin.core.kpis import headline_kpis, monthly_summary
 from sop_addin.workbook.port import WorkbookPort
@@ -16,7 +17,7 @@ from sop_addin.workbook.tables import read_inputs, read_output, write_table
 def update_exec_summary(
     port: WorkbookPort, progress: Progress = no_progress, inputs: PlanInputs | None = None
 ) -> dict[str, Any]:
-    """KPIs and the monthly summary from the Supply and Finance outputs."""
+    """KPIs, the monthly summary and the review checklist from the Supply and Finance outputs."""
     inputs = inputs or read_inputs(port)
     progress("Exec summary", 0, 1)
     balance = read_output(port, "ProductBalance", produced_by="Run Plan")
@@ -26,6 +27,15 @@ def update_exec_summary(
     kpis = headline_kpis(balance, capacity, finance, purchases, inputs.settings.currency)
     write_table(port, "KPIs", kpis)
     write_table(port, "MonthlySummary", monthly_summary(balance, capacity, finance))
+    forecast = read_output(port, "Forecast", produced_by="Refresh Forecast", allow_empty=True)
+    outputs = {
+        "Forecast": forecast,
+        "ProductBalance": balance,
+        "CapacityUse": capacity,
+        "FinancePlan": finance,
+    }
+    checklist = validation_checklist(outputs, skus=len(inputs["Products"]))
+    write_table(port, "Checklist", checklist)
     progress("Exec summary", 1, 1)
     return {
         str(row.kpi): {"value": None if pd.isna(row.value) else float(row.value), "unit": row.unit}

@@ -1,0 +1,121 @@
+"""The pre-executive review checklist: one line per question, each with a status and why.
+
+Approval runs the same checklist: a line that fails blocks approval unless it is overridden
+with a written reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+PASS, WARN, FAIL = "pass", "warn", "fail"
+CHECKLIST_COLUMNS = ["check", "status", "detail"]
+
+
+@dataclass(frozen=True)
+class ChecklistThresholds:
+    """Where a line turns from pass to warn (or fail)."""
+
+    min_fill_rate: float = 0.95  # below: supply is not feasible enough to approve silently
+    max_budget_shortfall: float = 0.05  # revenue below budget by more than this share: warn
+
+
+def _line(check: str, status: str, detail: str) -> dict[str, str]:
+    return {"check": check, "status": status, "detail": detail}
+
+
+def _demand_line(forecast: pd.DataFrame | None, skus: int) -> dict[str, str]:
+    check = "Demand plan reviewed"
+    if forecast is None or forecast.empty:
+        return _line(check, FAIL, "no forecast: run Refresh Forecast")
+    covered = forecast["sku"].nunique()
+    if covered < skus:
+        return _line(check, FAIL, f"forecast covers {covered} of {skus} SKUs")
+    return _line(check, PASS, f"forecast for all {skus} SKUs")
+
+
+def _supply_line(balance: pd.DataFrame | None, limits: ChecklistThresholds) -> dict[str, str]:
+    check = "Supply feasible"
+    if balance is None or balance.empty:
+        return _line(check, FAIL, "no supply plan: run Run Plan")
+    demand = float(balance["demand"].sum())
+    unmet = float(balance["unmet"].sum())
+    fill = 1.0 if demand == 0 else 1 - unmet / demand
+    detail = f"fill rate {fill:.1%}, unmet {unmet:,.0f} units"
+    if unmet <= 1e-6:
+        return _line(check, PASS, detail)
+    return _line(check, WARN if fill >= limits.min_fill_rate else FAIL, detail)
+
+
+def _finance_line(finance: pd.DataFrame | None, limits: ChecklistThresholds) -> dict[str, str]:
+    check = "Finance within thresholds"
+    if finance is None or finance.empty:
+        return _line(check, FAIL, "no finance plan: run Reconcile Finance")
+    budgeted = finance[finance["revenue_budget"].notna()]
+    if budgeted.empty:
+        return _line(check, WARN, "no budget to compare with")
+    budget = float(budgeted["revenue_budget"].sum())
+    revenue = float(budgeted["revenue"].sum())
+    gap = (revenue - budget) / budget if budget else 0.0
+    losses = finance[finance["gross_margin"] < 0]
+    detail = f"revenue {gap:+.1%} against budget"
+    if len(losses):
+        families = ", ".join(sorted(losses["family"].astype(str).unique()))
+        return _line(check, FAIL, f"{detail}; negative gross margin in {families}")
+    status = WARN if gap < -limits.max_budget_shortfall else PASS
+    return _line(check, status, detail)
+
+
+def _tradeoff_line(balance: pd.DataFrame | None, capacity: pd.DataFrame | None) -> dict[str, str]:
+    check = "Trade-offs listed"
+    if balance is None or capacity is None or capacity.empty:
+        return _line(check, FAIL, "no supply plan to list trade-offs from")
+    full = capacity[capacity["utilisation"] >= 0.999]
+    short = balance[balance["unmet"] > 1e-6]
+    detail = (
+        f"{full['resource'].nunique()} resource(s) at full capacity in {len(full)} "
+        f"resource-month(s); {short['sku'].nunique()} SKU(s) with unmet demand"
+    )
+    return _line(check, PASS, detail)
+
+
+def _decisions_line(balance: pd.DataFrame | None) -> dict[str, str]:
+    check = "Open decisions"
+    if balance is None or balance.empty:
+        return _line(check, FAIL, "no supply plan")
+    short = balance[balance["unmet"] > 1e-6]
+    below = balance[balance["below_safety_stock"] > 1e-6] if "below_safety_stock" in balance else []
+    if len(short) == 0 and len(below) == 0:
+        return _line(check, PASS, "none")
+    detail = (
+        f"{short['sku'].nunique()} SKU(s) short of demand; "
+        f"{len(below)} SKU-month(s) below safety stock: decide allocation or extra capacity"
+    )
+    return _line(check, WARN, detail)
+
+
+def validation_checklist(
+    outputs: dict[str, pd.DataFrame],
+    skus: int,
+    limits: ChecklistThresholds | None = None,
+) -> pd.DataFrame:
+    """The checklist from the plan's output tables (missing ones count as not run).
+
+    Args:
+        outputs: output tables by contract name (Forecast, ProductBalance, CapacityUse,
+            FinancePlan); a step that has not run is simply absent.
+        skus: number of SKUs in the Products table.
+        limits: thresholds; defaults when None.
+    """
+    limits = limits or ChecklistThresholds()
+    balance = outputs.get("ProductBalance")
+    lines = [
+        _demand_line(outputs.get("Forecast"), skus),
+        _supply_line(balance, limits),
+        _finance_line(outputs.get("FinancePlan"), limits),
+        _tradeoff_line(balance, outputs.get("CapacityUse")),
+        _decisions_line(balance),
+    ]
+    return pd.DataFrame(lines, columns=CHECKLIST_COLUMNS)
