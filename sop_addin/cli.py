@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -22,6 +23,7 @@ from sop_addin.contract.problems import ValidationError
 from sop_addin.core.planning import SolverOptions
 from sop_addin.core.planning.solve import SOLVERS, SolverError
 from sop_addin.workbook.file_port import FilePort, WorkbookOpenError
+from sop_addin.workbook.lock import WorkbookBusyError, workbook_lock
 from sop_addin.workbook.tables import read_inputs, read_output
 
 err = Console(stderr=True)
@@ -67,6 +69,8 @@ def _user_errors() -> Iterator[None]:
         _fail(f"{exc} (close the file if it is open in Excel, and retry)")
     except FileExistsError as exc:
         _fail(str(exc), EXIT_INVALID)
+    except WorkbookBusyError as exc:
+        _fail(str(exc))
 
 
 @contextmanager
@@ -193,12 +197,18 @@ def _run(
     options: SolverOptions,
     show_progress: bool,
 ) -> dict[str, Any]:
-    port = FilePort.open(workbook)
-    with _progress_bar(show_progress) as progress:
-        summary = run_cycle(port, progress, jobs=jobs, options=options)
-        progress("Save workbook", 0, 1)
-        saved = port.save(out_path or workbook)
-        progress("Save workbook", 1, 1)
+    target = out_path or workbook
+    # One writer per workbook: a second run on the same file waits for the first to finish,
+    # so it reads the saved result instead of interleaving with it.
+    with contextlib.ExitStack() as locks:
+        for path in sorted({workbook.resolve(), target.resolve()}):
+            locks.enter_context(workbook_lock(path))
+        port = FilePort.open(workbook)
+        with _progress_bar(show_progress) as progress:
+            summary = run_cycle(port, progress, jobs=jobs, options=options)
+            progress("Save workbook", 0, 1)
+            saved = port.save(target)
+            progress("Save workbook", 1, 1)
     summary["workbook"] = str(saved)
     if export is not None:
         from sop_addin.workbook.export import export_csv

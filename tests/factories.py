@@ -26,7 +26,18 @@ def frame(table: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def tiny_tables(horizon: int = 2) -> dict[str, pd.DataFrame]:
-    """Two SKUs on one 80-hour resource; no materials unless a test adds them."""
+    """Two SKUs on one 80-hour resource; no materials unless a test adds them.
+
+    Every other input table of the contract is present and empty, so the company stays
+    valid as the contract grows.
+    """
+    tables = _tiny_tables(horizon)
+    for name in INPUT_TABLES:
+        tables.setdefault(name, frame(name, []))
+    return tables
+
+
+def _tiny_tables(horizon: int) -> dict[str, pd.DataFrame]:
     return {
         "Settings": frame(
             "Settings",

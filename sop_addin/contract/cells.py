@@ -78,6 +78,18 @@ CONVERTERS = {
 }
 
 
-def convert_cell(value: Any, column_type: ColumnType) -> Any:
-    """Convert one non-blank cell value to its column type, or raise CellError."""
-    return CONVERTERS[column_type](value)
+def convert_cell(value: Any, column_type: ColumnType, strict: bool = True) -> Any:
+    """Convert one non-blank cell value to its column type, or raise CellError.
+
+    Args:
+        value: the cell's value as a port returns it.
+        column_type: the contract type of its column.
+        strict: table cells are strict: a number or date stored as text is reported rather
+            than read (Excel would not sum or sort it either). Key/value settings, whose value
+            column is text by design, are read leniently.
+    """
+    converted = CONVERTERS[column_type](value)
+    if strict and isinstance(value, str) and column_type is not ColumnType.TEXT:
+        kind = "date" if column_type is ColumnType.MONTH else "number"
+        raise CellError(f"{kind} stored as text {value!r}: enter it as a {kind}")
+    return converted

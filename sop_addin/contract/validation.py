@@ -118,7 +118,7 @@ def parse_settings(
             values[setting.name] = None
             continue
         try:
-            value = convert_cell(raw, setting.type)
+            value = convert_cell(raw, setting.type, strict=False)
         except CellError as exc:
             problems.append(_problem(table, f"{setting.name}: {exc}", row, "value"))
             continue

@@ -25,6 +25,16 @@ class FormulaWithoutValue:
         return "<formula without a saved value>"
 
 
+class MergedCellValue:
+    """Marker for a cell hidden inside a merged range (its value lives in the range's corner)."""
+
+    def __init__(self, merged_range: str) -> None:
+        self.merged_range = merged_range
+
+    def __repr__(self) -> str:
+        return f"<merged into {self.merged_range}>"
+
+
 _DTYPES = {
     ColumnType.TEXT: "object",
     ColumnType.NUMBER: "float64",
@@ -85,16 +95,24 @@ def block_to_frame(
 
     data: dict[str, list[Any]] = {c.name: [] for c in table.columns}
     rows: list[int] = []
+    blank_rows: list[int] = []
     for offset, raw in enumerate(block[1:], start=1):
         cells = list(raw) + [None] * (len(header) - len(raw))
-        if all(_is_blank(v) for v in cells):
-            continue  # blank rows (e.g. the empty row of a new Excel table) carry nothing
         excel_row = header_row + offset
+        if all(_is_blank(v) for v in cells):
+            blank_rows.append(excel_row)
+            continue
         rows.append(excel_row)
         for col in table.columns:
             value = cells[positions[col.name]]
             converted: Any = None
-            if isinstance(value, FormulaWithoutValue):
+            if isinstance(value, MergedCellValue):
+                report(
+                    f"merged cells ({value.merged_range}) in a table: unmerge them",
+                    excel_row,
+                    col.name,
+                )
+            elif isinstance(value, FormulaWithoutValue):
                 report(
                     "formula without a saved result: recalculate and save the workbook in "
                     "Excel, or type the value",
@@ -107,6 +125,12 @@ def block_to_frame(
                 except CellError as exc:
                     report(str(exc), excel_row, col.name)
             data[col.name].append(converted)
+    # A blank row between data rows is a stray (often a half-deleted line): name it. Blank
+    # rows after the last data row are the ordinary empty end of an Excel table.
+    last = rows[-1] if rows else header_row
+    for excel_row in blank_rows:
+        if excel_row < last:
+            report("blank row inside the table: delete it or fill it in", excel_row)
     frame = pd.DataFrame(
         {c.name: pd.Series(data[c.name], dtype=_DTYPES[c.type]) for c in table.columns}
     )

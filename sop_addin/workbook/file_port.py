@@ -15,15 +15,20 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from sop_addin.contract import CONTRACT
 from sop_addin.workbook.atomic import atomic_write
-from sop_addin.workbook.codec import FormulaWithoutValue
+from sop_addin.workbook.codec import FormulaWithoutValue, MergedCellValue
+from sop_addin.workbook.guard import (
+    DEFAULT_LIMITS,
+    ReadLimits,
+    WorkbookOpenError,
+    check_workbook_file,
+)
 from sop_addin.workbook.layout import all_named_styles, style_name
 from sop_addin.workbook.port import TableNotFound
 
 MACRO_SUFFIXES = {".xlsm", ".xlam"}
+MAX_TABLE_COLUMNS = 200  # far wider than any contract table; a wider ref is a broken file
 
-
-class WorkbookOpenError(Exception):
-    """The file cannot be opened as a workbook; the message says why in plain words."""
+__all__ = ["FilePort", "WorkbookOpenError", "set_cell", "table_bounds"]
 
 
 def _cell_text(value: str) -> str:
@@ -60,15 +65,20 @@ class FilePort:
         self.status_messages: list[str] = []
 
     @classmethod
-    def open(cls, path: Path | str) -> FilePort:
+    def open(cls, path: Path | str, limits: ReadLimits = DEFAULT_LIMITS) -> FilePort:
+        """Open a workbook file through the guard; every failure is a WorkbookOpenError."""
         path = Path(path)
         if not path.is_file():
             msg = f"workbook not found: {path}"
             raise WorkbookOpenError(msg)
+        check_workbook_file(path, limits)
         try:
             workbook = load_workbook(path, keep_vba=path.suffix.lower() in MACRO_SUFFIXES)
         except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
             msg = f"cannot open {path.name} as an Excel workbook (.xlsx/.xlsm): {exc}"
+            raise WorkbookOpenError(msg) from exc
+        except Exception as exc:  # malformed XML deep in a part: still the user's file, not a bug
+            msg = f"cannot read {path.name}: corrupt workbook ({type(exc).__name__}: {exc})"
             raise WorkbookOpenError(msg) from exc
         return cls(workbook, path)
 
@@ -94,17 +104,31 @@ class FilePort:
     def read_block(self, table: str) -> list[list[Any]]:
         ws, tbl = self._find(table)
         min_col, min_row, max_col, max_row = table_bounds(tbl.ref)
-        block: list[list[Any]] = []
-        for cells in ws.iter_rows(
-            min_row=min_row, max_row=max_row, min_col=min_col, max_col=max_col
-        ):
-            row = []
-            for cell in cells:
+        if max_col - min_col + 1 > MAX_TABLE_COLUMNS:
+            msg = (
+                f"table {table} spans {max_col - min_col + 1} columns ({tbl.ref}): corrupt workbook"
+            )
+            raise WorkbookOpenError(msg)
+        # Only cells that exist are visited: a table ref or a stray cell far down the sheet
+        # (XFD1048576) costs nothing, and no <dimension> is trusted.
+        found: dict[tuple[int, int], Any] = {}
+        for (row, col), cell in ws._cells.items():
+            if min_row <= row <= max_row and min_col <= col <= max_col and cell.value is not None:
                 if cell.data_type == "f":
-                    row.append(self._computed_value(ws.title, cell.coordinate))
+                    found[(row, col)] = self._computed_value(ws.title, cell.coordinate)
                 else:
-                    row.append(cell.value)
-            block.append(row)
+                    found[(row, col)] = cell.value
+        for merged in ws.merged_cells.ranges:
+            for row, col in merged.cells:
+                if (row, col) != (merged.min_row, merged.min_col) and (
+                    min_row < row <= max_row and min_col <= col <= max_col
+                ):
+                    found[(row, col)] = MergedCellValue(str(merged.coord))
+        last_row = max((row for row, _ in found), default=min_row)
+        width = max_col - min_col + 1
+        block = [[None] * width for _ in range(last_row - min_row + 1)]
+        for (row, col), value in found.items():
+            block[row - min_row][col - min_col] = value
         return block
 
     def _computed_value(self, sheet: str, coordinate: str) -> Any:
@@ -127,11 +151,15 @@ class FilePort:
         height = max(len(block), 2)  # an Excel table keeps at least one (empty) body row
         max_row = min_row + height - 1
         max_col = min_col + width - 1
-        for row in range(min_row + height, old_max_row + 1):  # rows the table no longer covers
-            for col in range(min_col, max(old_max_col, max_col) + 1):
-                cell = ws.cell(row, col)
-                cell.value = None
-                cell.style = "Normal"
+        right = max(old_max_col, max_col)
+        stale = [
+            cell
+            for (row, col), cell in ws._cells.items()
+            if min_row + height <= row <= old_max_row and min_col <= col <= right
+        ]
+        for cell in stale:  # rows the table no longer covers (existing cells only)
+            cell.value = None
+            cell.style = "Normal"
         styles = [style_name(spec.role, c) for c in spec.columns]
         for offset in range(height):
             values = block[offset] if offset < len(block) else [None] * width
