@@ -51,10 +51,15 @@ def _as_number(value: Any) -> float:
     return number
 
 
+MAX_INTEGER = 2**53  # beyond this a float cell cannot hold a whole number exactly
+
+
 def _as_integer(value: Any) -> int:
     number = _as_number(value)
     if not number.is_integer():
         raise CellError(f"expected a whole number, got {number:g}")
+    if abs(number) > MAX_INTEGER:
+        raise CellError(f"whole number {number:g} is too large")
     return int(number)
 
 

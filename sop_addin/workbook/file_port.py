@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from sop_addin.contract import CONTRACT
 from sop_addin.workbook.atomic import atomic_write
-from sop_addin.workbook.codec import FormulaWithoutValue, MergedCellValue
+from sop_addin.workbook.codec import Formula, FormulaWithoutValue, MergedCellValue
 from sop_addin.workbook.guard import (
     DEFAULT_LIMITS,
     ReadLimits,
@@ -37,8 +38,13 @@ def _cell_text(value: str) -> str:
 
 
 def set_cell(cell: Cell | MergedCell, value: Any) -> None:
-    """Write a value as data: a string that looks like a formula stays text."""
-    if isinstance(value, str):
+    """Write a value as data: a string that looks like a formula stays text.
+
+    Only a `Formula` (made from the contract's formula templates) is written as a formula.
+    """
+    if isinstance(value, Formula):
+        cell.value = value.text
+    elif isinstance(value, str):
         cell.value = _cell_text(value)
         cell.data_type = "s"  # never a formula, whatever the first character is
     else:
@@ -73,7 +79,11 @@ class FilePort:
             raise WorkbookOpenError(msg)
         check_workbook_file(path, limits)
         try:
-            workbook = load_workbook(path, keep_vba=path.suffix.lower() in MACRO_SUFFIXES)
+            with warnings.catch_warnings():
+                # openpyxl warns about features it drops (extensions, out-of-range dates turned
+                # into errors); the codec reports any cell that matters, by its position.
+                warnings.simplefilter("ignore", UserWarning)
+                workbook = load_workbook(path, keep_vba=path.suffix.lower() in MACRO_SUFFIXES)
         except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
             msg = f"cannot open {path.name} as an Excel workbook (.xlsx/.xlsm): {exc}"
             raise WorkbookOpenError(msg) from exc
