@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test install install-test libreoffice lint typecheck pytest template bench clean
+.PHONY: demo test install install-test libreoffice lint typecheck pytest template bench clean addin
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,8 +35,8 @@ demo: install
 	$(BIN)/sop demo --out workbooks/demo
 
 lint: install-test
-	$(BIN)/ruff check sop_addin tests benchmarks
-	$(BIN)/ruff format --check sop_addin tests benchmarks
+	$(BIN)/ruff check sop_addin tests benchmarks udfs
+	$(BIN)/ruff format --check sop_addin tests benchmarks udfs
 
 typecheck: install-test
 	$(BIN)/mypy sop_addin
@@ -48,6 +48,10 @@ test: lint typecheck pytest
 
 template: install
 	$(BIN)/sop template --out templates/
+
+# The macro-enabled template and the add-in: the ribbon shows the actions registered now.
+addin: install
+	$(BIN)/sop addin build --out templates/
 
 bench: install
 	$(BIN)/python benchmarks/bench_cycle.py

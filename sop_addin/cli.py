@@ -18,10 +18,22 @@ from rich.table import Table
 
 from sop_addin import __version__
 from sop_addin.actions import run_cycle
+from sop_addin.commands.addin import addin
+from sop_addin.commands.approval import (
+    approve,
+    audit,
+    demo_approval,
+    distribute,
+    review,
+    soe,
+    verify,
+)
+from sop_addin.commands.forecast import forecast as forecast_command
+from sop_addin.commands.scenarios import risk, scenarios
 from sop_addin.contract import CONTRACT, Role
 from sop_addin.contract.problems import ValidationError
 from sop_addin.core.planning import SolverOptions
-from sop_addin.core.planning.solve import SOLVERS, SolverError
+from sop_addin.core.planning.solve import DEFAULT_SOLVER, SOLVERS, SolverError
 from sop_addin.workbook.file_port import FilePort, WorkbookOpenError
 from sop_addin.workbook.lock import WorkbookBusyError, workbook_lock
 from sop_addin.workbook.tables import read_inputs, read_output
@@ -105,7 +117,13 @@ def _print_summary(summary: dict[str, Any]) -> None:
         value = figure["value"]
         table.add_row(name, "n/a" if value is None else f"{value:,.1f}", figure["unit"] or "")
     plan = summary["plan"]
-    table.add_row("Solver", plan["solver"], plan["status"])
+    table.add_row("Solver", plan["solver"], plan.get("solution", plan["status"]))
+    gap = plan.get("mip_gap")
+    table.add_row(
+        f"{plan.get('problem', 'LP')} objective",
+        f"{plan['objective']:,.1f}",
+        "gap n/a" if gap is None else f"gap {100 * gap:.2f}%",
+    )
     out.print(table)
 
 
@@ -212,10 +230,14 @@ def _run(
     summary["workbook"] = str(saved)
     if export is not None:
         from sop_addin.workbook.export import export_csv
+        from sop_addin.workbook.finance_formulas import formula_templates
 
+        # Live-formula tables (PnL, SkuPnL) have no values until a spreadsheet recalculates
+        # them; their figures are exported as FinancePlan.
         outputs = {
             t.name: read_output(port, t.name, produced_by="sop run", allow_empty=True)
             for t in CONTRACT.tables_with_role(Role.OUTPUT)
+            if t.name not in formula_templates()
         }
         summary["exported"] = [str(p) for p in export_csv(outputs, export)]
     return summary
@@ -231,15 +253,32 @@ _run_options = [
     click.option(
         "--solver",
         type=click.Choice(SOLVERS),
-        default="highs",
+        default=DEFAULT_SOLVER,
         show_default=True,
-        help="LP solver.",
+        help="LP/MILP solver (HiGHS measured faster; see benchmarks/bench_plan.py).",
     ),
     click.option(
         "--time-limit",
         type=click.FloatRange(min=1),
         default=None,
-        help="Solver time limit in seconds.",
+        help="Solver time limit in seconds, each solver call (default: none for an LP, "
+        "120 s for the lot-size MILP, which then reports its gap).",
+    ),
+    click.option(
+        "--gap",
+        "mip_gap",
+        type=click.FloatRange(0, 1),
+        default=0.01,
+        show_default=True,
+        help="Relative MIP gap at which the lot-size search stops (0.01 = within 1%).",
+    ),
+    click.option(
+        "--mip/--lp",
+        "mip",
+        default=True,
+        show_default=True,
+        help="Enforce lot sizes and MOQs with setup binaries (MILP), or solve their LP "
+        "relaxation (faster; lot rules not enforced).",
     ),
 ]
 
@@ -275,13 +314,17 @@ def run(
     jobs: int | None,
     solver: str,
     time_limit: float | None,
+    mip_gap: float,
+    mip: bool,
 ) -> None:
     """Run the S&OP cycle on WORKBOOK: forecast, supply plan, finance, exec summary.
 
     Output tables are written back atomically; input tables are never changed. When the
     inputs are invalid, every problem is listed and nothing is written.
     """
-    options = SolverOptions(solver=solver, time_limit=time_limit)
+    options = SolverOptions(
+        solver=solver, time_limit=time_limit, mip_gap=mip_gap, relax_lots=not mip
+    )
     with _user_errors():
         summary = _run(workbook, out_path, export, jobs or _default_jobs(), options, not as_json)
     if as_json:
@@ -315,18 +358,37 @@ def demo(
     jobs: int | None,
     solver: str,
     time_limit: float | None,
+    mip_gap: float,
+    mip: bool,
 ) -> None:
-    """Create the demo company's workbook in OUT and run the whole cycle on it."""
-    options = SolverOptions(solver=solver, time_limit=time_limit)
+    """Create the demo company's workbook in OUT, run the whole cycle, approve and distribute it."""
+    options = SolverOptions(
+        solver=solver, time_limit=time_limit, mip_gap=mip_gap, relax_lots=not mip
+    )
     path = out_dir / "sop_demo.xlsx"
     with _user_errors():
         _new_workbook(path, demo=True, seed=seed, skus=skus, force=True)
         summary = _run(path, None, None, jobs or _default_jobs(), options, not as_json)
+        summary.update(demo_approval(path, out_dir, seed))  # approved/ and departments/
     if as_json:
         click.echo(json.dumps(summary, indent=2, default=str))
     else:
         _print_summary(summary)
         out.print(f"planned workbook: {summary['workbook']}")
+        out.print(f"approved snapshot: {summary['approval']['snapshot']}")
+        out.print(f"department workbooks: {out_dir / 'departments'}")
+
+
+cli.add_command(addin)
+cli.add_command(approve)
+cli.add_command(verify)
+cli.add_command(distribute)
+cli.add_command(audit)
+cli.add_command(review)
+cli.add_command(soe)
+cli.add_command(scenarios)
+cli.add_command(risk)
+cli.add_command(forecast_command)
 
 
 def main() -> None:

@@ -111,6 +111,32 @@ def _tiny_tables(horizon: int) -> dict[str, pd.DataFrame]:
             "Budget",
             [{"family": "F", "month": M1, "revenue_budget": 400.0, "gross_margin_budget": 100.0}],
         ),
+        # Unit costs equal to the routings' conversion costs (labour rate 1, no overhead).
+        "UnitCosts": frame(
+            "UnitCosts",
+            [
+                {"sku": "A", "material_cost": 0.0, "labour_hours": 2.0},
+                {"sku": "B", "material_cost": 0.0, "labour_hours": 3.0},
+            ],
+        ),
+        "Freight": frame(
+            "Freight",
+            [
+                {"region": "North", "freight_per_unit": 0.5, "service_cost_pct": 0.0},
+                {"region": "South", "freight_per_unit": 1.0, "service_cost_pct": 0.1},
+            ],
+        ),
+        "FinanceRates": frame(
+            "FinanceRates",
+            [
+                {"rate": "labour_rate", "value": 1.0},
+                {"rate": "overhead_rate", "value": 0.0},
+                {"rate": "expedite_cost_per_unit", "value": 2.0},
+                {"rate": "receivable_days", "value": 30.0},
+                {"rate": "payable_days", "value": 15.0},
+                {"rate": "gross_margin_threshold", "value": 0.5},
+            ],
+        ),
     }
 
 

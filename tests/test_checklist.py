@@ -72,3 +72,28 @@ def test_missing_steps_fail():
     status = _status({}, skus=2)
     assert set(status.values()) == {"fail"}
     assert _status({"Forecast": FORECAST.head(1)})["Demand plan reviewed"] == "fail"
+
+
+def test_margin_threshold_and_deviation_lines():
+    finance = _finance(1000.0, 300.0).assign(margin_flag=["below threshold"])
+    deviations = pd.DataFrame(
+        {"kind": ["overtime", "expedite", "overtime"], "cost": [100.0, 40.0, 50.0]}
+    )
+    outputs = {
+        "Forecast": FORECAST,
+        "ProductBalance": _balance(0.0),
+        "CapacityUse": CAPACITY,
+        "FinancePlan": finance,
+        "Deviations": deviations,
+    }
+    table = validation_checklist(outputs, 2).set_index("check")
+    assert table.loc["Gross margin above threshold", "status"] == "warn"
+    assert table.loc["Gross margin above threshold", "detail"].endswith(": F")
+    assert table.loc["Deviations authorised", "status"] == "warn"
+    assert "expedite 40, overtime 150" in table.loc["Deviations authorised", "detail"]
+    outputs["FinancePlan"] = finance.assign(margin_flag=["ok"])
+    outputs["Deviations"] = deviations.iloc[0:0]
+    assert set(_status(outputs).values()) == {"pass"}
+    # Without the optional tables their lines are left out, not failed.
+    del outputs["Deviations"]
+    assert "Deviations authorised" not in _status(outputs)

@@ -31,7 +31,8 @@ Z95 = NormalDist().inv_cdf(0.975)
 PLAN = pd.date_range("2026-01-01", periods=12, freq="MS")
 FORECAST_COLUMNS = ["sku", "family", "region", "month", "model"]
 FORECAST_COLUMNS += ["forecast", "lo80", "hi80", "lo95", "hi95"]
-MODELS_COLUMNS = ["sku", "model", "history_months", "zero_share", "note"]
+MODELS_COLUMNS = ["sku", "model", "demand_class", "history_months", "zero_share"]
+MODELS_COLUMNS += ["backtest_metric", "backtest_error", "note"]
 Values = Sequence[float] | np.ndarray
 
 
@@ -183,27 +184,32 @@ def test_fallback_chain_records_each_failure_and_the_model_used() -> None:
 
 
 @pytest.mark.parametrize(
-    ("n", "alias"),
+    ("n", "candidates"),
     [
-        (36, "holt_winters"),
-        (24, "holt_winters"),
-        (18, "holt_damped"),
-        (12, "holt_damped"),
-        (11, "ses"),
-        (3, "ses"),
-        (2, "naive"),
-        (1, "naive"),
+        (36, ("seasonal_naive", "holt_winters")),
+        (24, ("seasonal_naive", "holt_winters")),
+        (18, ("moving_average", "ses", "holt_damped", "theta")),
+        (12, ("moving_average", "ses", "holt_damped", "theta")),
+        (11, ("naive", "moving_average", "ses")),
+        (3, ("naive", "moving_average", "ses")),
+        (2, ("naive", "moving_average")),
+        (1, ("naive", "moving_average")),
     ],
 )
-def test_route_by_history_length(n: int, alias: str) -> None:
-    assert route(seasonal_trend(n)).chain[0].alias == alias
+def test_route_by_history_length_and_season(n: int, candidates: tuple[str, ...]) -> None:
+    chosen = route(seasonal_trend(n))
+    assert tuple(c.alias for c in chosen.candidates) == candidates
+    # The chain starts with the candidates and ends with robust fallbacks.
+    assert [c.alias for c in chosen.chain[: len(candidates)]] == list(candidates)
+    assert {"naive", "moving_average"} & {c.alias for c in chosen.chain}
 
 
-def test_route_intermittent_demand_to_a_moving_average() -> None:
+def test_route_intermittent_demand_to_the_croston_family() -> None:
     y = np.where(np.arange(36) % 3 == 0, 6.0, 0.0)  # two months in three without sales
     chosen = route(y)
-    assert chosen.chain == (MovingAverage,)
-    assert chosen.reason.startswith("intermittent demand: 12-month average")
+    assert chosen.demand_class == "intermittent"
+    assert [c.alias for c in chosen.candidates] == ["croston", "sba", "tsb", "moving_average"]
+    assert chosen.reason == "intermittent demand (ADI 3.00, CV² 0.00)"
 
 
 # --- the panel ---------------------------------------------------------------------------
@@ -258,8 +264,12 @@ def test_output_columns_types_and_no_missing_values(panel: ForecastResult) -> No
         .map(lambda m: m.equals(PLAN))
         .all()
     )
-    for frame in (panel.forecast, panel.models):
-        assert not frame.isna().any().any()
+    assert not panel.forecast.isna().any().any()
+    assert not panel.models.drop(columns="backtest_error").isna().any().any()
+    # The backtest error is blank exactly where no backtest ran.
+    blank = panel.models["backtest_error"].isna()
+    assert (blank == (panel.models["backtest_metric"] == "")).all()
+    assert set(panel.models.loc[~blank, "backtest_metric"]) == {"mase"}
     numbers = panel.forecast[["forecast", "lo80", "hi80", "lo95", "hi95"]]
     assert (numbers.dtypes == "float64").all()
     assert np.isfinite(numbers.to_numpy()).all() and (numbers.to_numpy() >= 0).all()
@@ -278,9 +288,8 @@ def test_output_columns_types_and_no_missing_values(panel: ForecastResult) -> No
 def test_holt_winters_follows_a_clean_trend_and_season(panel: ForecastResult) -> None:
     info = _info(panel, "HW")
     assert info["model"] == "holt_winters" and info["history_months"] == 36
-    assert info["note"] == (
-        "36 months of smooth demand: Holt-Winters (damped trend, monthly seasonality)"
-    )
+    assert info["demand_class"] == "smooth"
+    assert info["note"].startswith("smooth seasonal demand, 36 months; Holt-Winters best of 2")
     truth = seasonal_trend(12, start=36)
     relative = np.abs(_rows(panel, "HW")["forecast"].to_numpy() / truth - 1)
     assert relative.max() < 0.10
@@ -293,22 +302,26 @@ def test_a_missing_month_counts_as_zero_and_is_noted(panel: ForecastResult) -> N
     assert info["zero_share"] == pytest.approx(1 / 36)
 
 
-def test_intermittent_demand_gets_the_twelve_month_average(panel: ForecastResult) -> None:
+def test_intermittent_demand_gets_the_croston_family(panel: ForecastResult) -> None:
     info = _info(panel, "INTERMITTENT")
-    assert info["model"] == "moving_average"
-    assert "intermittent demand: 12-month average" in info["note"]
+    assert info["demand_class"] == "intermittent"
+    assert info["model"] in {"croston", "sba", "tsb"}
+    assert "intermittent demand (ADI 3.00, CV² 0.00)" in info["note"]
     assert info["zero_share"] == pytest.approx(2 / 3)
-    np.testing.assert_allclose(_rows(panel, "INTERMITTENT")["forecast"], 2.0)  # 4 x 6 / 12
+    # 6 units every third month: a rate of 2 a month, give or take the smoothing.
+    forecast = _rows(panel, "INTERMITTENT")["forecast"].to_numpy()
+    assert np.allclose(forecast, forecast[0]) and 1.5 < forecast[0] < 2.6
 
 
 def test_short_histories(panel: ForecastResult) -> None:
-    assert _info(panel, "HOLT")["model"] == "holt_damped"
-    assert "Holt damped" in _info(panel, "HOLT")["note"]
-    assert _info(panel, "NEW")["model"] == "ses"
-    assert "new or short" in _info(panel, "NEW")["note"]
+    assert _info(panel, "HOLT")["model"] in {"holt_damped", "theta", "ses", "moving_average"}
+    assert "smooth demand, 18 months, no clear season" in _info(panel, "HOLT")["note"]
+    new = _info(panel, "NEW")
+    assert "new or short" in new["note"] and "1-origin" not in new["note"]
+    assert new["backtest_metric"] == "mase"  # one-step origins over the last months
     two = _info(panel, "TWO")
-    assert two["model"] == "naive" and "last value" in two["note"]
-    np.testing.assert_allclose(_rows(panel, "TWO")["forecast"], 11.0)
+    assert "last value" in two["note"]
+    assert two["model"] in {"naive", "moving_average"}
 
 
 @pytest.mark.parametrize("sku", ["NONE", "LAUNCH"])
@@ -344,18 +357,23 @@ def test_negative_forecasts_are_clipped_and_noted(panel: ForecastResult) -> None
     assert "clipped" not in _info(panel, "HOLE")["note"]  # said only when it happened
 
 
-def test_a_failed_fit_falls_back_and_says_why(panel: ForecastResult) -> None:
+def test_a_model_that_cannot_fit_is_not_scored_and_says_why(panel: ForecastResult) -> None:
     flat = _info(panel, "FLAT")
-    assert flat["model"] == "seasonal_naive"
-    assert "Holt-Winters failed: constant history" in flat["note"]
-    assert "used seasonal naive" in flat["note"]
+    assert flat["model"] == "moving_average"
+    assert "simple exponential smoothing not scored: constant history" in flat["note"]
     np.testing.assert_allclose(_rows(panel, "FLAT")["forecast"], 50.0)
 
 
-def test_invalid_history_is_handled_by_the_fallback_chain(panel: ForecastResult) -> None:
+def test_invalid_history_is_replaced_by_the_expected_value(panel: ForecastResult) -> None:
     bad = _info(panel, "BAD")
-    assert "Holt-Winters failed: history has 1 negative quantity (set to 0)" in bad["note"]
-    assert bad["model"] == "holt_damped"
+    assert bad["note"].startswith(
+        "history has 1 negative quantity (set to 0); 1 invalid month replaced by the expected"
+    )
+    assert bad["model"] == "holt_winters"
+    row = panel.cleansed[(panel.cleansed["sku"] == "BAD")].iloc[-1]
+    assert row["flag"] == "invalid" and row["original"] == -4.0
+    # The replacement is what the pattern expected there, not 0.
+    assert row["cleansed"] == pytest.approx(seasonal_trend(36)[-1], rel=0.1)
 
 
 def test_parallel_run_matches_the_in_process_run() -> None:

@@ -24,9 +24,10 @@ def _unmet(result, sku, month):
 
 @pytest.mark.parametrize("solver", ["highs", "cbc"])
 def test_binding_capacity_serves_the_higher_value_per_hour_first(solver):
-    # R1 has 80 h/month. A needs 1 h/unit (price 10), B 2 h/unit (price 30).
-    # Demand A 50 + B 30 needs 110 h. Penalty per hour: A (10+2+1)/1 = 13, B (30+3+1)/2 = 17,
-    # so B is served in full (60 h) and A gets the remaining 20 h: 30 units of A unmet.
+    # R1 has 80 h/month. A needs 1 h/unit (price 10, cost 2), B 2 h/unit (price 30, cost 3).
+    # Demand A 50 + B 30 needs 110 h. A served unit is worth its margin (both priority 3,
+    # weight 1) plus 1: per hour A (8 + 1)/1 = 9, B (27 + 1)/2 = 14, so B is served in full
+    # (60 h) and A gets the remaining 20 h: 30 units of A unmet.
     tables = tiny_tables()
     rows = {(s, m): q for m in (M1, M2) for s, q in (("A", 50.0), ("B", 30.0))}
     _, result = _plan(tables, rows, solver)
@@ -150,7 +151,8 @@ def test_material_lead_time_delays_supply():
             {
                 "supplier": "V1",
                 "lead_time_days": 35.0,
-                "lead_time_sd_days": 5.0,
+                # No spread: a lead-time spread would add a safety stock (tested on its own).
+                "lead_time_sd_days": 0.0,
                 "daily_limit": 100.0,
                 "moq": 0.0,
             }

@@ -14,6 +14,8 @@ from typing import Any
 from openpyxl import load_workbook
 from openpyxl.utils import range_boundaries
 
+from sop_addin.workbook.finance_formulas import contract_formula
+
 
 class FakeRange:
     def __init__(self, sheet: FakeSheet, row: int, column: int, rows: int = 1, columns: int = 1):
@@ -43,7 +45,13 @@ class FakeRange:
                 if isinstance(v, str) and v.startswith("'"):
                     v = v[1:]  # Excel keeps the text and hides the apostrophe
                 elif isinstance(v, str) and v.startswith("="):
-                    raise AssertionError(f"the port wrote a live formula: {v}")
+                    # Only the contract's own formulas, each in its designated cell, may be
+                    # live; Excel shows their result, which the fake cannot compute (None).
+                    cell = (self.row + i, self.column + j)
+                    if v != contract_formula(self.sheet.name, *cell):
+                        raise AssertionError(f"the port wrote a live formula: {v}")
+                    self.sheet.formulas[cell] = v
+                    v = None
                 self.sheet.cells[(self.row + i, self.column + j)] = v
 
     def clear_contents(self) -> None:
@@ -82,6 +90,7 @@ class FakeSheet:
     def __init__(self, name: str, protected: bool):
         self.name = name
         self.cells: dict[tuple[int, int], Any] = {}
+        self.formulas: dict[tuple[int, int], str] = {}
         self.tables: list[FakeTable] = []
         self.api = FakeApi(protected)
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from sop_addin import __version__
+from sop_addin.actions.accuracy import accuracy
+from sop_addin.actions.consensus import apply_consensus
 from sop_addin.actions.exec_summary import update_exec_summary
 from sop_addin.actions.finance import reconcile_finance
 from sop_addin.actions.forecast import refresh_forecast
 from sop_addin.actions.plan import run_plan
 from sop_addin.actions.progress import Progress, no_progress
+from sop_addin.approval.lineage import record_run_lineage
 from sop_addin.core.calendar import month_label
 from sop_addin.core.planning import SolverOptions
 from sop_addin.workbook.port import WorkbookPort
@@ -31,10 +34,12 @@ def run_cycle(
     progress("Validate inputs", 1, 1)
     settings = inputs.settings
     forecast = refresh_forecast(port, progress, inputs=inputs, jobs=jobs)
+    forecast["consensus"] = apply_consensus(port, progress, inputs=inputs)
+    forecast["accuracy"] = accuracy(port, progress, inputs=inputs)
     plan = run_plan(port, progress, inputs=inputs, options=options)
     finance = reconcile_finance(port, progress, inputs=inputs)
     kpis = update_exec_summary(port, progress, inputs=inputs)
-    return {
+    summary: dict[str, Any] = {
         "sop_addin_version": __version__,
         "company": settings.company,
         "plan_cycle": settings.plan_cycle,
@@ -47,3 +52,6 @@ def run_cycle(
         "finance": finance,
         "kpis": kpis,
     }
+    # What produced this plan (inputs hash, solver, versions, seeds), for the approval.
+    summary["lineage"] = record_run_lineage(port, summary)
+    return summary

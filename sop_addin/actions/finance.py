@@ -1,27 +1,65 @@
-"""Reconcile Finance: the plan's revenue, cost and margin onto the Finance tab."""
+"""Reconcile Finance: the plan's P&L in Python and as live formulas, and the deviations."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
+
 from sop_addin.actions.progress import Progress, no_progress
-from sop_addin.core.finance import finance_plan
+from sop_addin.contract import CONTRACT
+from sop_addin.core.finance import (
+    BELOW,
+    deviations,
+    finance_plan,
+    finance_rates,
+    sku_finance,
+)
 from sop_addin.core.inputs import PlanInputs
+from sop_addin.workbook.finance_formulas import write_formula_table
 from sop_addin.workbook.port import WorkbookPort
 from sop_addin.workbook.tables import read_inputs, read_output, write_table
+
+
+def optional_output(port: WorkbookPort, name: str) -> pd.DataFrame | None:
+    """An output another step may or may not produce (absent from older contracts)."""
+    if name not in CONTRACT.tables:
+        return None
+    return read_output(port, name, produced_by="Run Plan", allow_empty=True)
 
 
 def reconcile_finance(
     port: WorkbookPort, progress: Progress = no_progress, inputs: PlanInputs | None = None
 ) -> dict[str, Any]:
-    """Value the served demand of the supply plan by family and month, against budget."""
+    """Value the plan by family and month against budget; write values, formulas, deviations.
+
+    FinancePlan holds Python's figures; PnL and SkuPnL hold the same lines as Excel formulas
+    over the Supply tab and the Finance assumptions, so finance sees its edits at once.
+    """
     inputs = inputs or read_inputs(port)
-    progress("Finance", 0, 1)
+    progress("Finance", 0, 2)
+    rates = finance_rates(inputs)
     balance = read_output(port, "ProductBalance", produced_by="Run Plan")
-    plan = finance_plan(inputs, balance)
+    capacity = read_output(port, "CapacityUse", produced_by="Run Plan", allow_empty=True)
+    plan = finance_plan(inputs, balance, rates)
+    lines = sku_finance(inputs, balance, rates)
+    found = deviations(
+        plan,
+        rates,
+        capacity=capacity,
+        resources=inputs["Resources"],
+        shortfalls=optional_output(port, "Shortfalls"),
+    )
+    progress("Finance", 1, 2)
     write_table(port, "FinancePlan", plan)
-    progress("Finance", 1, 1)
+    write_formula_table(port, "SkuPnL", lines[["sku", "family", "region", "month"]])
+    write_formula_table(port, "PnL", plan[["family", "month"]])
+    write_table(port, "Deviations", found)
+    progress("Finance", 2, 2)
     return {
         "revenue": float(plan["revenue"].sum()),
         "gross_margin": float(plan["gross_margin"].sum()),
+        "below_margin_threshold": int((plan["margin_flag"] == BELOW).sum()),
+        "deviations": len(found),
+        "deviation_cost": float(found["cost"].sum()) if len(found) else 0.0,
     }

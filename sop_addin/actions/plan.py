@@ -4,11 +4,83 @@ from __future__ import annotations
 
 from typing import Any
 
+from sop_addin.actions.plan_demand import plan_demand
 from sop_addin.actions.progress import Progress, no_progress
 from sop_addin.core.inputs import PlanInputs
-from sop_addin.core.planning import SolverOptions, prepare_planning_data, solve_plan
+from sop_addin.core.planning import PlanResult, SolverOptions, prepare_planning_data, solve_plan
 from sop_addin.workbook.port import WorkbookPort
-from sop_addin.workbook.tables import read_inputs, read_output, write_table
+from sop_addin.workbook.tables import read_inputs, write_table
+
+SUPPLY_TABLES = (
+    "ProductionPlan",
+    "ProductBalance",
+    "PurchasePlan",
+    "CapacityUse",
+    "SafetyStock",
+    "Shortfalls",
+    "Bottlenecks",
+    "SlackReport",
+    "SolverReport",
+)
+
+
+def plan_supply(
+    port: WorkbookPort,
+    progress: Progress = no_progress,
+    inputs: PlanInputs | None = None,
+    options: SolverOptions | None = None,
+) -> PlanResult:
+    """Plan against the demand (consensus, else forecast); write every Supply-tab table."""
+    inputs = inputs or read_inputs(port)
+    progress("Supply plan", 0, 3)
+    # Consensus demand when Apply Consensus has run, else the statistical forecast; the 80%
+    # interval goes along: safety stock reads the forecast error from it.
+    demand = plan_demand(port)
+    data = prepare_planning_data(inputs, demand)
+    progress("Supply plan", 1, 3)
+    result = solve_plan(data, options)
+    progress("Supply plan", 2, 3)
+    frames = {
+        "ProductionPlan": result.production,
+        "ProductBalance": result.balance,
+        "PurchasePlan": result.purchases,
+        "CapacityUse": result.capacity,
+        "SafetyStock": result.safety_stock,
+        "Shortfalls": result.shortfalls,
+        "Bottlenecks": result.bottlenecks,
+        "SlackReport": result.slacks,
+        "SolverReport": result.solver_table,
+    }
+    for name in SUPPLY_TABLES:
+        write_table(port, name, frames[name])
+    progress("Supply plan", 3, 3)
+    return result
+
+
+def plan_summary(result: PlanResult) -> dict[str, Any]:
+    """The JSON-able figures of a plan run: solver status, objective and gap always included."""
+    report = result.report
+    assert report is not None
+    return {
+        "status": report.status,  # PuLP's: "Optimal" whenever a plan was found
+        "solution": report.solution,  # what that plan is: proven optimal, within the gap, ...
+        "solver_says": report.stop_reason,
+        "objective": result.objective,
+        "problem": "MILP" if report.mip else "LP",
+        "mip_objective": report.mip_objective,
+        "mip_gap": report.mip_gap if report.mip else 0.0,
+        "best_bound": report.best_bound,
+        "shadow_prices_from": report.duals_from,
+        "solver": result.solver,
+        "variables": result.variables,
+        "integer_variables": result.integer_variables,
+        "constraints": result.constraints,
+        "build_seconds": round(result.build_seconds, 3),
+        "solve_seconds": round(result.solve_seconds, 3),
+        "unmet_units": float(result.balance["unmet"].sum()),
+        "shortfalls": int(result.shortfalls[["sku", "month"]].drop_duplicates().shape[0]),
+        "slacks_used": len(result.slacks),
+    }
 
 
 def run_plan(
@@ -18,26 +90,4 @@ def run_plan(
     options: SolverOptions | None = None,
 ) -> dict[str, Any]:
     """Plan production and purchases against the forecast; write the Supply tab's tables."""
-    inputs = inputs or read_inputs(port)
-    progress("Supply plan", 0, 3)
-    forecast = read_output(port, "Forecast", produced_by="Refresh Forecast")
-    demand = forecast.rename(columns={"forecast": "quantity"})[["sku", "month", "quantity"]]
-    data = prepare_planning_data(inputs, demand)
-    progress("Supply plan", 1, 3)
-    result = solve_plan(data, options)
-    progress("Supply plan", 2, 3)
-    write_table(port, "ProductionPlan", result.production)
-    write_table(port, "ProductBalance", result.balance)
-    write_table(port, "PurchasePlan", result.purchases)
-    write_table(port, "CapacityUse", result.capacity)
-    progress("Supply plan", 3, 3)
-    return {
-        "status": result.status,
-        "objective": result.objective,
-        "solver": result.solver,
-        "variables": result.variables,
-        "constraints": result.constraints,
-        "build_seconds": round(result.build_seconds, 3),
-        "solve_seconds": round(result.solve_seconds, 3),
-        "unmet_units": float(result.balance["unmet"].sum()),
-    }
+    return plan_summary(plan_supply(port, progress, inputs, options))

@@ -68,7 +68,34 @@ def _finance_line(finance: pd.DataFrame | None, limits: ChecklistThresholds) -> 
     return _line(check, status, detail)
 
 
-def _tradeoff_line(balance: pd.DataFrame | None, capacity: pd.DataFrame | None) -> dict[str, str]:
+def _margin_line(finance: pd.DataFrame | None) -> dict[str, str] | None:
+    """Family-months under finance's gross-margin threshold (flagged by Reconcile Finance)."""
+    if finance is None or finance.empty or "margin_flag" not in finance:
+        return None
+    check = "Gross margin above threshold"
+    below = finance[finance["margin_flag"] == "below threshold"]
+    if below.empty:
+        return _line(check, PASS, "every family-month at or above the threshold")
+    families = ", ".join(sorted(below["family"].astype(str).unique()))
+    return _line(check, WARN, f"{len(below)} family-month(s) below the threshold: {families}")
+
+
+def _deviation_line(deviations: pd.DataFrame | None) -> dict[str, str] | None:
+    if deviations is None:
+        return None
+    check = "Deviations authorised"
+    if deviations.empty:
+        return _line(check, PASS, "no overtime, expedite or budget overrun to authorise")
+    kinds = deviations.groupby("kind")["cost"].sum()
+    listed = ", ".join(f"{kind} {cost:,.0f}" for kind, cost in kinds.items())
+    return _line(check, WARN, f"{len(deviations)} deviation(s) need authorisation: {listed}")
+
+
+def _tradeoff_line(
+    balance: pd.DataFrame | None,
+    capacity: pd.DataFrame | None,
+    scenarios: pd.DataFrame | None = None,
+) -> dict[str, str]:
     check = "Trade-offs listed"
     if balance is None or capacity is None or capacity.empty:
         return _line(check, FAIL, "no supply plan to list trade-offs from")
@@ -78,6 +105,8 @@ def _tradeoff_line(balance: pd.DataFrame | None, capacity: pd.DataFrame | None) 
         f"{full['resource'].nunique()} resource(s) at full capacity in {len(full)} "
         f"resource-month(s); {short['sku'].nunique()} SKU(s) with unmet demand"
     )
+    if scenarios is not None and len(scenarios) > 1:
+        detail += f"; {len(scenarios) - 1} scenario(s) compared with the base plan"
     return _line(check, PASS, detail)
 
 
@@ -105,17 +134,21 @@ def validation_checklist(
 
     Args:
         outputs: output tables by contract name (Forecast, ProductBalance, CapacityUse,
-            FinancePlan); a step that has not run is simply absent.
+            FinancePlan; optionally Deviations and ScenarioComparison, whose lines appear
+            only when given); a step that has not run is simply absent.
         skus: number of SKUs in the Products table.
         limits: thresholds; defaults when None.
     """
     limits = limits or ChecklistThresholds()
     balance = outputs.get("ProductBalance")
+    finance = outputs.get("FinancePlan")
     lines = [
         _demand_line(outputs.get("Forecast"), skus),
         _supply_line(balance, limits),
-        _finance_line(outputs.get("FinancePlan"), limits),
-        _tradeoff_line(balance, outputs.get("CapacityUse")),
+        _finance_line(finance, limits),
+        _margin_line(finance),
+        _deviation_line(outputs.get("Deviations")),
+        _tradeoff_line(balance, outputs.get("CapacityUse"), outputs.get("ScenarioComparison")),
         _decisions_line(balance),
     ]
-    return pd.DataFrame(lines, columns=CHECKLIST_COLUMNS)
+    return pd.DataFrame([line for line in lines if line], columns=CHECKLIST_COLUMNS)

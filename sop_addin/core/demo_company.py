@@ -23,6 +23,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from sop_addin.contract import CONTRACT, ColumnType, Role
+from sop_addin.core.demo_actuals import demo_actuals
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -276,14 +277,22 @@ def generate_demo(
     plant = _plant(rng, products, demand, cal)
     supply = _supply(rng, products, demand, plant, cal)
 
+    # Planning rules (priorities, lot sizes, overtime, storage) draw from their own stream, so
+    # adding them left every other figure of a seed unchanged.
+    rules = _planning_rules(np.random.default_rng([seed, 4]), products, demand, plant)
     frames = {
         "Settings": _settings(rng, cal),
-        "Products": _products_frame(products, cal),
+        "Products": _products_frame(products, cal, rules),
         "SalesHistory": _history_frame(products, demand, cal),
-        **_plant_frames(products, plant, cal),
+        **_plant_frames(products, plant, cal, rules),
         **_supply_frames(rng, products, demand, plant, supply, cal),
+        "Warehouses": _warehouses_frame(products, demand, plant),
         **_finance_frames(rng, products, demand, plant, supply, cal),
+        **_scenario_frames(products, plant, supply, cal),
+        # Demand-side inputs (deals, campaign, override, NPI, archive): their own stream too.
+        **_demand_input_frames(np.random.default_rng([seed, 5]), products, demand, cal),
     }
+    frames.update(demo_actuals(frames, seed))  # governance and S&OE: the first plan month
     wanted = [t.name for t in CONTRACT.tables_with_role(Role.INPUT, Role.ASSUMPTION)]
     return {name: frames[name] for name in wanted}
 
@@ -686,6 +695,63 @@ def _supply(
     )
 
 
+# --- planning rules -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Rules:
+    priority: IntArray  # per SKU: 1 = served first when supply is short
+    backlog: BoolArray  # per SKU: customers wait (backlog) rather than buy elsewhere
+    overtime_max: FloatArray  # per resource: hours per month
+    overtime_cost: FloatArray  # per resource: extra cost per overtime hour
+    min_lot: FloatArray  # per routing (primary then alternates, as in _plant_frames)
+    lot_multiple: FloatArray
+
+
+def _planning_rules(rng: np.random.Generator, p: _Products, d: _Demand, plant: _Plant) -> _Rules:
+    """Who is served first, who waits, overtime limits and lot rules, as a planner sets them."""
+    s = len(p.sku)
+    # Key accounts are in the North; spare parts and the launch are served first everywhere
+    # (service contracts, a launch promise) and their customers wait rather than go elsewhere.
+    priority = np.where(p.region == 0, 2, 3).astype(np.int64)
+    backlog = p.intermittent.copy()
+    backlog[p.launch] = True
+    priority[backlog] = 1
+    # A Saturday shift (4 x 8 h) where the resource does not already run around the clock;
+    # overtime costs half the hourly rate on top of the conversion cost.
+    overtime_max = np.where(plant.hours_per_day < 24.0, 32.0, 0.0)
+    overtime_cost = np.round(0.5 * plant.rate, 0)
+    # Lot rules on about a quarter of the primary routings of regular products: a minimum run
+    # of 30-60% of a month's demand, or runs in pallet multiples (10, 20 or 50 units).
+    monthly = d.expected.mean(axis=1)
+    regular = ~p.intermittent
+    regular[[p.launch, p.phase_out]] = False
+    n_routes = s + len(plant.alt_sku)
+    min_lot, lot_multiple = np.zeros(n_routes), np.zeros(n_routes)
+    draw = rng.random(s)
+    share = rng.uniform(0.3, 0.6, s)
+    pallet = rng.choice(np.array([10.0, 20.0, 50.0]), size=s)
+    with_min = regular & (draw < 0.15) & (monthly >= 20)
+    with_multiple = regular & (draw >= 0.15) & (draw < 0.25) & (monthly >= 5 * pallet)
+    min_lot[:s] = np.where(with_min, np.maximum(np.round(monthly * share, -1), 10.0), 0.0)
+    lot_multiple[:s] = np.where(with_multiple, pallet, 0.0)
+    return _Rules(priority, backlog, overtime_max, overtime_cost, min_lot, lot_multiple)
+
+
+def _warehouses_frame(p: _Products, d: _Demand, plant: _Plant) -> pd.DataFrame:
+    """Finished-goods stores sized at 1.6 months of the site's average demand: enough for the
+    buffer and a normal month, tight for building far ahead of a seasonal peak."""
+    monthly = d.expected.mean(axis=1)
+    capacity = np.bincount(plant.sku_site, weights=monthly * 1.6, minlength=len(_SITES)).astype(
+        np.float64
+    )
+    return _frame(
+        "Warehouses",
+        site=[name for name, _ in _SITES],
+        storage_capacity=np.maximum(_ceil_sig(capacity, 2), 100.0),
+    )
+
+
 # --- frames --------------------------------------------------------------------------------
 
 
@@ -710,7 +776,7 @@ def _settings(rng: np.random.Generator, cal: _Calendar) -> pd.DataFrame:
     )
 
 
-def _products_frame(p: _Products, cal: _Calendar) -> pd.DataFrame:
+def _products_frame(p: _Products, cal: _Calendar, rules: _Rules) -> pd.DataFrame:
     s = len(p.sku)
     launch = np.full(s, np.datetime64("NaT"), dtype="datetime64[ns]")
     eol = launch.copy()
@@ -725,6 +791,8 @@ def _products_frame(p: _Products, cal: _Calendar) -> pd.DataFrame:
         lifecycle=p.lifecycle,
         launch_month=launch,
         end_of_life_month=eol,
+        priority=rules.priority,
+        unmet_policy=np.where(rules.backlog, "backlog", "lost-sales"),
     )
 
 
@@ -738,7 +806,9 @@ def _history_frame(p: _Products, d: _Demand, cal: _Calendar) -> pd.DataFrame:
     )
 
 
-def _plant_frames(p: _Products, plant: _Plant, cal: _Calendar) -> dict[str, pd.DataFrame]:
+def _plant_frames(
+    p: _Products, plant: _Plant, cal: _Calendar, rules: _Rules
+) -> dict[str, pd.DataFrame]:
     n_res = len(plant.code)
     codes = np.array(plant.code, dtype=object)
     skus = np.array(p.sku, dtype=object)
@@ -754,6 +824,8 @@ def _plant_frames(p: _Products, plant: _Plant, cal: _Calendar) -> dict[str, pd.D
             description=plant.description,
             hours_per_day=plant.hours_per_day,
             efficiency=plant.efficiency,
+            overtime_hours_max=rules.overtime_max,
+            overtime_cost_per_hour=rules.overtime_cost,
         ),
         "ResourceCalendar": _frame(
             "ResourceCalendar",
@@ -770,6 +842,8 @@ def _plant_frames(p: _Products, plant: _Plant, cal: _Calendar) -> dict[str, pd.D
             hours_per_unit=np.concatenate([plant.hours, plant.alt_hours])[order],
             cost_per_unit=np.concatenate([plant.cost, plant.alt_cost])[order],
             yield_=np.concatenate([plant.yield_, plant.alt_yield])[order],
+            min_lot=rules.min_lot[order],
+            lot_multiple=rules.lot_multiple[order],
         ),
     }
 
@@ -893,7 +967,49 @@ def _finance_frames(
     gross = np.zeros((p.n_fam, cal.f))
     np.add.at(revenue, p.family, last_year * price[:, None])
     np.add.at(gross, p.family, last_year * (price - standard)[:, None])
+    # Finance's standard costs: material and labour hours per good unit; the labour rate and
+    # overhead are set so that labour with overhead matches the plant's average conversion rate.
+    overhead = 0.6
+    labour_rate = round(float(np.median(plant.cost / plant.hours)) / (1.0 + overhead), 2)
+    # Cost-to-serve: the far region ships further and pays more commission.
+    region_names = [name for name, _ in _REGIONS]
+    region_price = [
+        float(price[p.region == r].mean()) if (p.region == r).any() else 0.0
+        for r in range(len(_REGIONS))
+    ]
+    freight = np.round(np.array(region_price) * np.array([0.025, 0.04])[: len(_REGIONS)], 2)
+    rates = {
+        "labour_rate": (labour_rate, "currency/h", "Labour cost per hour"),
+        "overhead_rate": (overhead, "share", "Overhead as a share of labour cost"),
+        "expedite_cost_per_unit": (
+            round(float(np.median(standard)) * 0.15, 2),
+            "currency/unit",
+            "Extra cost per unit of an expedited delivery",
+        ),
+        "receivable_days": (45.0, "days", "Days sales outstanding"),
+        "payable_days": (60.0, "days", "Days payables outstanding"),
+        "gross_margin_threshold": (0.2, "share", "Lowest acceptable gross margin % per family"),
+    }
     return {
+        "UnitCosts": _frame(
+            "UnitCosts",
+            sku=p.sku,
+            material_cost=np.round(sup.material_cost / plant.yield_, 4),
+            labour_hours=np.round(plant.hours / plant.yield_, 4),
+        ),
+        "Freight": _frame(
+            "Freight",
+            region=region_names,
+            freight_per_unit=freight,
+            service_cost_pct=np.array([0.02, 0.03])[: len(_REGIONS)],
+        ),
+        "FinanceRates": _frame(
+            "FinanceRates",
+            rate=list(rates),
+            value=[v[0] for v in rates.values()],
+            unit=[v[1] for v in rates.values()],
+            description=[v[2] for v in rates.values()],
+        ),
         "Prices": _frame("Prices", sku=p.sku, unit_price=price),
         "Budget": _frame(
             "Budget",
@@ -901,6 +1017,79 @@ def _finance_frames(
             month=np.tile(cal.plan.to_numpy(), p.n_fam),
             revenue_budget=np.round(revenue * uplift).ravel(),
             gross_margin_budget=np.round(gross * uplift).ravel(),
+        ),
+    }
+
+
+def _scenario_frames(
+    p: _Products, plant: _Plant, sup: _Supply, cal: _Calendar
+) -> dict[str, pd.DataFrame]:
+    """The what-ifs an S&OP meeting asks about, on the demo's busiest resource and supplier."""
+    busiest = plant.code[int(np.bincount(plant.primary, minlength=len(plant.code)).argmax())]
+    main_supplier = sup.sup_code[int(np.bincount(sup.supplier[sup.bom_material]).argmax())]
+    family = _FAMILIES[0].name
+    start, end = cal.plan[min(2, cal.f - 1)], cal.plan[min(3, cal.f - 1)]
+    rows = [
+        (
+            "North +10%",
+            "demand",
+            "region",
+            _REGIONS[0][0],
+            None,
+            None,
+            10.0,
+            "Key account rollout in the North",
+        ),
+        (
+            "Supplier late",
+            "supplier_delay",
+            "supplier",
+            main_supplier,
+            None,
+            None,
+            14.0,
+            "Main supplier announces 14 days delay",
+        ),
+        ("Lead times x2", "lead_time", "all", None, None, None, 2.0, "Freight disruption"),
+        (
+            "Press down",
+            "capacity",
+            "resource",
+            busiest,
+            start,
+            end,
+            30.0,
+            "Overhaul of the busiest resource",
+        ),
+        (
+            f"{family} price -5%",
+            "price",
+            "family",
+            family,
+            None,
+            None,
+            -5.0,
+            "Competitive pricing response",
+        ),
+    ]
+    columns = list(zip(*rows, strict=True))
+    return {
+        "Scenarios": _frame(
+            "Scenarios",
+            scenario=columns[0],
+            change=columns[1],
+            level=columns[2],
+            target=columns[3],
+            from_month=pd.to_datetime(pd.Series(columns[4], dtype=object)),
+            to_month=pd.to_datetime(pd.Series(columns[5], dtype=object)),
+            value=np.array(columns[6], dtype=float),
+            note=columns[7],
+        ),
+        "PromoteRequest": _frame(
+            "PromoteRequest",
+            scenario=["North +10%"],
+            requested_by=["S&OP lead"],
+            reason=["Key account confirmed the North rollout"],
         ),
     }
 
@@ -914,6 +1103,128 @@ _DTYPES: dict[ColumnType, Any] = {
     ColumnType.INTEGER: "int64",
     ColumnType.MONTH: "datetime64[ns]",
 }
+
+
+ARCHIVE_MAX_SKUS = 300  # stored past forecasts for at most this many SKUs (workbook size)
+ARCHIVE_MONTHS = 6
+
+
+def _demand_input_frames(
+    rng: np.random.Generator, p: _Products, d: _Demand, cal: _Calendar
+) -> dict[str, pd.DataFrame]:
+    """What sales, marketing and product management add to the statistical forecast.
+
+    A few deals and pipeline opportunities on the biggest SKUs, one spring campaign on a
+    family, one family adjustment, one override with its reason, the launch product
+    following an analog of its family, the phase-out ramping down with part of its demand
+    cannibalised by the launch, and six months of stored past forecasts (lag 1 and 3) so
+    that accuracy and forecast value added have something to measure. The stored
+    forecasts are synthetic: the actuals with noise, the consensus layer less noisy.
+    """
+    s, f = len(p.sku), cal.f
+    volume = d.expected.mean(axis=1)
+    special = {p.launch, p.phase_out}
+    regular = [i for i in np.argsort(-volume) if i not in special and not p.intermittent[i]]
+    first_months = min(6, f)
+
+    deals = regular[:3]
+    sales_rows: dict[str, Any] = {
+        "sku": [p.sku[i] for i in deals] * 2,
+        "month": [cal.plan[int(rng.integers(0, first_months))] for _ in range(2 * len(deals))],
+        "reference": [f"Tender {k + 1}" for k in range(len(deals))]
+        + [f"Opportunity {k + 1}" for k in range(len(deals))],
+        "stage": ["deal"] * len(deals) + ["pipeline"] * len(deals),
+        "quantity": np.round(np.r_[volume[deals] * 0.3, volume[deals] * 0.5]),
+        "probability": np.r_[np.full(len(deals), 0.9), rng.uniform(0.2, 0.5, len(deals)).round(2)],
+        "author": ["Key accounts"] * (2 * len(deals)),
+    }
+    campaign_family = p.family[regular[0]]
+    members = [i for i in regular if p.family[i] == campaign_family][:3]
+    promo_months = cal.plan[1 : min(3, f)] if f > 1 else cal.plan[:1]
+    uplift_rows: dict[str, Any] = {
+        "campaign": ["Spring promotion"] * (len(members) * len(promo_months)),
+        "sku": [p.sku[i] for i in members for _ in promo_months],
+        "month": [m for _ in members for m in promo_months],
+        "uplift_pct": np.full(len(members) * len(promo_months), 0.15),
+        "uplift_units": np.full(len(members) * len(promo_months), np.nan),
+    }
+    target = regular[min(3, len(regular) - 1)]
+    override_month = cal.plan[min(2, f - 1)]
+    overrides: dict[str, Any] = {
+        "sku": [p.sku[target]],
+        "month": [override_month],
+        "kind": ["absolute"],
+        "value": [float(np.round(d.expected[target, min(2, f - 1)] * 1.25))],
+        "reason_code": ["customer"],
+        "author": ["A. Planner"],
+        "entered_on": [f"{(cal.first - pd.Timedelta(days=10)):%Y-%m-%d}"],
+    }
+    adj_family = p.family[regular[1]]
+    fam_volume = float(d.expected[p.family == adj_family, min(3, f - 1)].sum())
+    family_adjustments: dict[str, Any] = {
+        "family": [_FAMILIES[adj_family].name],
+        "month": [cal.plan[min(3, f - 1)]],
+        "units": [float(np.round(0.05 * fam_volume))],
+        "reason_code": ["market"],
+        "author": ["Sales director"],
+    }
+    analog_pool = [i for i in regular if p.family[i] == p.family[p.launch]] or regular
+    analog = analog_pool[0]
+    new_products: dict[str, Any] = {
+        "sku": [p.sku[p.launch]],
+        "analog_sku": [p.sku[analog]],
+        "launch_volume": [float(np.round(volume[p.launch]))],
+        "launch_curve": [None],
+    }
+    curve_shares = [0.3, 0.55, 0.75, 0.9, 1.0]
+    launch_curves: dict[str, Any] = {
+        "curve": ["standard"] * len(curve_shares),
+        "month_number": list(range(1, len(curve_shares) + 1)),
+        "share": curve_shares,
+    }
+    phase_outs: dict[str, Any] = {
+        "sku": [p.sku[p.phase_out]],
+        "ramp_months": [min(3, p.eol_offset + 1)],
+    }
+    cannibalisation: dict[str, Any] = {
+        "predecessor": [p.sku[p.phase_out]],
+        "successor": [p.sku[p.launch]],
+        "share": [0.3],
+        "from_month": [cal.plan[0]],
+    }
+
+    step = max(1, s // ARCHIVE_MAX_SKUS)
+    stored = [i for i in range(0, s, step) if i != p.launch][:ARCHIVE_MAX_SKUS]
+    archive: dict[str, list[Any]] = {
+        k: [] for k in ("made_in", "sku", "month", "layer", "quantity")
+    }
+    for j in range(cal.h - ARCHIVE_MONTHS, cal.h):
+        for lag in (1, 3):
+            noise = 0.18 if lag == 1 else 0.25
+            for i in stored:
+                actual = float(d.history[i, j])
+                stat = max(0.0, actual * (1 + rng.normal(0.04, noise)))
+                consensus = max(
+                    0.0, stat + 0.4 * (actual - stat) + rng.normal(0, 0.04 * actual + 0.1)
+                )
+                sales = max(0.0, stat + 0.25 * (actual - stat))
+                for layer, q in (("statistical", stat), ("sales", sales), ("consensus", consensus)):
+                    archive["made_in"].append(cal.history[j] - pd.DateOffset(months=lag))
+                    archive["sku"].append(p.sku[i])
+                    archive["month"].append(cal.history[j])
+                    archive["layer"].append(layer)
+                    archive["quantity"].append(round(q))
+    return {
+        "SalesInputs": _frame("SalesInputs", **sales_rows),
+        "MarketingUplifts": _frame("MarketingUplifts", **uplift_rows),
+        "Overrides": _frame("Overrides", **overrides),
+        "FamilyAdjustments": _frame("FamilyAdjustments", **family_adjustments),
+        "NewProducts": _frame("NewProducts", **new_products),
+        "LaunchCurves": _frame("LaunchCurves", **launch_curves),
+        "PhaseOuts": _frame("PhaseOuts", **phase_outs),
+        "Cannibalisation": _frame("Cannibalisation", **cannibalisation),
+        "ForecastArchive": _frame("ForecastArchive", **archive),
+    }
 
 
 def _frame(name: str, /, **columns: Sequence[Any] | npt.NDArray[Any]) -> pd.DataFrame:

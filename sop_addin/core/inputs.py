@@ -22,6 +22,7 @@ class PlanSettings(BaseModel):
     plan_cycle: str
     plan_version: str
     carrying_rate: float
+    service_level: float = 0.95
 
     @property
     def months(self) -> pd.DatetimeIndex:

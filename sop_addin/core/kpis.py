@@ -34,6 +34,16 @@ def monthly_summary(
     summary["gross_margin_pct"] = [
         _ratio(m, r) for m, r in zip(summary["gross_margin"], summary["revenue"], strict=True)
     ]
+    # Plan against budget: a month without any budget line stays blank, not zero.
+    for source, target in (
+        ("revenue_budget", "revenue_budget"),
+        ("margin_budget", "gross_margin_budget"),
+    ):
+        if source in finance:
+            budget = finance.groupby("month")[source].sum(min_count=1)
+            summary[target] = budget.reindex(summary.index)
+        else:
+            summary[target] = None
     columns = [
         "demand",
         "served",
@@ -43,6 +53,8 @@ def monthly_summary(
         "gross_margin",
         "gross_margin_pct",
         "peak_utilisation",
+        "revenue_budget",
+        "gross_margin_budget",
     ]
     return summary.reset_index()[["month", *columns]]
 
@@ -53,8 +65,13 @@ def headline_kpis(
     finance: pd.DataFrame,
     purchases: pd.DataFrame,
     currency: str,
+    accuracy: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """One row per headline figure: kpi, value, unit."""
+    """One row per headline figure: kpi, value, unit.
+
+    Inventory value and working capital are the last plan month's (from the finance plan);
+    forecast bias is the lag-1 bias of the last approved plan, when Plan vs Actual has run.
+    """
     demand = float(balance["demand"].sum())
     served = float(balance["served"].sum())
     revenue = float(finance["revenue"].sum())
@@ -79,6 +96,21 @@ def headline_kpis(
         ("Purchase spend", float(purchases["cost"].sum()) if len(purchases) else 0.0, currency)
     )
     rows.append(("Closing inventory (last month)", closing, "units"))
+    last_finance = finance[finance["month"] == finance["month"].max()] if len(finance) else finance
+    if "inventory_value" in finance:
+        rows.append(
+            ("Inventory value (last month)", float(last_finance["inventory_value"].sum()), currency)
+        )
+    if "working_capital" in finance:
+        rows.append(
+            ("Working capital (last month)", float(last_finance["working_capital"].sum()), currency)
+        )
+    if accuracy is not None and len(accuracy) and accuracy["bias"].notna().any():
+        known = accuracy[accuracy["bias"].notna()].sort_values("lag")
+        first = known.iloc[0]
+        rows.append((f"Forecast bias (lag {int(first['lag'])})", 100.0 * float(first["bias"]), "%"))
+    else:
+        rows.append(("Forecast bias (no actuals yet: run Plan vs Actual)", None, "%"))
     if len(capacity):
         top = capacity.loc[capacity["utilisation"].idxmax()]
         where = f"{top['resource']}, {month_label(top['month'])}"
@@ -86,3 +118,71 @@ def headline_kpis(
             (f"Peak capacity utilisation ({where})", 100.0 * float(top["utilisation"]), "%")
         )
     return pd.DataFrame(rows, columns=["kpi", "value", "unit"])
+
+
+def resource_load(capacity: pd.DataFrame, full: float = 0.999) -> pd.DataFrame:
+    """Average and peak utilisation per resource over the plan, the busiest first."""
+    columns = ["resource", "site", "average_utilisation", "peak_utilisation", "months_full"]
+    if capacity.empty:
+        return pd.DataFrame(columns=columns)
+    grouped = capacity.groupby(["resource", "site"], sort=False)
+    load = pd.DataFrame(
+        {
+            "average_utilisation": grouped["used_hours"].sum()
+            / grouped["available_hours"].sum().where(lambda s: s > 0),
+            "peak_utilisation": grouped["utilisation"].max(),
+            "months_full": grouped["utilisation"].apply(lambda u: int((u >= full).sum())),
+        }
+    ).reset_index()
+    load["average_utilisation"] = load["average_utilisation"].fillna(0.0)
+    return load.sort_values(
+        ["peak_utilisation", "average_utilisation"], ascending=False, kind="stable"
+    ).reset_index(drop=True)[columns]
+
+
+def top_risks(
+    bottlenecks: pd.DataFrame | None,
+    shortfalls: pd.DataFrame | None,
+    stockouts: pd.DataFrame | None,
+    load: pd.DataFrame,
+    limit: int = 10,
+) -> pd.DataFrame:
+    """The constraints that cost the plan most, then the SKUs most likely to run short.
+
+    Constraints come from the supply explanations (Bottlenecks, in their ranked order);
+    without them, from the resources at full capacity. Risks come from the Monte Carlo.
+    """
+    rows: list[dict[str, object]] = []
+    if bottlenecks is not None and len(bottlenecks):
+        # The supply step writes Bottlenecks already ranked by what they cost the plan.
+        for b in bottlenecks.head(limit // 2 or 1).itertuples(index=False):
+            short = 0.0
+            if shortfalls is not None and len(shortfalls):
+                short = float(
+                    shortfalls.loc[shortfalls["constraint"] == b.constraint, "unmet"].sum()
+                )
+            detail = (
+                f"{b.cause} binds in {b.months_binding} month(s) from "
+                f"{month_label(b.first_month)}; up to {b.max_shadow_price:,.2f} per unit"
+            )
+            if short:
+                detail += f"; {short:,.0f} units short"
+            rows.append({"kind": "constraint", "item": str(b.constraint), "detail": detail})
+    else:
+        for r in load[load["months_full"] > 0].head(limit // 2 or 1).itertuples(index=False):
+            detail = (
+                f"at full capacity in {r.months_full} month(s); "
+                f"average load {r.average_utilisation:.0%}"
+            )
+            rows.append({"kind": "constraint", "item": str(r.resource), "detail": detail})
+    if stockouts is not None and len(stockouts):
+        risky = stockouts[stockouts["stockout_probability"] > 0]
+        for r in risky.head(limit - len(rows)).itertuples(index=False):
+            detail = (
+                f"stock-out in {r.stockout_probability:.0%} of draws; "
+                f"{r.expected_unmet:,.0f} units short on average"
+            )
+            rows.append({"kind": "risk", "item": str(r.sku), "detail": detail})
+    frame = pd.DataFrame(rows, columns=["kind", "item", "detail"])
+    frame.insert(0, "rank", range(1, len(frame) + 1))
+    return frame

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from sop_addin.actions import ACTIONS
 from sop_addin.contract.problems import ValidationError
@@ -18,6 +19,9 @@ from sop_addin.workbook.port import TableNotFound, WorkbookPort
 log = logging.getLogger(__name__)
 
 Alert = Callable[[str], None]
+ALERT_TITLE = "S&OP"
+ADDIN_SUFFIX = ".xlam"
+NO_WORKBOOK = "Open an S&OP planning workbook first: the S&OP buttons act on the active workbook."
 
 
 def run_action(tag: str, port: WorkbookPort, alert: Alert) -> bool:
@@ -50,9 +54,27 @@ def run_action(tag: str, port: WorkbookPort, alert: Alert) -> bool:
     return True
 
 
+def target_book(caller: Any) -> Any | None:
+    """The workbook a button acts on.
+
+    From the template (.xlsm) the caller is the planning workbook itself. From the add-in
+    (.xlam) xlwings reports the add-in as the caller, so the button acts on the active
+    workbook instead; None when no workbook is open.
+    """
+    if str(getattr(caller, "name", "")).lower().endswith(ADDIN_SUFFIX):
+        return caller.app.books.active
+    return caller
+
+
 def on_action(tag: str) -> None:
     """Called from VBA with the clicked button's tag; runs on the calling workbook."""
+    import xlwings as xw
+
     from sop_addin.workbook.xlwings_port import XlwingsPort
 
-    port = XlwingsPort.caller()
-    run_action(tag, port, lambda message: port.book.app.alert(message, title="S&OP"))
+    caller = xw.Book.caller()
+    book = target_book(caller)
+    if book is None:
+        caller.app.alert(NO_WORKBOOK, title=ALERT_TITLE)
+        return
+    run_action(tag, XlwingsPort(book), lambda message: book.app.alert(message, title=ALERT_TITLE))

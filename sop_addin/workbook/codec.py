@@ -25,6 +25,26 @@ class FormulaWithoutValue:
         return "<formula without a saved value>"
 
 
+class Formula:
+    """A live formula for a cell of a designated formula column (contract/formulas.csv).
+
+    Only sop_addin.workbook.finance_formulas creates these, from the contract's templates;
+    text from a workbook or a user never becomes one, so a port writes every plain string as
+    text and only a Formula as a formula.
+    """
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        if not text.startswith("="):
+            msg = f"a formula starts with '=', got {text[:20]!r}"
+            raise ValueError(msg)
+        self.text = text
+
+    def __repr__(self) -> str:
+        return f"Formula({self.text!r})"
+
+
 class MergedCellValue:
     """Marker for a cell hidden inside a merged range (its value lives in the range's corner)."""
 

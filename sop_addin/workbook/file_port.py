@@ -16,6 +16,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from sop_addin.contract import CONTRACT
 from sop_addin.workbook.atomic import atomic_write
+from sop_addin.workbook.charts import draw_exec_charts
 from sop_addin.workbook.codec import Formula, FormulaWithoutValue, MergedCellValue
 from sop_addin.workbook.guard import (
     DEFAULT_LIMITS,
@@ -204,5 +205,6 @@ class FilePort:
         if target is None:
             msg = "no path to save the workbook to"
             raise ValueError(msg)
+        draw_exec_charts(self.workbook)  # openpyxl dropped them on load: draw them again
         atomic_write(target, lambda temp: self.workbook.save(temp))
         return target

@@ -11,11 +11,14 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
+from sop_addin.workbook.codec import Formula
 from sop_addin.workbook.export import FORMULA_STARTS
 from sop_addin.workbook.port import TableNotFound
 
 
 def _as_excel_text(value: Any) -> Any:
+    if isinstance(value, Formula):  # a contract formula column: Excel evaluates it
+        return value.text
     # Excel would evaluate "=..." typed into a cell; a leading apostrophe keeps it text.
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value

@@ -38,6 +38,16 @@ class SkuSeries:
     active: np.ndarray = field(default_factory=lambda: np.ones(0, dtype=bool))
     notes: list[str] = field(default_factory=list)
     lifecycle_notes: list[str] = field(default_factory=list)
+    raw: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    filled: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    bad: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+
+    @property
+    def start(self) -> pd.Timestamp:
+        """The month of the first value (NaT when there is none)."""
+        if not self.values.size:
+            return pd.NaT
+        return pd.Timestamp(self.end) - pd.DateOffset(months=self.values.size - 1)
 
     @property
     def zero_share(self) -> float:
@@ -165,6 +175,9 @@ def build_series(
                 f"{label(plan_start)} ignored"
             )
         values = np.zeros(0)
+        raw_values = np.zeros(0)
+        filled = np.zeros(0, dtype=bool)
+        bad = np.zeros(0, dtype=bool)
         end = pd.NaT
         invalid = ""
         part = by_sku.get(sku)
@@ -183,6 +196,10 @@ def build_series(
                         f"zero sales ({_month_list(list(missing))})"
                     )
                 values = clean.reindex(calendar, fill_value=0.0).to_numpy(dtype=np.float64)
+                raw_full = pd.Series(raw, index=part.index).reindex(calendar)
+                filled = ~calendar.isin(part.index)
+                raw_values = np.where(filled, 0.0, raw_full.to_numpy(dtype=np.float64))
+                bad = ~filled & ~(np.isfinite(raw_values) & (raw_values >= 0))
                 end = pd.Timestamp(panel_end)
                 leading = int((clean.index < sold[0]).sum())
                 if leading:
@@ -193,7 +210,16 @@ def build_series(
             else:
                 n = len(clean)
                 notes.append(f"{n} month{'s' if n > 1 else ''} of history, none with sales")
-        series = SkuSeries(sku=sku, values=values, end=end, invalid=invalid, notes=notes)
+        series = SkuSeries(
+            sku=sku,
+            values=values,
+            end=end,
+            invalid=invalid,
+            notes=notes,
+            raw=raw_values,
+            filled=filled,
+            bad=bad,
+        )
         _lifecycle(series, months, row.launch_month, row.end_of_life_month)
         out.append(series)
     return out

@@ -1,8 +1,12 @@
-"""Assemble the supply-planning LP: variables first, then constraints, then the objective.
+"""Assemble the supply-planning model: variables first, then constraints, then the objective.
 
 Each `define_*` function has one shape: select its index set, return early when empty, take
 bounds from the data, add what it defines under a name a planner can read (the name is what
 the planner sees when the constraint binds), e.g. ``Resource-capacity[Press-2,2027-03]``.
+
+The model is an LP unless lot rules are present (Routings min_lot / lot_multiple, supplier
+MOQ): then setup binaries and lot counts make it a MILP. With ``relax_lots`` the binaries and
+counts are continuous, which is the LP relaxation: fast, but lot rules are no longer enforced.
 """
 
 from __future__ import annotations
@@ -17,6 +21,15 @@ from sop_addin.core.planning.data import PlanningData
 
 Key = tuple[Any, ...]
 
+# Elastic slacks: variable kind -> what the SlackReport calls it and its unit.
+SLACKS = {
+    "lost": ("lost sales", "units"),
+    "backlog": ("backlog", "units"),
+    "below_safety": ("below safety stock", "units"),
+    "overflow": ("storage overflow", "units"),
+    "overload": ("capacity overload", "h"),
+}
+
 
 @dataclass
 class PlanModel:
@@ -24,24 +37,41 @@ class PlanModel:
 
     problem: pulp.LpProblem
     data: PlanningData
+    relax_lots: bool = False
     variables: dict[str, dict[Key, pulp.LpVariable]] = field(default_factory=dict)
     constraints: dict[str, dict[Key, pulp.LpConstraint]] = field(default_factory=dict)
+    costs: dict[str, dict[Key, float]] = field(default_factory=dict)
+    _count: int = 0
+    _rows: int = 0
 
     def add_variables(
-        self, kind: str, keys: list[Key], upper: dict[Key, float] | None = None
+        self,
+        kind: str,
+        keys: list[Key],
+        upper: dict[Key, float] | None = None,
+        cat: str = pulp.LpContinuous,
     ) -> None:
-        start = sum(len(v) for v in self.variables.values())
         group = {}
-        for offset, key in enumerate(keys):
+        for key in keys:
             high = upper.get(key) if upper is not None else None
             # Solver names are short and unique; readable keys live in this dict.
-            group[key] = self.problem.add_variable(f"x{start + offset}", lowBound=0, upBound=high)
+            group[key] = self.problem.add_variable(f"x{self._count}", 0, high, cat)
+            self._count += 1
         self.variables[kind] = group
 
     def add_constraint(self, kind: str, key: Key, constraint: pulp.LpConstraint) -> None:
-        name = f"c{sum(len(c) for c in self.constraints.values())}"
-        self.problem.addConstraint(constraint, name)
+        self.problem.addConstraint(constraint, f"c{self._rows}")
+        self._rows += 1
         self.constraints.setdefault(kind, {})[key] = constraint
+
+    @property
+    def is_mip(self) -> bool:
+        return not self.relax_lots and any(
+            self.variables.get(k) for k in ("setup", "lots", "order")
+        )
+
+    def name(self, kind: str, key: Key) -> str:
+        return readable_name(kind, key, self.data)
 
 
 def readable_name(kind: str, key: Key, data: PlanningData) -> str:
@@ -57,15 +87,44 @@ def _expr(terms: list[tuple[pulp.LpVariable, float]]) -> pulp.LpAffineExpression
     return pulp.LpAffineExpression(terms)
 
 
+def _add(model: PlanModel, kind: str, key: Key, terms: list, sense: int, rhs: float) -> None:
+    model.add_constraint(kind, key, pulp.LpConstraint(_expr(terms), sense, rhs=rhs))
+
+
+def _lookup(series: Any) -> dict[Any, float]:
+    """A keyed Series as a plain dict: the model reads it per cell, and dicts are 100x faster."""
+    return {k: float(v) for k, v in series.items()}
+
+
 # -- variables ---------------------------------------------------------------------------
 
 
 def define_production_variables(model: PlanModel) -> None:
     """Units started per SKU, routing resource and month."""
+    periods = range(len(model.data.months))
+    model.add_variables("make", [(s, r, t) for s, r in model.data.routings.index for t in periods])
+
+
+def define_overtime_variables(model: PlanModel) -> None:
+    """Overtime hours scheduled per resource and month, up to its monthly limit."""
     data = model.data
+    limits = data.resources["overtime_max"] if len(data.resources) else {}
+    upper = {(r, t): float(h) for r, h in limits.items() if h > 0 for t in range(len(data.months))}
+    model.add_variables("overtime", list(upper), upper)
+
+
+def define_lot_variables(model: PlanModel) -> None:
+    """Setup binaries (a run happens) for minimum lots, and lot counts for lot multiples."""
+    data = model.data
+    routes = data.routings
     periods = range(len(data.months))
-    keys = [(sku, res, t) for sku, res in data.routings.index for t in periods]
-    model.add_variables("make", keys)
+    needs_setup = [(s, r) for (s, r), v in routes["min_lot"].items() if v > 0]
+    needs_lots = [(s, r) for (s, r), v in routes["lot_multiple"].items() if v > 0]
+    binary = pulp.LpContinuous if model.relax_lots else pulp.LpBinary
+    integer = pulp.LpContinuous if model.relax_lots else pulp.LpInteger
+    setup = [(s, r, t) for s, r in needs_setup for t in periods]
+    model.add_variables("setup", setup, dict.fromkeys(setup, 1.0), cat=binary)
+    model.add_variables("lots", [(s, r, t) for s, r in needs_lots for t in periods], cat=integer)
 
 
 def define_inventory_variables(model: PlanModel) -> None:
@@ -75,23 +134,40 @@ def define_inventory_variables(model: PlanModel) -> None:
 
 
 def define_unmet_demand_variables(model: PlanModel) -> None:
-    """Demand not served (lost sales), at most the demand: the model's elastic slack."""
+    """Demand not served: lost (at most the month's demand) or owed as backlog, per product."""
     data = model.data
-    demand = data.demand
-    keys, upper = [], {}
-    for t, month in enumerate(data.months):
-        for sku in data.products.index:
-            keys.append((sku, t))
-            upper[(sku, t)] = float(demand.get((sku, month), 0.0))
-    model.add_variables("unmet", keys, upper)
+    demand = _lookup(data.demand)
+    backlog = data.products["backlog"]
+    lost_keys, owed_keys, upper = [], [], {}
+    for sku in data.products.index:
+        for t, month in enumerate(data.months):
+            if backlog[sku]:
+                owed_keys.append((sku, t))
+            else:
+                lost_keys.append((sku, t))
+                upper[(sku, t)] = demand[(sku, month)]
+    model.add_variables("lost", lost_keys, upper)
+    model.add_variables("backlog", owed_keys)
 
 
 def define_safety_stock_shortfall_variables(model: PlanModel) -> None:
-    """How far closing stock falls below the safety-stock target (a soft lower bound)."""
-    products = model.data.products
-    targets = products.loc[products["safety_stock"] > 0, "safety_stock"]
-    keys = [(sku, t) for sku in targets.index for t in range(len(model.data.months))]
-    model.add_variables("below_safety", keys, {k: float(targets[k[0]]) for k in keys})
+    """How far closing stock falls below the safety-stock target (a soft lower bound).
+
+    The target holds while the SKU still has demand ahead; a product being phased out does
+    not keep a buffer past its last sale.
+    """
+    data = model.data
+    demand = _lookup(data.demand)
+    targets = data.products.loc[data.products["safety_stock"] > 0, "safety_stock"]
+    keys, upper = [], {}
+    for sku, target in targets.items():
+        ahead = 0.0
+        for t in reversed(range(len(data.months))):
+            ahead += demand[(sku, data.months[t])]
+            if ahead > 0:
+                keys.append((sku, t))
+                upper[(sku, t)] = float(target)
+    model.add_variables("below_safety", keys, upper)
 
 
 def define_purchase_variables(model: PlanModel) -> None:
@@ -100,11 +176,15 @@ def define_purchase_variables(model: PlanModel) -> None:
     horizon = len(data.months)
     keys = [
         (material, t)
-        for material, row in data.materials.iterrows()
+        for material, lead in data.materials["lead_months"].items()
         for t in range(horizon)
-        if t + int(row["lead_months"]) < horizon
+        if t + int(lead) < horizon
     ]
     model.add_variables("buy", keys)
+    moq = data.materials["moq"]
+    binary = pulp.LpContinuous if model.relax_lots else pulp.LpBinary
+    orders = [k for k in keys if moq[k[0]] > 0]
+    model.add_variables("order", orders, dict.fromkeys(orders, 1.0), cat=binary)
 
 
 def define_material_stock_variables(model: PlanModel) -> None:
@@ -112,46 +192,129 @@ def define_material_stock_variables(model: PlanModel) -> None:
     model.add_variables("material_stock", keys)
 
 
+def define_elastic_variables(model: PlanModel) -> None:
+    """Slacks for inputs that cannot be met: storage overflow, firm hours beyond capacity."""
+    data = model.data
+    horizon = range(len(data.months))
+    model.add_variables("overflow", [(site, t) for site in data.storage.index for t in horizon])
+    firm = [(r, data.months.get_loc(m)) for (r, m), h in data.firm_hours.items() if h > 0]
+    model.add_variables("overload", firm)
+
+
 # -- constraints -------------------------------------------------------------------------
 
 
 def define_product_balance_constraints(model: PlanModel) -> None:
-    """stock[t] = stock[t-1] + yield * started + receipts - (demand - unmet)."""
+    """stock[t] - backlog[t] = stock[t-1] - backlog[t-1] + yield * started + receipts - demand
+    + lost[t]."""
     data = model.data
-    make, stock, unmet = (model.variables[k] for k in ("make", "stock", "unmet"))
+    v = model.variables
+    make, stock, lost, owed = v["make"], v["stock"], v["lost"], v["backlog"]
+    demand, receipts = _lookup(data.demand), _lookup(data.receipts)
     routes: dict[str, list[tuple[str, float]]] = defaultdict(list)
-    for (sku, res), row in data.routings.iterrows():
-        routes[sku].append((res, float(row["yield"])))
-    for sku, product in data.products.iterrows():
+    for (sku, res), y in data.routings["yield"].items():
+        routes[sku].append((res, float(y)))
+    for sku, opening in data.products["opening"].items():
         for t, month in enumerate(data.months):
-            terms = [(stock[(sku, t)], 1.0), (unmet[(sku, t)], -1.0)]
-            terms += [(make[(sku, res, t)], -y) for res, y in routes.get(str(sku), [])]
-            rhs = float(data.receipts.get((sku, month), 0.0)) - float(data.demand[(sku, month)])
+            terms = [(stock[(sku, t)], 1.0)]
+            terms += [(make[(sku, res, t)], -y) for res, y in routes.get(sku, [])]
+            if (sku, t) in lost:
+                terms.append((lost[(sku, t)], -1.0))
+            if (sku, t) in owed:
+                terms.append((owed[(sku, t)], -1.0))
+                if t > 0:
+                    terms.append((owed[(sku, t - 1)], 1.0))
+            rhs = receipts.get((sku, month), 0.0) - demand[(sku, month)]
             if t == 0:
-                rhs += float(product["opening"])
+                rhs += float(opening)
             else:
                 terms.append((stock[(sku, t - 1)], -1.0))
-            constraint = pulp.LpConstraint(_expr(terms), pulp.LpConstraintEQ, rhs=rhs)
-            model.add_constraint("Product-balance", (sku, t), constraint)
+            _add(model, "Product-balance", (sku, t), terms, pulp.LpConstraintEQ, rhs)
 
 
 def define_resource_capacity_constraints(model: PlanModel) -> None:
-    """Hours used on a resource never exceed its available run time in the month."""
+    """Hours planned plus firm hours stay within run time net of maintenance x efficiency,
+    plus overtime (scheduled hours x efficiency); firm hours beyond it all are overload."""
     data = model.data
-    make = model.variables["make"]
+    make, overtime, overload = (model.variables[k] for k in ("make", "overtime", "overload"))
     if not make:
         return
     by_resource: dict[str, list[tuple[str, float]]] = defaultdict(list)
-    for (sku, res), row in data.routings.iterrows():
-        by_resource[str(res)].append((str(sku), float(row["hours_per_unit"])))
+    for (sku, res), hours in data.routings["hours_per_unit"].items():
+        by_resource[res].append((sku, float(hours)))
+    capacity, firm = _lookup(data.capacity), _lookup(data.firm_hours)
+    efficiency = data.resources["efficiency"]
     for res, items in by_resource.items():
         for t, month in enumerate(data.months):
             terms = [(make[(sku, res, t)], hours) for sku, hours in items if hours > 0]
             if not terms:
                 continue
-            available = float(data.capacity.get((res, month), 0.0))
-            constraint = pulp.LpConstraint(_expr(terms), pulp.LpConstraintLE, rhs=available)
-            model.add_constraint("Resource-capacity", (res, t), constraint)
+            if (res, t) in overtime:
+                terms.append((overtime[(res, t)], -float(efficiency[res])))
+            if (res, t) in overload:
+                terms.append((overload[(res, t)], -1.0))
+            rhs = capacity.get((res, month), 0.0) - firm.get((res, month), 0.0)
+            _add(model, "Resource-capacity", (res, t), terms, pulp.LpConstraintLE, rhs)
+
+
+def units_still_useful(data: PlanningData) -> dict[tuple[str, int], float]:
+    """Good units of a SKU that output in month t can still serve: demand from t on (and
+    before t for a backlog product, whose customers wait) plus the safety stock.
+
+    Making more is never optimal, so this bounds a run without cutting off the optimum.
+    """
+    horizon = len(data.months)
+    demand = _lookup(data.demand)
+    useful: dict[tuple[str, int], float] = {}
+    for sku, product in data.products.iterrows():
+        per_month = [demand[(sku, m)] for m in data.months]
+        total, ahead = sum(per_month), 0.0
+        for t in reversed(range(horizon)):
+            ahead += per_month[t]
+            served = total if product["backlog"] else ahead
+            useful[(sku, t)] = served + float(product["safety_stock"])
+    return useful
+
+
+def define_lot_size_constraints(model: PlanModel) -> None:
+    """A run is either nothing or at least the minimum lot; lot multiples are whole counts.
+
+    The setup's big-M is the most the run could ever need: what the resource can make in the
+    month with all its overtime, and no more than the demand it can still serve plus the buffer
+    after yield (or the minimum lot, if larger). A tight big-M keeps the LP relaxation close
+    to the MILP, which is what lets the solver prove a small gap.
+    """
+    data = model.data
+    make, setup, lots = (model.variables[k] for k in ("make", "setup", "lots"))
+    if not setup and not lots:
+        return
+    routes = data.routings
+    capacity = _lookup(data.capacity)
+    resources = data.resources
+    useful = units_still_useful(data)
+    for sku, res, t in setup:
+        route = routes.loc[(sku, res)]
+        run_hours = capacity.get((res, data.months[t]), 0.0)
+        if res in resources.index:
+            run_hours += float(resources.at[res, "overtime_max"] * resources.at[res, "efficiency"])
+        need = useful[(sku, t)] / float(route["yield"])
+        min_lot = float(route["min_lot"])
+        # A run may exceed the demand to reach a minimum lot or a whole lot multiple.
+        need = max(need + float(route["lot_multiple"]), min_lot)
+        fits = run_hours / float(route["hours_per_unit"])
+        big_m = max(min(fits, need), 0.0)
+        on = setup[(sku, res, t)]
+        run = make[(sku, res, t)]
+        if fits < min_lot:
+            # No room for a minimum lot in this month: the run is closed.
+            _add(model, "Lot-setup", (sku, res, t), [(run, 1.0)], pulp.LpConstraintLE, 0.0)
+            continue
+        _add(model, "Lot-minimum", (sku, res, t), [(run, 1.0), (on, -min_lot)], 1, 0.0)
+        _add(model, "Lot-setup", (sku, res, t), [(run, 1.0), (on, -big_m)], -1, 0.0)
+    for sku, res, t in lots:
+        size = float(routes.at[(sku, res), "lot_multiple"])
+        terms = [(make[(sku, res, t)], 1.0), (lots[(sku, res, t)], -size)]
+        _add(model, "Lot-multiple", (sku, res, t), terms, pulp.LpConstraintEQ, 0.0)
 
 
 def define_safety_stock_constraints(model: PlanModel) -> None:
@@ -162,9 +325,25 @@ def define_safety_stock_constraints(model: PlanModel) -> None:
     stock = model.variables["stock"]
     targets = model.data.products["safety_stock"]
     for sku, t in below:
-        expr = _expr([(stock[(sku, t)], 1.0), (below[(sku, t)], 1.0)])
-        constraint = pulp.LpConstraint(expr, pulp.LpConstraintGE, rhs=float(targets[sku]))
-        model.add_constraint("Safety-stock", (sku, t), constraint)
+        terms = [(stock[(sku, t)], 1.0), (below[(sku, t)], 1.0)]
+        _add(model, "Safety-stock", (sku, t), terms, pulp.LpConstraintGE, float(targets[sku]))
+
+
+def define_storage_constraints(model: PlanModel) -> None:
+    """Finished goods at a site's month end stay within its storage capacity (or overflow)."""
+    data = model.data
+    overflow = model.variables["overflow"]
+    if not overflow:
+        return
+    stock = model.variables["stock"]
+    homed: dict[str, list[str]] = defaultdict(list)
+    for sku, site in data.products["site"].items():
+        homed[str(site)].append(sku)
+    for site, capacity in data.storage.items():
+        for t in range(len(data.months)):
+            terms = [(stock[(sku, t)], 1.0) for sku in homed.get(str(site), [])]
+            terms.append((overflow[(site, t)], -1.0))
+            _add(model, "Storage-capacity", (site, t), terms, pulp.LpConstraintLE, float(capacity))
 
 
 def define_material_balance_constraints(model: PlanModel) -> None:
@@ -179,6 +358,7 @@ def define_material_balance_constraints(model: PlanModel) -> None:
     resources_of: dict[str, list[str]] = defaultdict(list)
     for sku, res in data.routings.index:
         resources_of[str(sku)].append(str(res))
+    receipts = _lookup(data.material_receipts)
     for material, row in data.materials.iterrows():
         lead = int(row["lead_months"])
         for t, month in enumerate(data.months):
@@ -189,11 +369,10 @@ def define_material_balance_constraints(model: PlanModel) -> None:
                 terms.append((buy[(material, t - lead)], -1.0))
             for sku, qty in users.get(str(material), []):
                 terms += [(make[(sku, res, t)], qty) for res in resources_of.get(sku, [])]
-            rhs = float(data.material_receipts.get((material, month), 0.0))
+            rhs = receipts.get((material, month), 0.0)
             if t == 0:
                 rhs += float(row["opening"])
-            constraint = pulp.LpConstraint(_expr(terms), pulp.LpConstraintEQ, rhs=rhs)
-            model.add_constraint("Material-balance", (material, t), constraint)
+            _add(model, "Material-balance", (material, t), terms, pulp.LpConstraintEQ, rhs)
 
 
 def define_supplier_limit_constraints(model: PlanModel) -> None:
@@ -203,52 +382,102 @@ def define_supplier_limit_constraints(model: PlanModel) -> None:
     if not buy:
         return
     by_supplier: dict[str, list[str]] = defaultdict(list)
-    for material, row in data.materials.iterrows():
-        by_supplier[str(row["supplier"])].append(str(material))
+    for material, supplier in data.materials["supplier"].items():
+        by_supplier[str(supplier)].append(str(material))
+    limits = _lookup(data.supplier_limits)
     for supplier, materials in by_supplier.items():
         for t, month in enumerate(data.months):
             terms = [(buy[(m, t)], 1.0) for m in materials if (m, t) in buy]
-            if not terms:
-                continue
-            limit = float(data.supplier_limits.get((supplier, month), 0.0))
-            constraint = pulp.LpConstraint(_expr(terms), pulp.LpConstraintLE, rhs=limit)
-            model.add_constraint("Supplier-limit", (supplier, t), constraint)
+            if terms:
+                limit = limits.get((supplier, month), 0.0)
+                _add(model, "Supplier-limit", (supplier, t), terms, pulp.LpConstraintLE, limit)
+
+
+def define_order_quantity_constraints(model: PlanModel) -> None:
+    """A purchase is either nothing or at least the supplier's minimum order quantity."""
+    data = model.data
+    buy, order = model.variables["buy"], model.variables["order"]
+    if not order:
+        return
+    limits = _lookup(data.supplier_limits)
+    useful = units_still_useful(data)
+    horizon = len(data.months)
+    worst_yield = data.routings["yield"].groupby(level="sku").min()
+    users: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    for (sku, material), qty in data.bom.items():
+        users[str(material)].append((str(sku), float(qty) / float(worst_yield.get(sku, 1.0))))
+    for material, t in order:
+        moq = float(data.materials.at[material, "moq"])
+        limit = limits.get((data.materials.at[material, "supplier"], data.months[t]), 0.0)
+        run, on = buy[(material, t)], order[(material, t)]
+        if limit < moq:
+            _add(model, "Order-moq", (material, t), [(run, 1.0)], pulp.LpConstraintLE, 0.0)
+            continue
+        # Big-M: the supplier's limit, or all the material production can still use once the
+        # order arrives (the MOQ if that is less), whichever is smaller.
+        arrival = t + int(data.materials.at[material, "lead_months"])
+        need = (
+            sum(q * useful[(s, arrival)] for s, q in users.get(material, []))
+            if arrival < horizon
+            else 0.0
+        )
+        big_m = min(limit, max(need, moq))
+        _add(model, "Order-moq", (material, t), [(run, 1.0), (on, -moq)], 1, 0.0)
+        _add(model, "Order-open", (material, t), [(run, 1.0), (on, -big_m)], -1, 0.0)
 
 
 def define_objective(model: PlanModel) -> None:
-    """Minimise conversion + purchase + holding cost + penalties for unmet demand and buffers."""
+    """Minimise conversion, purchase, holding and overtime cost plus the slacks' penalties."""
     data = model.data
     v = model.variables
-    terms: list[tuple[pulp.LpVariable, float]] = []
-    for (sku, res, _t), var in v["make"].items():
-        terms.append((var, float(data.routings.at[(sku, res), "cost_per_unit"])))
-    for (material, _t), var in v["buy"].items():
-        terms.append((var, float(data.materials.at[material, "unit_cost"])))
-    products = data.products
-    for (sku, _t), var in v["stock"].items():
-        terms.append((var, float(products.at[sku, "holding_cost"])))
-    for (material, _t), var in v["material_stock"].items():
-        terms.append((var, float(data.materials.at[material, "holding_cost"])))
-    for (sku, _t), var in v["unmet"].items():
-        terms.append((var, float(products.at[sku, "unmet_penalty"])))
-    for (sku, _t), var in v["below_safety"].items():
-        terms.append((var, float(products.at[sku, "safety_penalty"])))
+    products, materials = data.products, data.materials
+    last = len(data.months) - 1
+    route_cost = _lookup(data.routings["cost_per_unit"])
+    ot_cost = data.resources["overtime_cost"] if len(data.resources) else {}
+    weights = {
+        "make": {k: route_cost[(k[0], k[1])] for k in v["make"]},
+        "overtime": {k: float(ot_cost[k[0]]) for k in v["overtime"]},
+        "buy": {k: float(materials.at[k[0], "unit_cost"]) for k in v["buy"]},
+        "stock": {k: float(products.at[k[0], "holding_cost"]) for k in v["stock"]},
+        "material_stock": {
+            k: float(materials.at[k[0], "holding_cost"]) for k in v["material_stock"]
+        },
+        "lost": {k: float(products.at[k[0], "unmet_penalty"]) for k in v["lost"]},
+        # Backlog costs per month owed; what is still owed at the horizon end is lost as well.
+        "backlog": {
+            k: float(products.at[k[0], "backlog_penalty"])
+            + (float(products.at[k[0], "unmet_penalty"]) if k[1] == last else 0.0)
+            for k in v["backlog"]
+        },
+        "below_safety": {k: float(products.at[k[0], "safety_penalty"]) for k in v["below_safety"]},
+        "overflow": dict.fromkeys(v["overflow"], data.big_penalty),
+        "overload": dict.fromkeys(v["overload"], data.big_penalty),
+    }
+    model.costs = weights
+    terms = [(v[kind][k], w) for kind, group in weights.items() for k, w in group.items() if w]
     model.problem.setObjective(_expr(terms))
 
 
-def create_model(data: PlanningData) -> PlanModel:
+def create_model(data: PlanningData, relax_lots: bool = False) -> PlanModel:
     """Build the plan model in a fixed order: variables, constraints, objective."""
-    model = PlanModel(problem=pulp.LpProblem("supply_plan", pulp.LpMinimize), data=data)
+    problem = pulp.LpProblem("supply_plan", pulp.LpMinimize)
+    model = PlanModel(problem=problem, data=data, relax_lots=relax_lots)
     define_production_variables(model)
+    define_overtime_variables(model)
+    define_lot_variables(model)
     define_inventory_variables(model)
     define_unmet_demand_variables(model)
     define_safety_stock_shortfall_variables(model)
     define_purchase_variables(model)
     define_material_stock_variables(model)
+    define_elastic_variables(model)
     define_product_balance_constraints(model)
     define_resource_capacity_constraints(model)
+    define_lot_size_constraints(model)
     define_safety_stock_constraints(model)
+    define_storage_constraints(model)
     define_material_balance_constraints(model)
     define_supplier_limit_constraints(model)
+    define_order_quantity_constraints(model)
     define_objective(model)
     return model

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from sop_addin.core.calendar import month_label, weekdays_in_month
 from sop_addin.core.inputs import PlanInputs
+from sop_addin.core.planning.safety_stock import compute_safety_stock, lead_times
 
 DAYS_PER_MONTH = 365.25 / 12
 
@@ -30,6 +31,11 @@ class PlanningData:
         material_receipts: (material, month) -> units of open purchase orders received.
         supplier_limits: (supplier, month) -> units the supplier can ship in the month.
         carrying_rate: inventory carrying cost per year as a share of unit cost.
+        resources: per resource: site, efficiency, overtime_max (scheduled h/month), overtime_cost.
+        firm_hours: (resource, month) -> hours taken by released production orders.
+        storage: site -> most finished-goods units it holds at a month end (listed sites only).
+        safety: the SafetyStock table (per SKU: the formula's inputs, result and target).
+        big_penalty: cost per unit of an elastic slack that only infeasible inputs may use.
     """
 
     months: pd.DatetimeIndex
@@ -44,6 +50,11 @@ class PlanningData:
     material_receipts: pd.Series
     supplier_limits: pd.Series
     carrying_rate: float
+    resources: pd.DataFrame = field(default_factory=pd.DataFrame)
+    firm_hours: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
+    storage: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
+    safety: pd.DataFrame = field(default_factory=pd.DataFrame)
+    big_penalty: float = 1e6
 
     @property
     def labels(self) -> list[str]:
@@ -99,8 +110,78 @@ def standard_costs(inputs: PlanInputs) -> pd.Series:
     return (started / yields).rename("standard_cost")
 
 
+def priority_weight(priority: float) -> float:
+    """How much a unit's margin counts when supply is short: 4x at priority 1, 2x at 2, 1x at 3."""
+    return float(2.0 ** (3 - priority))
+
+
+def _optional(inputs: PlanInputs, name: str) -> pd.DataFrame | None:
+    """A table added to the contract after a workbook was made may be absent from old inputs."""
+    table = inputs.tables.get(name)
+    return None if table is None or table.empty else table
+
+
+def _column(frame: pd.DataFrame, name: str, default: float) -> pd.Series:
+    """An optional numeric input column with its blank cells set to the documented default."""
+    if name not in frame:
+        return pd.Series(default, index=frame.index, dtype=float)
+    return pd.to_numeric(frame[name], errors="coerce").astype(float).fillna(default)
+
+
+def _product_penalties(products: pd.DataFrame, carrying_rate: float) -> None:
+    """Objective weights per SKU, chosen so the plan's priorities read as the planner's.
+
+    A unit not served costs its standard cost plus its margin weighted by priority, plus one:
+    serving always pays while capacity allows, and when capacity is short the hours go to the
+    highest priority-weighted margin per hour first. A backlog unit costs a tenth of that value
+    per month late; backlog still owed at the horizon end is priced as lost. A unit below safety
+    stock costs more than making it but less than a lost sale: demand first, buffers second.
+    """
+    value = products["margin"].clip(lower=0.0) * products["priority"].map(priority_weight) + 1.0
+    products["unmet_penalty"] = products["standard_cost"] + value
+    products["backlog_penalty"] = 0.1 * value
+    products["safety_penalty"] = products["standard_cost"] + 0.5 * value
+    products["holding_cost"] = carrying_rate / 12 * products["standard_cost"]
+
+
+def _home_sites(inputs: PlanInputs, routings: pd.DataFrame, skus: list[str]) -> pd.Series:
+    """Where a SKU's finished goods are stored: its largest inventory row, else its primary site."""
+    stock = inputs["ProductInventory"].sort_values(["sku", "on_hand"], kind="stable")
+    held = stock.drop_duplicates("sku", keep="last").set_index("sku")["site"]
+    primary = (
+        routings.reset_index().sort_values(["sku", "priority", "resource"]).drop_duplicates("sku")
+    )
+    made = primary.set_index("sku")["site"]
+    return held.reindex(skus).fillna(made.reindex(skus)).fillna("")
+
+
+def _firm_hours(
+    orders: pd.DataFrame, routings: pd.DataFrame, months: pd.DatetimeIndex
+) -> pd.Series:
+    """Hours released production orders take on their SKU's primary resource in their month."""
+    primary = (
+        routings.reset_index().sort_values(["sku", "priority", "resource"]).drop_duplicates("sku")
+    ).set_index("sku")
+    hours: dict[tuple[str, pd.Timestamp], float] = {}
+    for order in orders.itertuples(index=False):
+        month = _clip_to_horizon(pd.Timestamp(order.due_month), months)
+        if month is None or order.item not in primary.index:
+            continue
+        route = primary.loc[order.item]
+        need = float(order.quantity) / float(route["yield"]) * float(route["hours_per_unit"])
+        key = (str(route["resource"]), month)
+        hours[key] = hours.get(key, 0.0) + need
+    return _keyed_series(hours, ["resource", "month"])
+
+
 def prepare_planning_data(inputs: PlanInputs, demand: pd.DataFrame) -> PlanningData:
-    """Reshape validated inputs and a demand frame (sku, month, quantity) for the model."""
+    """Reshape validated inputs and a demand frame for the model.
+
+    Args:
+        inputs: the validated inputs.
+        demand: sku, month, quantity (the demand to plan for) and optionally lo80 and hi80, the
+            forecast's 80% interval, from which safety stock takes the forecast error.
+    """
     months = inputs.months
     skus = inputs["Products"]["sku"].tolist()
     demand_series = (
@@ -111,31 +192,36 @@ def prepare_planning_data(inputs: PlanInputs, demand: pd.DataFrame) -> PlanningD
         .clip(lower=0.0)
     )
 
+    catalogue = inputs["Products"].set_index("sku")
     prices = inputs["Prices"].set_index("sku")["unit_price"].reindex(skus).fillna(0.0)
     costs = standard_costs(inputs).reindex(skus).fillna(0.0)
     stock = inputs["ProductInventory"].groupby("sku")[["on_hand", "safety_stock"]].sum()
+    policy = (
+        catalogue["unmet_policy"].reindex(skus)
+        if "unmet_policy" in catalogue
+        else pd.Series(None, index=skus, dtype=object)
+    )
     products = pd.DataFrame(
         {
             "price": prices,
             "standard_cost": costs,
+            "margin": prices - costs,
+            "priority": _column(catalogue, "priority", 3.0).reindex(skus).fillna(3.0),
+            "backlog": policy.fillna("lost-sales").eq("backlog"),
             "opening": stock["on_hand"].reindex(skus).fillna(0.0),
-            "safety_stock": stock["safety_stock"].reindex(skus).fillna(0.0),
         }
     )
-    # Unmet demand costs the lost revenue plus the cost avoided, so serving is always worth it
-    # while capacity allows. A unit below safety stock costs more than making it (so the
-    # buffer is kept even in the last month, where no later demand pays for it) but less than
-    # a lost sale, so demand comes first and buffers second.
-    products["unmet_penalty"] = products["price"] + products["standard_cost"] + 1.0
-    products["safety_penalty"] = products["standard_cost"] + 0.5 * products["price"] + 0.5
-    products["holding_cost"] = inputs.settings.carrying_rate / 12 * products["standard_cost"]
+    _product_penalties(products, inputs.settings.carrying_rate)
     products.index.name = "sku"
 
     resources = inputs["Resources"].set_index("resource")
     routings = inputs["Routings"].merge(
         resources[["site"]], left_on="resource", right_index=True, how="left"
     )
+    routings["min_lot"] = _column(routings, "min_lot", 0.0)
+    routings["lot_multiple"] = _column(routings, "lot_multiple", 0.0)
     routings = routings.set_index(["sku", "resource"]).sort_index()
+    products["site"] = _home_sites(inputs, routings, skus)
 
     calendar = inputs["ResourceCalendar"].set_index(["resource", "month"])
     capacity: dict[tuple[str, pd.Timestamp], float] = {}
@@ -149,9 +235,18 @@ def prepare_planning_data(inputs: PlanInputs, demand: pd.DataFrame) -> PlanningD
             hours = max(0.0, days * float(row["hours_per_day"]) - maintenance)
             capacity[(resource, month)] = hours * float(row["efficiency"])
     capacity_series = _keyed_series(capacity, ["resource", "month"])
+    resource_frame = pd.DataFrame(
+        {
+            "site": resources["site"],
+            "efficiency": resources["efficiency"].astype(float),
+            "overtime_max": _column(resources, "overtime_hours_max", 0.0),
+            "overtime_cost": _column(resources, "overtime_cost_per_hour", 0.0),
+        }
+    )
 
     orders = inputs["OpenOrders"]
-    receipts = _order_receipts(orders[orders["order_type"] == "production"], months, "sku")
+    production_orders = orders[orders["order_type"] == "production"]
+    receipts = _order_receipts(production_orders, months, "sku")
     material_receipts = _order_receipts(
         orders[orders["order_type"] == "purchase"], months, "material"
     )
@@ -161,6 +256,7 @@ def prepare_planning_data(inputs: PlanInputs, demand: pd.DataFrame) -> PlanningD
     materials["lead_months"] = (
         materials["supplier"].map(suppliers["lead_time_days"]).fillna(0.0).map(lead_time_months)
     )
+    materials["moq"] = materials["supplier"].map(suppliers["moq"]).astype(float).fillna(0.0)
     materials["opening"] = (
         inputs["MaterialInventory"].groupby("material")["on_hand"].sum().reindex(materials.index)
     ).fillna(0.0)
@@ -172,6 +268,31 @@ def prepare_planning_data(inputs: PlanInputs, demand: pd.DataFrame) -> PlanningD
         for month in months
     }
     supplier_limits = _keyed_series(limits, ["supplier", "month"])
+
+    warehouses = _optional(inputs, "Warehouses")
+    storage = (
+        warehouses.groupby("site")["storage_capacity"].sum().astype(float)
+        if warehouses is not None
+        else pd.Series(dtype=float)
+    )
+
+    safety = compute_safety_stock(
+        skus,
+        demand,
+        months,
+        lead_times(skus, inputs["BOM"], inputs["Materials"], inputs["Suppliers"]),
+        stock["safety_stock"],
+        inputs.settings.service_level,
+    )
+    products["safety_stock"] = safety.set_index("sku")["target"].reindex(skus).fillna(0.0)
+
+    # Elastic slacks that only impossible inputs should use (firm orders beyond capacity, stock
+    # beyond storage) cost more than anything a unit or an hour can earn, so the plan never
+    # buys output with them.
+    horizon = len(months)
+    per_unit = float((products["unmet_penalty"] + horizon * products["backlog_penalty"]).max())
+    fastest = float(routings["hours_per_unit"].min()) if len(routings) else 1.0
+    big_penalty = 10.0 * max(per_unit, 1.0) / max(min(fastest, 1.0), 1e-3)
 
     bom = inputs["BOM"].set_index(["sku", "material"])["quantity_per_unit"].sort_index()
     return PlanningData(
@@ -187,4 +308,9 @@ def prepare_planning_data(inputs: PlanInputs, demand: pd.DataFrame) -> PlanningD
         material_receipts=material_receipts,
         supplier_limits=supplier_limits,
         carrying_rate=inputs.settings.carrying_rate,
+        resources=resource_frame,
+        firm_hours=_firm_hours(production_orders, routings, months),
+        storage=storage,
+        safety=safety,
+        big_penalty=big_penalty,
     )

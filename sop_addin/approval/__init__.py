@@ -1,0 +1,1 @@
+"""Approval: the locked snapshot, its signed manifest, verification, distribution, lineage."""

@@ -1,0 +1,140 @@
+"""`sop forecast`: the forecasting engine on any long panel CSV, outside a workbook.
+
+INPUT has the columns unique_id, ds, y (one row per series and month); OUT gets unique_id,
+ds, model, mean, lo-80, hi-80, lo-95, hi-95, one row per series and step. Bad input exits
+with code 2 and a message; a series that cannot be forecast gets 0 and a note (--notes).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import click
+import pandas as pd
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+err = Console(stderr=True)
+EXIT_INVALID = 2
+
+
+def _read_panel(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path, dtype={"unique_id": str}, low_memory=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        msg = f"{path}: not a readable CSV ({str(exc).strip().splitlines()[0]})"
+        raise click.ClickException(msg) from exc
+
+
+@click.command("forecast")
+@click.argument("input_csv", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--horizon",
+    "horizon",
+    type=click.IntRange(1, 240),
+    required=True,
+    help="Months to forecast past each series' end.",
+)
+@click.option(
+    "--out",
+    "out_csv",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Forecast CSV to write (replaced atomically).",
+)
+@click.option(
+    "--season-length",
+    type=click.IntRange(1, 52),
+    default=12,
+    show_default=True,
+    help="Periods per season.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="Worker processes (default: all cores).",
+)
+@click.option(
+    "--metric",
+    type=click.Choice(["mase", "wmape"]),
+    default="mase",
+    show_default=True,
+    help="Backtest metric that selects the model per series.",
+)
+@click.option(
+    "--thorough", is_flag=True, help="Also try the slow candidates (SARIMA, Holt linear trend)."
+)
+@click.option(
+    "--notes",
+    "notes_csv",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the model and note per series to this CSV.",
+)
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def forecast(
+    input_csv: Path,
+    horizon: int,
+    out_csv: Path,
+    season_length: int,
+    jobs: int | None,
+    metric: str,
+    thorough: bool,
+    notes_csv: Path | None,
+    quiet: bool,
+) -> None:
+    """Forecast every series of a long panel CSV (unique_id, ds, y) HORIZON months ahead.
+
+    Each series is classified (smooth, erratic, intermittent, lumpy), routed to its
+    candidate models, which are compared on a rolling-origin backtest; the best one
+    forecasts, with 80% and 95% intervals.
+    """
+    from sop_addin.core.forecasting.engine import EngineOptions
+    from sop_addin.core.forecasting.panel import forecast_panel
+    from sop_addin.core.forecasting.selection import BacktestSettings
+    from sop_addin.workbook.atomic import atomic_write
+
+    panel = _read_panel(input_csv)
+    options = EngineOptions(
+        backtest=BacktestSettings(metric=metric, season=season_length), thorough=thorough
+    )
+    # No refresh thread: the bar is redrawn from the callback, so the engine may fork.
+    bar = Progress(
+        TextColumn("{task.description:<10}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=quiet,
+        auto_refresh=False,
+    )
+    started = time.perf_counter()
+    with bar:
+        task = bar.add_task("Forecast", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+            bar.refresh()
+
+        try:
+            result, notes = forecast_panel(
+                panel, horizon, options, jobs=jobs or os.cpu_count() or 1, progress=progress
+            )
+        except ValueError as exc:
+            err.print(f"[bold red]error:[/] {input_csv}: {exc}", highlight=False)
+            raise SystemExit(EXIT_INVALID) from exc
+    seconds = time.perf_counter() - started
+    result["ds"] = result["ds"].dt.strftime("%Y-%m-%d")
+    atomic_write(out_csv, lambda p: result.to_csv(p, index=False))
+    if notes_csv is not None:
+        atomic_write(notes_csv, lambda p: notes.to_csv(p, index=False))
+    n = len(notes)
+    if not quiet:
+        err.print(
+            f"{n} series, {len(result)} rows in {seconds:.1f} s ({n / max(seconds, 1e-9):.1f} "
+            f"series/s): {out_csv}",
+            highlight=False,
+        )

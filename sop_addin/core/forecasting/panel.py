@@ -1,0 +1,218 @@
+"""The engine on any long panel (unique_id, ds, y): what ``sop forecast`` and the benchmark run.
+
+The frame is split into one array per series once, up front; the hot loop sees arrays
+only. Bad values are handled as in the workbook: blank, non-finite or negative values
+count as 0 with a reason, missing periods count as 0 and are noted, and a series with
+nothing to forecast from gets 0 and a note, never a NaN.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sop_addin.core.forecasting.engine import (
+    NO_MODEL,
+    EngineOptions,
+    Progress,
+    _finish,
+    _reason,
+    _zeros,
+    fit_series,
+    run_parallel,
+)
+from sop_addin.core.forecasting.series import _invalid_reason
+
+PANEL_COLUMNS = ("unique_id", "ds", "y")
+OUTPUT_COLUMNS = ("unique_id", "ds", "model", "mean", "lo-80", "hi-80", "lo-95", "hi-95")
+_VALUE_MAP: tuple[tuple[str, str], ...] = (
+    ("mean", "forecast"),
+    ("lo-80", "lo80"),
+    ("hi-80", "hi80"),
+    ("lo-95", "lo95"),
+    ("hi-95", "hi95"),
+)
+
+
+@dataclass
+class PanelSeries:
+    """One series' values, oldest first, as given (gaps already filled with 0)."""
+
+    unique_id: str
+    values: np.ndarray
+    gaps: int = 0
+
+
+@dataclass
+class PanelForecast:
+    """One series' forecast and the note saying how it was made."""
+
+    unique_id: str
+    model: str
+    values: dict[str, np.ndarray]
+    note: str
+
+
+def split_panel(frame: pd.DataFrame) -> tuple[list[PanelSeries], pd.DataFrame]:
+    """One array per series (in order of first appearance) and each series' last ds.
+
+    Raises:
+        ValueError: when a column is missing, a ds is not a date, or a (unique_id, ds)
+            pair appears twice.
+    """
+    missing = [c for c in PANEL_COLUMNS if c not in frame.columns]
+    if missing:
+        msg = f"the input is missing the column(s) {', '.join(missing)} (needs unique_id, ds, y)"
+        raise ValueError(msg)
+    ids = frame["unique_id"].astype(str).to_numpy()
+    try:
+        ds = pd.to_datetime(frame["ds"])
+    except (ValueError, TypeError) as exc:
+        msg = f"column ds holds a value that is not a date ({_reason(exc)})"
+        raise ValueError(msg) from exc
+    if ds.isna().any():
+        row = int(np.flatnonzero(ds.isna().to_numpy())[0])
+        msg = f"column ds is blank in data row {row + 1}"
+        raise ValueError(msg)
+    period = (ds.dt.year * 12 + ds.dt.month - 1).to_numpy(dtype=np.int64)
+    y = pd.to_numeric(frame["y"], errors="coerce").to_numpy(dtype=np.float64)
+    order = np.lexsort((period, ids))
+    ids, period, y = ids[order], period[order], y[order]
+    dup = (ids[1:] == ids[:-1]) & (period[1:] == period[:-1])
+    if dup.any():
+        i = int(np.flatnonzero(dup)[0])
+        msg = f"series {ids[i]!r} has two rows for the month of {_month(period[i])}"
+        raise ValueError(msg)
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+    bounds = [*starts.tolist(), ids.size]
+    first_seen = pd.unique(frame["unique_id"].astype(str))
+    by_id: dict[str, PanelSeries] = {}
+    last: dict[str, int] = {}
+    for a, b in itertools.pairwise(bounds):
+        uid, p, v = str(ids[a]), period[a:b], y[a:b]
+        span = int(p[-1] - p[0]) + 1
+        if span == v.size:
+            values = v.copy()
+        else:
+            values = np.zeros(span)
+            values[p - p[0]] = v
+        by_id[uid] = PanelSeries(uid, values, span - v.size)
+        last[uid] = int(p[-1])
+    series = [by_id[str(u)] for u in first_seen]
+    ends = pd.DataFrame({"unique_id": [s.unique_id for s in series]})
+    ends["last_period"] = [last[s.unique_id] for s in series]
+    return series, ends
+
+
+def _month(period: int) -> str:
+    return f"{period // 12}-{period % 12 + 1:02d}"
+
+
+def forecast_one(series: PanelSeries, h: int, options: EngineOptions) -> PanelForecast:
+    """One series' forecast; never raises for bad values (they are noted)."""
+    notes: list[str] = []
+    raw = series.values
+    invalid = _invalid_reason(raw)
+    clean = np.where(np.isfinite(raw) & (raw > 0), raw, 0.0)
+    if series.gaps:
+        notes.append(f"{series.gaps} missing period(s) counted as 0")
+    sold = np.flatnonzero(clean > 0)
+    model = NO_MODEL
+    values = _zeros(h)
+    try:
+        if raw.size == 0 or sold.size == 0:
+            if invalid:
+                notes.append(invalid)
+            notes.append("no demand in the history: forecast 0")
+        else:
+            bad = ~(np.isfinite(raw) & (raw >= 0))
+            fitted = fit_series(clean[sold[0] :], h, options, invalid, bad[sold[0] :])
+            notes += fitted.notes
+            model = fitted.alias
+            values = {c: fitted.out[k].copy() for k, c in _VALUE_MAP}
+    except Exception as exc:  # one bad series must not stop the panel
+        model, values = NO_MODEL, _zeros(h)
+        notes.append(f"forecast failed ({_reason(exc)}): 0")
+    values, clip_note = _finish(values, np.ones(h, dtype=bool))
+    if clip_note:
+        notes.append(clip_note)
+    return PanelForecast(series.unique_id, model, values, "; ".join(notes))
+
+
+def _panel_chunk(chunk: list[PanelSeries], h: int, options: EngineOptions) -> list[PanelForecast]:
+    """Worker entry point (module level so it pickles under spawn)."""
+    return [forecast_one(s, h, options) for s in chunk]
+
+
+def forecast_panel(
+    frame: pd.DataFrame,
+    h: int,
+    options: EngineOptions | None = None,
+    jobs: int = 1,
+    progress: Progress | None = None,
+    on_series: Callable[[PanelForecast], None] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Forecast every series of a long monthly panel ``h`` months past its own end.
+
+    Args:
+        frame: columns unique_id, ds (dates; month starts), y.
+        h: months to forecast (at least 1).
+        options: the engine's selection settings (season length, metric, ...).
+        jobs: worker processes (1 runs here).
+        progress: called as ``progress(done, total)``.
+        on_series: called with each series' result (for notes), in order.
+
+    Returns:
+        The forecast (unique_id, ds, model, mean, lo-80, hi-80, lo-95, hi-95; one row per
+        series and step) and the notes (unique_id, model, note).
+    """
+    if h < 1:
+        msg = f"horizon must be at least 1, got {h}"
+        raise ValueError(msg)
+    if jobs < 1:
+        msg = f"jobs must be at least 1, got {jobs}"
+        raise ValueError(msg)
+    options = options or EngineOptions()
+    series, ends = split_panel(frame)
+    total = len(series)
+    if jobs == 1 or total < 2:
+        results = []
+        for done, s in enumerate(series, start=1):
+            results.append(forecast_one(s, h, options))
+            if progress is not None:
+                progress(done, total)
+    else:
+        results = run_parallel(_panel_chunk, series, (h, options), jobs, progress)
+    if on_series is not None:
+        for r in results:
+            on_series(r)
+    n = len(results)
+    steps = np.tile(np.arange(1, h + 1), n)
+    last = np.repeat(ends["last_period"].to_numpy(dtype=np.int64), h) + steps
+    ds = pd.to_datetime(
+        pd.DataFrame({"year": last // 12, "month": last % 12 + 1, "day": 1})
+    ).astype("datetime64[ns]")
+    out = pd.DataFrame(
+        {
+            "unique_id": np.repeat(np.array([r.unique_id for r in results], dtype=object), h),
+            "ds": ds,
+            "model": np.repeat(np.array([r.model for r in results], dtype=object), h),
+            **{
+                k: np.concatenate([r.values[c] for r in results]) if n else np.zeros(0)
+                for k, c in _VALUE_MAP
+            },
+        },
+        columns=list(OUTPUT_COLUMNS),
+    )
+    notes = pd.DataFrame(
+        {
+            "unique_id": [r.unique_id for r in results],
+            "model": [r.model for r in results],
+            "note": [r.note for r in results],
+        }
+    )
+    return out, notes

@@ -1,0 +1,401 @@
+"""The plan store: approvals and the audit trail in SQLite, with the store's signing key.
+
+The audit log is append-only: triggers refuse UPDATE and DELETE, and every row carries the
+SHA-256 of its content and of the row before it (a hash chain). The newest row's hash is kept
+in a head record signed with the store's Ed25519 key, updated in the same transaction, so an
+edited, deleted or truncated log is detected by `verify_audit` even when someone drops the
+triggers. Approvals have a UNIQUE plan version: of two concurrent approvals of the same
+version one commits and the other gets `ApprovalConflict`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from sop_addin.store.keys import (
+    PUBLIC_KEY_FILE,
+    fingerprint,
+    load_or_create_key,
+    load_public_key,
+    sign,
+    signature_valid,
+)
+
+STORE_ENV = "SOP_STORE"
+DEFAULT_STORE_NAME = ".sop-store"
+DB_FILE = "plan-store.sqlite3"
+GENESIS = "0" * 64
+BUSY_TIMEOUT_S = 60.0
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    event TEXT NOT NULL,
+    plan_version TEXT,
+    payload TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TABLE IF NOT EXISTS audit_head (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    seq INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    signature TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS approvals (
+    plan_version TEXT NOT NULL UNIQUE,
+    plan_cycle TEXT NOT NULL,
+    approver TEXT NOT NULL,
+    approved_at TEXT NOT NULL,
+    snapshot TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    audit_seq INTEGER NOT NULL
+);
+"""
+
+
+class StoreError(Exception):
+    """The plan store cannot be opened or used; the message says why."""
+
+
+class ApprovalConflict(StoreError):
+    """The plan version is already approved (possibly by a concurrent approval)."""
+
+
+@dataclass(frozen=True)
+class Approval:
+    plan_version: str
+    plan_cycle: str
+    approver: str
+    approved_at: str
+    snapshot: str
+    content_hash: str
+    audit_seq: int
+
+
+@dataclass(frozen=True)
+class AuditFinding:
+    """One problem found in the audit log: the row (seq) and what is wrong with it."""
+
+    seq: int | None
+    problem: str
+
+
+def resolve_store_dir(option: Path | str | None, workbook: Path | None = None) -> Path:
+    """Where the plan store lives: --store, else $SOP_STORE, else .sop-store beside the workbook.
+
+    Without a workbook the fallback is .sop-store in the current folder.
+    """
+    if option:
+        return Path(option)
+    env = os.environ.get(STORE_ENV)
+    if env:
+        return Path(env)
+    base = workbook.resolve().parent if workbook is not None else Path.cwd()
+    return base / DEFAULT_STORE_NAME
+
+
+def now_utc() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def row_hash(
+    seq: int,
+    at: str,
+    actor: str,
+    event: str,
+    plan_version: str | None,
+    payload: str,
+    prev_hash: str,
+) -> str:
+    """SHA-256 over a row's fields (canonical JSON) and the previous row's hash."""
+    body = canonical_json([seq, at, actor, event, plan_version, payload, prev_hash])
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def _head_message(seq: int, digest: str) -> bytes:
+    return f"sop-addin audit head {seq} {digest}".encode()
+
+
+class PlanStore:
+    """A folder holding the SQLite database and the Ed25519 key pair (created on first use)."""
+
+    def __init__(self, directory: Path | str) -> None:
+        self.directory = Path(directory)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            msg = f"cannot create the plan store folder {self.directory}: {exc}"
+            raise StoreError(msg) from exc
+        self.db_path = self.directory / DB_FILE
+        self._key: Ed25519PrivateKey | None = None
+        with self._connect() as db:
+            db.executescript(SCHEMA)
+
+    # -- keys ----------------------------------------------------------------------------
+
+    @property
+    def private_key(self) -> Ed25519PrivateKey:
+        if self._key is None:
+            self._key = load_or_create_key(self.directory)
+        return self._key
+
+    @property
+    def public_key(self) -> Ed25519PublicKey:
+        path = self.directory / PUBLIC_KEY_FILE
+        if path.is_file():
+            return load_public_key(path.read_bytes())
+        return self.private_key.public_key()
+
+    @property
+    def public_key_path(self) -> Path:
+        self.private_key  # noqa: B018 -- creates the pair on first use
+        return self.directory / PUBLIC_KEY_FILE
+
+    def key_fingerprint(self) -> str:
+        return fingerprint(self.public_key)
+
+    # -- database ------------------------------------------------------------------------
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        try:
+            db = sqlite3.connect(self.db_path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        except sqlite3.Error as exc:
+            msg = f"cannot open the plan store database {self.db_path}: {exc}"
+            raise StoreError(msg) from exc
+        try:
+            # A rollback journal, not WAL: WAL needs shared memory on one host and breaks on
+            # the network shares a team's plan store often lives on.
+            db.execute("PRAGMA journal_mode=DELETE")
+            db.execute("PRAGMA synchronous=FULL")
+            yield db
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.IntegrityError):
+                raise
+            msg = f"the plan store database {self.db_path} failed: {exc}"
+            raise StoreError(msg) from exc
+        finally:
+            db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE: one writer at a time; a concurrent writer waits for the lock."""
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    def _append(
+        self,
+        db: sqlite3.Connection,
+        event: str,
+        actor: str,
+        plan_version: str | None,
+        payload: dict[str, Any],
+        at: str | None = None,
+    ) -> int:
+        last = db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        seq, prev = (1, GENESIS) if last is None else (last[0] + 1, last[1])
+        at = at or now_utc()
+        text = canonical_json(payload)
+        digest = row_hash(seq, at, actor, event, plan_version, text, prev)
+        db.execute(
+            "INSERT INTO audit (seq, at, actor, event, plan_version, payload, prev_hash, hash)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (seq, at, actor, event, plan_version, text, prev, digest),
+        )
+        signature = sign(self.private_key, _head_message(seq, digest))
+        db.execute(
+            "INSERT INTO audit_head (id, seq, hash, signature) VALUES (1, ?, ?, ?)"
+            " ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash,"
+            " signature = excluded.signature",
+            (seq, digest, signature),
+        )
+        return seq
+
+    def record(
+        self,
+        event: str,
+        actor: str,
+        payload: dict[str, Any],
+        plan_version: str | None = None,
+    ) -> int:
+        """Append one audit event (plan_version, override, promotion, distribution, ...)."""
+        self.private_key  # noqa: B018 -- create the key before taking the write lock
+        with self._transaction() as db:
+            return self._append(db, event, actor, plan_version, payload)
+
+    def approve(
+        self,
+        plan_version: str,
+        plan_cycle: str,
+        approver: str,
+        snapshot: str,
+        content_hash: str,
+        details: dict[str, Any],
+        overrides: list[dict[str, Any]] | None = None,
+        at: str | None = None,
+    ) -> Approval:
+        """Record the approval of a plan version; ApprovalConflict if it is already approved."""
+        self.private_key  # noqa: B018
+        at = at or now_utc()
+        try:
+            with self._transaction() as db:
+                self._raise_if_approved(db, plan_version)
+                version_payload = {"plan_cycle": plan_cycle, **details}
+                self._append(db, "plan_version", approver, plan_version, version_payload, at)
+                for override in overrides or []:
+                    # who made the override: its author when it has one, else the approver
+                    actor = str(override.get("author") or approver)
+                    self._append(db, "override", actor, plan_version, override, at)
+                payload = {
+                    "plan_cycle": plan_cycle,
+                    "snapshot": snapshot,
+                    "content_hash": content_hash,
+                }
+                seq = self._append(db, "approval", approver, plan_version, payload, at)
+                db.execute(
+                    "INSERT INTO approvals (plan_version, plan_cycle, approver, approved_at,"
+                    " snapshot, content_hash, audit_seq) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (plan_version, plan_cycle, approver, at, snapshot, content_hash, seq),
+                )
+        except sqlite3.IntegrityError as exc:  # the UNIQUE constraint: a concurrent approval won
+            existing = self.approval(plan_version)
+            raise self._conflict(plan_version, existing) from exc
+        return Approval(plan_version, plan_cycle, approver, at, snapshot, content_hash, seq)
+
+    def _raise_if_approved(self, db: sqlite3.Connection, plan_version: str) -> None:
+        row = db.execute(
+            "SELECT * FROM approvals WHERE plan_version = ?", (plan_version,)
+        ).fetchone()
+        if row is not None:
+            raise self._conflict(plan_version, Approval(*row))
+
+    @staticmethod
+    def _conflict(plan_version: str, existing: Approval | None) -> ApprovalConflict:
+        who = f" by {existing.approver} at {existing.approved_at}" if existing else ""
+        msg = (
+            f"plan version {plan_version!r} is already approved{who}; an approved version is "
+            "never replaced: set a new plan_version on the Setup tab and approve that"
+        )
+        return ApprovalConflict(msg)
+
+    def check_not_approved(self, plan_version: str) -> None:
+        """Fail early (before writing a snapshot) when the version is already approved."""
+        existing = self.approval(plan_version)
+        if existing is not None:
+            raise self._conflict(plan_version, existing)
+
+    # -- queries -------------------------------------------------------------------------
+
+    def approval(self, plan_version: str) -> Approval | None:
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT * FROM approvals WHERE plan_version = ?", (plan_version,)
+            ).fetchone()
+        return None if row is None else Approval(*row)
+
+    def approvals(self) -> list[Approval]:
+        with self._connect() as db:
+            rows = db.execute("SELECT * FROM approvals ORDER BY audit_seq").fetchall()
+        return [Approval(*row) for row in rows]
+
+    def last_approval(self) -> Approval | None:
+        approvals = self.approvals()
+        return approvals[-1] if approvals else None
+
+    def events(self, event: str | None = None) -> list[dict[str, Any]]:
+        query = "SELECT seq, at, actor, event, plan_version, payload FROM audit"
+        args: tuple[str, ...] = ()
+        if event is not None:
+            query += " WHERE event = ?"
+            args = (event,)
+        with self._connect() as db:
+            rows = db.execute(query + " ORDER BY seq", args).fetchall()
+        return [
+            {
+                "seq": seq,
+                "at": at,
+                "actor": actor,
+                "event": name,
+                "plan_version": version,
+                "payload": json.loads(payload),
+            }
+            for seq, at, actor, name, version, payload in rows
+        ]
+
+    # -- verification --------------------------------------------------------------------
+
+    def verify_audit(self) -> list[AuditFinding]:
+        """Every break in the hash chain and the signed head; empty when the log is intact."""
+        findings: list[AuditFinding] = []
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT seq, at, actor, event, plan_version, payload, prev_hash, hash"
+                " FROM audit ORDER BY seq"
+            ).fetchall()
+            head = db.execute("SELECT seq, hash, signature FROM audit_head").fetchone()
+        expected_prev, expected_seq = GENESIS, 1
+        for seq, at, actor, event, version, payload, prev, digest in rows:
+            if seq != expected_seq:
+                missing = (
+                    f"{expected_seq}" if seq == expected_seq + 1 else f"{expected_seq}-{seq - 1}"
+                )
+                findings.append(AuditFinding(seq, f"row(s) {missing} deleted: the sequence jumps"))
+            if prev != expected_prev:
+                findings.append(
+                    AuditFinding(
+                        seq, "previous-hash link broken (a row before it changed or was removed)"
+                    )
+                )
+            if row_hash(seq, at, actor, event, version, payload, prev) != digest:
+                findings.append(
+                    AuditFinding(
+                        seq, f"{event} row was edited: its content no longer matches its hash"
+                    )
+                )
+            expected_prev, expected_seq = digest, seq + 1
+        last_seq = rows[-1][0] if rows else 0
+        last_hash = rows[-1][7] if rows else GENESIS
+        if head is None:
+            if rows:
+                findings.append(AuditFinding(None, "the signed head record is missing"))
+            return findings
+        head_seq, head_hash, signature = head
+        if not signature_valid(self.public_key, _head_message(head_seq, head_hash), signature):
+            findings.append(AuditFinding(head_seq, "the head record's signature is not valid"))
+        if head_seq > last_seq:
+            findings.append(
+                AuditFinding(head_seq, f"row(s) {last_seq + 1}-{head_seq} deleted from the end")
+            )
+        elif head_seq < last_seq or head_hash != last_hash:
+            findings.append(
+                AuditFinding(last_seq, "the newest rows do not match the signed head record")
+            )
+        return findings

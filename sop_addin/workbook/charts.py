@@ -1,0 +1,138 @@
+"""Charts on the Exec tab, drawn with openpyxl from the tables on that tab.
+
+openpyxl does not keep charts when it loads a workbook, so they are never stored state: the
+file port calls `draw_exec_charts` on every save, and each chart is rebuilt from the current
+extent of its source table (a chart whose table is empty is left out).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import cast
+
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.chart._chart import ChartBase
+from openpyxl.utils import get_column_letter, range_boundaries
+from openpyxl.worksheet.properties import PageSetupProperties
+from openpyxl.worksheet.table import Table as ExcelTable
+from openpyxl.worksheet.worksheet import Worksheet
+
+from sop_addin.contract import CONTRACT
+from sop_addin.workbook.layout import placements
+
+EXEC_TAB = "Exec"
+CHART_ROWS = 18  # rows between the tops of stacked charts
+WIDTH_CM, HEIGHT_CM = 20, 9
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """One chart: its title, source table, category column and series columns."""
+
+    title: str
+    table: str
+    categories: str
+    series: tuple[str, ...]
+    kind: str  # "line" or "bar"
+    y_title: str
+    y_format: str
+
+
+EXEC_CHARTS = (
+    ChartSpec(
+        "Demand vs constrained supply",
+        "MonthlySummary",
+        "month",
+        ("demand", "served", "unmet"),
+        "line",
+        "units",
+        "#,##0",
+    ),
+    ChartSpec(
+        "Capacity load by resource",
+        "ResourceLoad",
+        "resource",
+        ("average_utilisation", "peak_utilisation"),
+        "bar",
+        "utilisation",
+        "0%",
+    ),
+    ChartSpec(
+        "Revenue and margin vs budget",
+        "MonthlySummary",
+        "month",
+        ("revenue", "revenue_budget", "gross_margin", "gross_margin_budget"),
+        "line",
+        "currency",
+        "#,##0",
+    ),
+)
+
+
+def _table(ws: Worksheet, name: str) -> ExcelTable | None:
+    for key in ws.tables:
+        if key.lower() == name.lower():
+            return ws.tables[key]
+    return None
+
+
+def _chart(ws: Worksheet, spec: ChartSpec) -> ChartBase | None:
+    table = _table(ws, spec.table)
+    if table is None:
+        return None
+    min_col, min_row, _, max_row = range_boundaries(table.ref)
+    if min_col is None or min_row is None or max_row is None:
+        return None
+    if ws.cell(min_row + 1, min_col).value is None:  # an empty table: nothing to draw
+        return None
+    header = {ws.cell(min_row, c).value: c for c in range(min_col, min_col + 60)}
+    if spec.categories not in header or any(s not in header for s in spec.series):
+        return None
+    chart: BarChart | LineChart = BarChart() if spec.kind == "bar" else LineChart()
+    chart.title = spec.title
+    chart.y_axis.title = spec.y_title
+    chart.y_axis.number_format = spec.y_format
+    # openpyxl 3.1 marks axes as deleted unless told otherwise: Excel would hide them.
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    chart.width, chart.height = WIDTH_CM, HEIGHT_CM
+    for name in spec.series:
+        col = header[name]
+        data = Reference(ws, min_col=col, max_col=col, min_row=min_row, max_row=max_row)
+        chart.add_data(data, titles_from_data=True)
+    cat = header[spec.categories]
+    chart.set_categories(
+        Reference(ws, min_col=cat, max_col=cat, min_row=min_row + 1, max_row=max_row)
+    )
+    if spec.categories == "month":
+        chart.x_axis.number_format = "yyyy-mm"
+    return chart
+
+
+def chart_anchor_column() -> int:
+    """The first column right of the Exec tab's tables (with one gap column)."""
+    last = placements(CONTRACT, EXEC_TAB)[-1]
+    return last.last_column + 2
+
+
+def draw_exec_charts(workbook: Workbook) -> int:
+    """Replace the Exec tab's charts with fresh ones; fit the tab on one page. Return count."""
+    if EXEC_TAB not in workbook.sheetnames:
+        return 0
+    ws = cast(Worksheet, workbook[EXEC_TAB])  # a worksheet by the contract (tables on it)
+    ws._charts = []  # type: ignore[attr-defined]  # drop the charts of an earlier save
+    column = get_column_letter(chart_anchor_column())
+    drawn = 0
+    for spec in EXEC_CHARTS:
+        chart = _chart(ws, spec)
+        if chart is None:
+            continue
+        ws.add_chart(chart, f"{column}{3 + drawn * CHART_ROWS}")
+        drawn += 1
+    # One page for the executives: landscape, scaled to fit.
+    ws.page_setup.orientation = "landscape"
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 1
+    return drawn
