@@ -35,7 +35,8 @@ def export_csv(frames: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:
         table = CONTRACT.table(name)
         block = frame_to_block(frame, table)
         buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
+        # RFC 4180 line ends; with them csv quotes any field holding a CR or LF.
+        writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow(block[0])
         types = [c.type for c in table.columns]
         for row in block[1:]:
