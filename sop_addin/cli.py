@@ -216,6 +216,9 @@ def _run(
     show_progress: bool,
 ) -> dict[str, Any]:
     target = out_path or workbook
+    if target.suffix.lower() != workbook.suffix.lower():
+        msg = f"--out {target.name}: the planned workbook keeps the {workbook.suffix} format"
+        raise WorkbookOpenError(msg)
     # One writer per workbook: a second run on the same file waits for the first to finish,
     # so it reads the saved result instead of interleaving with it.
     with contextlib.ExitStack() as locks:

@@ -120,6 +120,15 @@ def test_both_ports_plan_alike(demo_run, tmp_path):
         pd.testing.assert_frame_equal(a, b, check_dtype=False, atol=1e-6, obj=name)
 
 
+def test_run_out_keeps_the_workbook_format(tmp_path):
+    path = tmp_path / "plan.xlsx"
+    _invoke("new", str(path), "--demo", "--seed", "5", "--skus", "12")
+    result = CliRunner().invoke(cli, ["run", str(path), "--out", str(tmp_path / "plan.csv")])
+    assert result.exit_code == 2
+    assert "keeps the .xlsx format" in result.output
+    assert not (tmp_path / "plan.csv").exists()
+
+
 def test_new_refuses_to_overwrite(tmp_path):
     path = tmp_path / "plan.xlsx"
     _invoke("new", str(path))

@@ -114,6 +114,7 @@ def test_second_writer_waits_or_is_refused(tiny_workbook):
         pass
     with workbook_lock(tiny_workbook, timeout=60):  # waits for the holder, then proceeds
         assert holder.wait(timeout=10) == 0  # the holder has finished before we got in
+    assert not list(tiny_workbook.parent.glob(".~sop-lock-*"))
 
 
 def test_two_runs_on_one_workbook_are_serialised(tiny_workbook):
@@ -134,6 +135,7 @@ def test_two_runs_on_one_workbook_are_serialised(tiny_workbook):
     ]
     outputs = [r.communicate(timeout=300) for r in runs]
     assert [r.returncode for r in runs] == [0, 0], outputs
+    assert not list(tiny_workbook.parent.glob(".~sop-lock-*"))  # the lock file goes with the run
     read_inputs(FilePort.open(tiny_workbook))
     from sop_addin.workbook.tables import read_output
 

@@ -42,7 +42,9 @@ def test_headline_kpis():
     assert kpis["Revenue vs budget"] == pytest.approx(100.0)  # only budgeted months compared
     assert kpis["Purchase spend"] == 25.0
     assert kpis["Closing inventory (last month)"] == 12.0
-    assert kpis["Peak capacity utilisation (R1, 2027-01)"] == pytest.approx(100.0)
+    assert kpis["Peak capacity utilisation"] == pytest.approx(100.0)
+    details = headline_kpis(BALANCE, CAPACITY, FINANCE, PURCHASES, "EUR").set_index("kpi")["detail"]
+    assert details["Peak capacity utilisation"] == "R1, 2027-01"
 
 
 def test_monthly_summary():
@@ -64,9 +66,10 @@ def test_new_tiles_budget_and_bias():
     value = kpis.set_index("kpi")["value"]
     assert value["Inventory value (last month)"] == 70.0
     assert value["Working capital (last month)"] == 650.0
-    assert value["Forecast bias (lag 1)"] == pytest.approx(-5.0)
+    assert value["Forecast bias"] == pytest.approx(-5.0)
     no_bias = headline_kpis(BALANCE, CAPACITY, finance, PURCHASES, "EUR").set_index("kpi")
-    assert pd.isna(no_bias.loc["Forecast bias (no actuals yet: run Plan vs Actual)", "value"])
+    assert pd.isna(no_bias.loc["Forecast bias", "value"])
+    assert no_bias.loc["Forecast bias", "detail"] == "no actuals yet: run Plan vs Actual"
     summary = monthly_summary(BALANCE, CAPACITY, finance).set_index("month")
     assert summary.loc[M1, "revenue_budget"] == 900.0
     assert summary.loc[M1, "gross_margin_budget"] == 300.0

@@ -80,7 +80,11 @@ def update_exec_summary(
     write_table(port, "Checklist", checklist)
     progress("Exec summary", 3, 3)
     summary: dict[str, Any] = {
-        str(row.kpi): {"value": None if pd.isna(row.value) else float(row.value), "unit": row.unit}
+        str(row.kpi): {
+            "value": None if pd.isna(row.value) else float(row.value),
+            "unit": row.unit,
+            "detail": row.detail,
+        }
         for row in kpis.itertuples()
     }
     return summary

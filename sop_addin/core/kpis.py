@@ -19,6 +19,12 @@ def monthly_summary(
     balance: pd.DataFrame, capacity: pd.DataFrame, finance: pd.DataFrame
 ) -> pd.DataFrame:
     """Demand, supply, revenue, margin and peak utilisation per plan month."""
+    # A month's own demand served in the month: shipments less the catch-up of earlier
+    # backlog, so demand = served + unmet each month and the fill rate never tops 100%.
+    balance = balance.assign(
+        served=balance["served"] - balance.get("backlog_served", 0.0),
+        unmet=balance["unmet"].clip(lower=0.0),
+    )
     volume = balance.groupby("month")[["demand", "served", "unmet"]].sum()
     money = finance.groupby("month")[["revenue", "gross_margin"]].sum()
     peak = capacity.groupby("month")["utilisation"].max().rename("peak_utilisation")
@@ -79,10 +85,12 @@ def headline_kpis(
     budget = finance["revenue_budget"].dropna()
     last_month = balance["month"].max()
     closing = float(balance.loc[balance["month"] == last_month, "closing"].sum())
+    details: dict[str, str] = {}
     rows: list[tuple[str, float | None, str]] = [
         ("Consensus demand", demand, "units"),
         ("Constrained supply (demand served)", served, "units"),
-        ("Unmet demand", float(balance["unmet"].sum()), "units"),
+        # Over the horizon: what was never shipped (lost, or still owed at the end).
+        ("Unmet demand", max(demand - served, 0.0), "units"),
         ("Fill rate", _percent(served, demand) if demand else 100.0, "%"),
         ("Revenue", revenue, currency),
         ("Gross margin", margin, currency),
@@ -108,16 +116,19 @@ def headline_kpis(
     if accuracy is not None and len(accuracy) and accuracy["bias"].notna().any():
         known = accuracy[accuracy["bias"].notna()].sort_values("lag")
         first = known.iloc[0]
-        rows.append((f"Forecast bias (lag {int(first['lag'])})", 100.0 * float(first["bias"]), "%"))
+        details["Forecast bias"] = f"lag {int(first['lag'])}"
+        rows.append(("Forecast bias", 100.0 * float(first["bias"]), "%"))
     else:
-        rows.append(("Forecast bias (no actuals yet: run Plan vs Actual)", None, "%"))
+        details["Forecast bias"] = "no actuals yet: run Plan vs Actual"
+        rows.append(("Forecast bias", None, "%"))
     if len(capacity):
         top = capacity.loc[capacity["utilisation"].idxmax()]
-        where = f"{top['resource']}, {month_label(top['month'])}"
-        rows.append(
-            (f"Peak capacity utilisation ({where})", 100.0 * float(top["utilisation"]), "%")
-        )
-    return pd.DataFrame(rows, columns=["kpi", "value", "unit"])
+        details["Peak capacity utilisation"] = f"{top['resource']}, {month_label(top['month'])}"
+        rows.append(("Peak capacity utilisation", 100.0 * float(top["utilisation"]), "%"))
+    # KPI names are fixed (scripts read them by name); what varies goes in `detail`.
+    frame = pd.DataFrame(rows, columns=["kpi", "value", "unit"])
+    frame["detail"] = [details.get(name, "") for name in frame["kpi"]]
+    return frame
 
 
 def resource_load(capacity: pd.DataFrame, full: float = 0.999) -> pd.DataFrame:

@@ -180,12 +180,16 @@ def _cell_value(value: Any, column_type: ColumnType) -> Any:
 
 def frame_to_block(frame: pd.DataFrame, table: Table) -> list[list[Any]]:
     """Turn a frame into a header + body block of plain Python cell values."""
-    missing = [c for c in table.column_names if c not in frame.columns]
+    missing = [c.name for c in table.columns if c.name not in frame.columns and c.required]
     if missing:
         msg = f"frame for table {table.name} lacks columns {missing}"
         raise ValueError(msg)
+    blank = [None] * len(frame)  # an optional column the frame does not carry stays empty
     columns = [
-        [_cell_value(v, col.type) for v in frame[col.name].tolist()] for col in table.columns
+        [_cell_value(v, col.type) for v in frame[col.name].tolist()]
+        if col.name in frame.columns
+        else blank
+        for col in table.columns
     ]
     body = [list(row) for row in zip(*columns, strict=True)] if columns else []
     return [table.column_names, *body]

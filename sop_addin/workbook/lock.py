@@ -36,26 +36,43 @@ def _try_lock(handle: IO[bytes]) -> bool:
     return True
 
 
+def _same_file(handle: IO[bytes], path: Path) -> bool:
+    """Whether the locked handle is still the file at `path` (not one a finished run removed)."""
+    try:
+        return os.path.samestat(os.fstat(handle.fileno()), os.stat(path))
+    except FileNotFoundError:
+        return False
+
+
 @contextlib.contextmanager
 def workbook_lock(workbook: Path, timeout: float = 300.0, poll: float = 0.2) -> Iterator[None]:
     """Hold an exclusive lock on `workbook` (through a lock file beside it) while planning.
 
     The operating system releases the lock when the process ends, so a crashed run never
-    leaves the workbook locked.
+    leaves the workbook locked. The holder removes the lock file when it is done; a waiter
+    that then finds it locked a removed file simply tries again on the new one.
     """
     path = lock_path(Path(workbook))
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle = path.open("a+b")
+    deadline = time.monotonic() + timeout
+    while True:
+        handle = path.open("a+b")
+        if _try_lock(handle):
+            if _same_file(handle, path):
+                break
+            handle.close()  # we locked a file the previous holder had already removed
+            continue
+        handle.close()
+        if time.monotonic() >= deadline:
+            msg = (
+                f"{Path(workbook).name} is being planned by another sop process; "
+                "wait for it to finish and retry"
+            )
+            raise WorkbookBusyError(msg)
+        time.sleep(poll)
     try:
-        deadline = time.monotonic() + timeout
-        while not _try_lock(handle):
-            if time.monotonic() >= deadline:
-                msg = (
-                    f"{Path(workbook).name} is being planned by another sop process; "
-                    "wait for it to finish and retry"
-                )
-                raise WorkbookBusyError(msg)
-            time.sleep(poll)
         yield
     finally:
+        with contextlib.suppress(OSError):
+            path.unlink()  # before unlocking, so no one can lock a file that is about to go
         handle.close()  # closing releases the lock
