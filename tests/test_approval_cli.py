@@ -51,7 +51,13 @@ def test_demo_audit_log_verifies(demo: tuple[Path, dict[str, Any]]) -> None:
     events = [json.loads(line)["event"] for line in log]
     # failing checklist lines the demo overrode, and the demand overrides in its plan
     overrides = summary["approval"]["overrides"] + summary["approval"]["demand_overrides"]
-    assert events == ["plan_version", *["override"] * overrides, "approval", "distribution"]
+    assert events == [
+        "plan_version",
+        *["override"] * overrides,
+        "approval",
+        "distribution",
+        "plan_vs_actual",  # the demo reviews its own Actuals against the approved plan
+    ]
     result = _invoke("audit", "verify", "--store", store)
     assert f"audit log intact: {len(events)} row(s)" in result.output
 
@@ -63,3 +69,19 @@ def test_review_and_soe_run_on_the_demo_actuals(demo: tuple[Path, dict[str, Any]
     assert [row["lag"] for row in review["accuracy"]] == [0]
     soe = json.loads(_invoke("soe", str(workbook), "--json").stdout)
     assert soe["exceptions"].get("demand spike", 0) >= 1
+
+
+def test_demo_exec_kpis_show_the_forecast_bias_of_its_actuals(
+    demo: tuple[Path, dict[str, Any]],
+) -> None:
+    from sop_addin.workbook.file_port import FilePort
+    from sop_addin.workbook.tables import read_output
+
+    out, summary = demo
+    port = FilePort.open(out / "sop_demo.xlsx")
+    kpis = read_output(port, "KPIs", produced_by="demo").set_index("kpi")
+    accuracy = read_output(port, "ForecastAccuracy", produced_by="demo")
+    lag0 = accuracy.set_index("lag").loc[0]
+    assert kpis.loc["Forecast bias", "detail"] == "lag 0"
+    assert kpis.loc["Forecast bias", "value"] == pytest.approx(100 * lag0["bias"])
+    assert summary["review"]["accuracy"][0]["lag"] == 0

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from openpyxl import load_workbook
 
 from sop_addin.actions.consensus import apply_consensus
 from sop_addin.actions.forecast import refresh_forecast
@@ -23,7 +25,7 @@ from sop_addin.core.forecasting.hierarchy import reconcile
 from sop_addin.core.forecasting.lifecycle import LifecycleInputs, lifecycle_layer
 from sop_addin.workbook.create import create_workbook
 from sop_addin.workbook.file_port import FilePort
-from sop_addin.workbook.tables import read_output
+from sop_addin.workbook.tables import read_inputs, read_output
 from tests.factories import M1, M2, frame, tiny_tables
 
 PLAN = pd.date_range("2027-01-01", periods=4, freq="MS")
@@ -138,6 +140,54 @@ def test_lifecycle_input_errors_name_their_row_and_column() -> None:
     )
     assert "OLD has no end_of_life_month" in problems[("PhaseOuts", "sku")]
     assert all(p.tab == "Demand" for p in caught.value.problems)
+
+
+def test_a_new_product_and_a_cannibalisation_gain_stop_at_the_end_of_life() -> None:
+    # NEW launches flat at 100 in January and ends in February; S gains half of P from
+    # January and ends in March. The statistical baseline is already 0 after each end.
+    base = _base({"NEW": [0, 0, 0, 0], "P": [40, 40, 40, 40], "S": [0, 0, 0, 0]})
+    products = _products(
+        ["NEW", "P", "S"], launch_month={"NEW": M1}, end_of_life_month={"NEW": M2, "S": M3}
+    )
+    inputs = _lifecycle_inputs(
+        new_products=[{"sku": "NEW", "launch_volume": 100.0}],
+        cannibalisation=[{"predecessor": "P", "successor": "S", "share": 0.5, "from_month": M1}],
+    )
+    layer = lifecycle_layer(base, products, ANALOG_HISTORY, PLAN, inputs)
+    assert _delta(layer, "NEW") == [100.0, 100.0, 0.0, 0.0]
+    assert _delta(layer, "S") == [20.0, 20.0, 20.0, 0.0]
+    assert "no demand after end of life 2027-02" in layer[layer["sku"] == "NEW"]["note"].iloc[0]
+
+
+def test_an_end_of_life_before_the_launch_leaves_no_demand() -> None:
+    base = _base({"NEW": [0, 0, 0, 0]})
+    products = _products(
+        ["NEW"], launch_month={"NEW": M3}, end_of_life_month={"NEW": pd.Timestamp("2026-01-01")}
+    )
+    inputs = _lifecycle_inputs(new_products=[{"sku": "NEW", "launch_volume": 215.0}])
+    layer = lifecycle_layer(base, products, ANALOG_HISTORY, PLAN, inputs)
+    assert _delta(layer, "NEW") == [0.0] * 4
+
+
+def test_an_end_of_life_before_the_launch_is_a_problem_naming_its_cell(
+    tiny_workbook: Path,
+) -> None:
+    wb = load_workbook(tiny_workbook)
+    ws = wb["Products"]
+    ref = ws.tables["Products"].ref.split(":")[0]
+    header_row = int(ref.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+    column = {c.value: c.column_letter for c in ws[header_row] if c.value}
+    ws[f"{column['launch_month']}{header_row + 1}"] = datetime(2026, 9, 1)
+    ws[f"{column['end_of_life_month']}{header_row + 1}"] = datetime(2026, 1, 1)
+    wb.save(tiny_workbook)
+    with pytest.raises(ValidationError) as caught:
+        read_inputs(FilePort.open(tiny_workbook))
+    found = {(p.tab, p.table, p.row, p.column): p.message for p in caught.value.problems}
+    assert found == {
+        ("Products", "Products", header_row + 1, "end_of_life_month"): (
+            "end of life 2026-01 is before the launch month 2026-09: the product would never sell"
+        )
+    }
 
 
 # --- consensus -----------------------------------------------------------------------------
@@ -263,6 +313,44 @@ def test_every_layer_is_its_own_column_and_they_add_up_to_the_consensus() -> Non
     assert log.loc["A", "after"] == pytest.approx(0.9 * before)
     assert "override by Ann (customer)" in c1["note"]
     assert (c1["family"], c1["region"], a1["family"]) == ("G", "North", "F")
+
+
+def test_no_layer_adds_demand_after_the_end_of_life_but_an_explicit_override_is_kept() -> None:
+    # A ends in January (its statistical forecast is 0 in February, as the engine makes it);
+    # B in the same family lives on.
+    forecast = _forecast({"A": 60.0, "B": 20.0}, {"A": "F", "B": "F"})
+    forecast.loc[(forecast["sku"] == "A") & (forecast["month"] == M2), "forecast"] = 0.0
+    who = {"author": "Ann", "entered_on": "2026-12-20"}
+    deal = {"reference": "T", "stage": "deal", "quantity": 10.0, "probability": 1.0}
+    inputs = _inputs(
+        sales=[{"sku": "A", "month": M1, **deal}, {"sku": "A", "month": M2, **deal}],
+        marketing=[{"campaign": "Promo", "sku": "A", "month": M2, "uplift_units": 5.0}],
+        family_adjustments=[
+            {"family": "F", "month": M2, "units": 8.0, "reason_code": "market", "author": "Bob"}
+        ],
+        overrides=[
+            {"sku": "A", "month": M2, "kind": "absolute", "value": 7.0, "reason_code": "other"}
+            | who
+        ],
+    )
+    result = build_consensus(
+        forecast,
+        _no_lifecycle(["A", "B"]),
+        inputs,
+        pd.DatetimeIndex([M1, M2]),
+        end_of_life={"A": M1, "B": None},
+    )
+    table = result.consensus
+    a1, a2, b2 = _cell(table, "A", M1), _cell(table, "A", M2), _cell(table, "B", M2)
+    assert a1["sales"] == 10.0 and a1["consensus"] == 70.0  # the end-of-life month still sells
+    assert (a2["sales"], a2["marketing"], a2["family_adjustment"]) == (0.0, 0.0, 0.0)
+    assert b2["family_adjustment"] == 8.0  # the whole family adjustment goes to the live SKU
+    # The explicit override is kept, logged and flagged; the dropped inputs are counted.
+    assert a2["override"] == 7.0 and a2["consensus"] == 7.0
+    assert result.override_log["after"].tolist() == [7.0]
+    assert "2 input(s) after end of life 2027-01 not applied" in a2["note"]
+    assert "override in 2027-02 after end of life 2027-01 kept" in a2["note"]
+    np.testing.assert_allclose(table[list(LAYERS)].sum(axis=1), table["consensus"])
 
 
 def test_a_cut_larger_than_the_demand_stops_at_zero() -> None:

@@ -206,3 +206,77 @@ def test_sop_run_reports_the_solver_and_exports_the_supply_tables(tmp_path):
             assert (out / f"{name}.csv").exists(), name
         report = pd.read_csv(out / "SolverReport.csv").set_index("figure")["value"]
         assert report["problem"] == ("MILP (lot rules)" if problem == "MILP" else "LP")
+
+
+def test_sku_without_routing_is_explained_as_no_routing():
+    # A uses material M that arrives too late (a lead time), but A has no routing at all: the
+    # only true explanation is that nothing can make it.
+    tables = tiny_tables()
+    _material(tables, lead_days=60.0, daily_limit=100.0, on_hand=0.0)
+    tables["Routings"] = tables["Routings"][tables["Routings"]["sku"] == "B"].reset_index(drop=True)
+    result = _plan(tables, {("A", M1): 10.0})
+    jan = _causes(result, "A", M1)
+    assert jan["cause"].tolist() == ["no routing"]
+    assert jan["explanation"].tolist() == ["no routing can make it"]
+    assert jan["unmet"].tolist() == pytest.approx([10.0])
+
+
+def test_sku_without_routing_fails_validation_naming_the_products_row(tmp_path):
+    from sop_addin.contract.problems import ValidationError
+    from sop_addin.workbook.tables import read_inputs
+
+    tables = tiny_tables()
+    tables["Routings"] = tables["Routings"][tables["Routings"]["sku"] == "A"].reset_index(drop=True)
+    path = create_workbook(tmp_path / "unrouted.xlsx", tables)
+    with pytest.raises(ValidationError) as caught:
+        read_inputs(FilePort.open(path))
+    found = [(p.tab, p.table, p.row, p.column, p.message) for p in caught.value.problems]
+    assert len(found) == 1
+    tab, table, row, column, message = found[0]
+    assert (tab, table, row, column) == (
+        "Products",
+        "Products",
+        4,
+        "sku",
+    )  # header on row 2, B on 4
+    assert message.startswith("SKU 'B' has no routing: add a row to the Routings table")
+
+
+def test_expedite_deviation_ignores_fractions_of_a_unit():
+    from sop_addin.core.finance import FinanceRates, deviations
+
+    shortfalls = pd.DataFrame(
+        {
+            "sku": ["A", "B"],
+            "month": [M1, M1],
+            "rank": [1, 1],
+            "unmet": [0.013, 12.0],
+            "cause": ["lead time", "lead time"],
+            "constraint": ["Material-balance[M,2027-01]"] * 2,
+            "shadow_price": [1.0, 1.0],
+            "explanation": ["", ""],
+        }
+    )
+    plan = pd.DataFrame(
+        columns=[
+            "family",
+            "month",
+            "revenue",
+            "gross_margin",
+            "revenue_budget",
+            "margin_budget",
+            "gross_margin_pct",
+            "margin_flag",
+        ]
+    )
+    rates = FinanceRates(
+        labour_rate=1.0,
+        overhead_rate=0.0,
+        expedite_cost_per_unit=2.0,
+        receivable_days=30.0,
+        payable_days=15.0,
+        gross_margin_threshold=0.5,
+    )
+    found = deviations(plan, rates, shortfalls=shortfalls)
+    assert found["item"].tolist() == ["B"]
+    assert found["cost"].tolist() == pytest.approx([24.0])

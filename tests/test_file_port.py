@@ -88,3 +88,16 @@ def test_not_a_workbook_is_a_clear_error(tmp_path):
         FilePort.open(bogus)
     with pytest.raises(WorkbookOpenError, match="not found"):
         FilePort.open(tmp_path / "missing.xlsx")
+
+
+def test_an_optional_column_missing_from_an_older_workbook_reads_blank(tiny_workbook):
+    wb = load_workbook(tiny_workbook)
+    ws = wb["Products"]
+    header = [c.value for c in ws[2]]
+    column = header.index("launch_month") + 1
+    for row in range(2, ws.max_row + 1):
+        ws.cell(row, column).value = "ignored" if row == 2 else None  # an unknown header
+    wb.save(tiny_workbook)
+    products = read_inputs(FilePort.open(tiny_workbook))["Products"]
+    assert products["launch_month"].isna().all()
+    assert products["sku"].tolist() == ["A", "B"]

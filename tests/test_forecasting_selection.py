@@ -265,3 +265,51 @@ def test_sop_forecast_bad_input_exits_2(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "missing the column(s) ds" in result.output
     assert not (tmp_path / "o.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("A,2024-01-01,5\n,2024-02-01,6\n", "line 3, column unique_id: the series id is blank"),
+        ("", "the input has no data rows (only a header): nothing to forecast"),
+        (
+            "A,2024-01-01,5\n\nA,notadate,6\n",
+            "line 4, column ds: 'notadate' is not a date (use YYYY-MM-DD)",
+        ),
+        ("A,2024-01-01,5\nA,,6\n", "line 3, column ds: the date is blank"),
+        ("A,2024-01-01,5\nA,2024-02-01,lots\n", "line 3, column y: 'lots' is not a number"),
+        (
+            "A,2024-01-01,5\nB,2024-01-01,1\nA,2024-01-01,6\n",
+            "line 4, column ds: series 'A' has two rows for the month of 2024-01 "
+            "(the other on line 2)",
+        ),
+    ],
+)
+def test_sop_forecast_bad_rows_exit_2_naming_line_and_column(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text("unique_id,ds,y\n" + text)
+    args = ["forecast", str(source), "--horizon", "2", "--out", str(tmp_path / "o.csv")]
+    result = CliRunner().invoke(cli, [*args, "--quiet", "--jobs", "1"])
+    assert result.exit_code == 2
+    assert f"{source}: {message}" in result.output
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_sop_forecast_unreadable_file_exits_2(tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text("")
+    args = ["forecast", str(source), "--horizon", "2", "--out", str(tmp_path / "o.csv")]
+    result = CliRunner().invoke(cli, [*args, "--quiet"])
+    assert result.exit_code == 2
+    assert "not a readable CSV" in result.output
+
+
+def test_blank_lines_at_the_end_of_a_panel_csv_are_ignored(tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text("unique_id,ds,y\nA,2024-01-01,5\nA,2024-02-01,7\n\n\n")
+    args = ["forecast", str(source), "--horizon", "2", "--out", str(tmp_path / "o.csv")]
+    result = CliRunner().invoke(cli, [*args, "--quiet", "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    assert len(pd.read_csv(tmp_path / "o.csv")) == 2

@@ -160,3 +160,112 @@ def test_accuracy_is_floored_at_zero() -> None:
     assert accuracy.loc[0, "abs_error"] == 180
     assert accuracy.loc[0, "accuracy"] == 0.0
     assert accuracy.loc[0, "bias"] == pytest.approx(9.0)
+
+
+def test_receipts_and_stock_against_a_zero_plan_are_not_a_pass() -> None:
+    # Nothing was planned to arrive or stay in stock, yet 400 X came in and 40 A sit there:
+    # a ratio has no value, so it is a warning, not "nothing happened either".
+    plan = _plan()
+    plan = ApprovedPlan(
+        first_month=M1,
+        forecast=plan.forecast,
+        balance=plan.balance.assign(closing=0.0),
+        production=plan.production,
+        purchases=plan.purchases.iloc[0:0],
+    )
+    adherence = plan_vs_actual(plan, ACTUALS).adherence.set_index("measure")
+    receipts = adherence.loc["Receipts vs plan"]
+    assert (receipts["plan"], receipts["actual"], receipts["status"]) == (0, 400, "warn")
+    assert pd.isna(receipts["value"])
+    inventory = adherence.loc["Inventory vs plan"]
+    assert (inventory["plan"], inventory["actual"], inventory["status"]) == (0, 100, "warn")
+
+
+def test_open_purchase_orders_due_in_the_month_are_planned_receipts() -> None:
+    # 500 X on the purchase plan plus an open PO of 100 X due in January (a production order
+    # and a PO due in February do not count): 400 received of 600 planned.
+    orders = pd.DataFrame(
+        {
+            "order_id": ["PO1", "PO2", "MO1"],
+            "order_type": ["purchase", "purchase", "production"],
+            "item": ["X", "X", "A"],
+            "quantity": [100.0, 70.0, 50.0],
+            "due_month": [M1, M2, M1],
+        }
+    )
+    base = _plan()
+    plan = ApprovedPlan(
+        first_month=M1,
+        forecast=base.forecast,
+        balance=base.balance,
+        production=base.production,
+        purchases=base.purchases,
+        open_orders=orders,
+    )
+    receipts = plan_vs_actual(plan, ACTUALS).adherence.set_index("measure").loc["Receipts vs plan"]
+    assert (receipts["plan"], receipts["actual"]) == (600, 400)
+    assert receipts["value"] == pytest.approx(400 / 600)
+    # Only open orders, no purchase plan: still planned receipts.
+    only_orders = ApprovedPlan(
+        first_month=M1,
+        forecast=base.forecast,
+        balance=base.balance,
+        production=base.production,
+        purchases=base.purchases.iloc[0:0],
+        open_orders=orders,
+    )
+    adherence = plan_vs_actual(only_orders, ACTUALS).adherence.set_index("measure")
+    assert adherence.loc["Receipts vs plan", "plan"] == 100
+
+
+def test_review_rejects_unknown_items_with_every_problem_at_once(
+    approved_workbook: Path, tmp_path: Path
+) -> None:
+    # NOPE-1 is no SKU and the tiny company has no materials: both named by row and column,
+    # in the same report as the negative quantity, and the workbook is left as it was.
+    actuals = tmp_path / "act.csv"
+    actuals.write_text(
+        "month,kind,item,quantity\n2027-01,orders,A,-5\n2027-01,orders,NOPE-1,50\n"
+        "2027-01,receipts,X9,10\n"
+    )
+    before = approved_workbook.read_bytes()
+    result = CliRunner().invoke(cli, ["review", str(approved_workbook), "--actuals", str(actuals)])
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert "3 problem(s)" in text and "act.csv" in text
+    assert "negative value -5" in text
+    assert "unknown SKU 'NOPE-1'" in text and "unknown material 'X9'" in text
+    assert approved_workbook.read_bytes() == before
+
+
+def test_unknown_items_are_located_by_row_and_column(approved_workbook: Path) -> None:
+    from sop_addin.actions.governance import item_problems
+
+    frame = pd.DataFrame(
+        {"kind": ["orders", "inventory", "receipts"], "item": ["A", "Z", "A"]}, index=[2, 3, 4]
+    )
+    problems = item_problems(FilePort.open(approved_workbook), frame, "Actuals", "act.csv")
+    assert [(p.tab, p.table, p.row, p.column) for p in problems] == [
+        ("act.csv", "Actuals", 3, "item"),
+        ("act.csv", "Actuals", 4, "item"),  # A is a SKU, not a material
+    ]
+
+
+def test_audit_log_rejects_an_unknown_event_kind(approved_workbook: Path) -> None:
+    store = str(approved_workbook.parent / ".sop-store")
+    result = CliRunner().invoke(cli, ["audit", "log", "--store", store, "--event", "nope"])
+    assert result.exit_code == 2
+    text = " ".join(result.output.split())
+    assert "unknown event kind 'nope'" in text
+    assert "approval" in text and "distribution" in text and "plan_vs_actual" in text
+    approvals = CliRunner().invoke(cli, ["audit", "log", "--store", store, "--event", "approval"])
+    assert approvals.exit_code == 0 and len(approvals.output.splitlines()) == 1
+
+
+def test_the_approved_plan_carries_its_open_orders(approved_workbook: Path) -> None:
+    from sop_addin.approval.approved_plan import load_approved_plan
+    from sop_addin.store import PlanStore
+
+    loaded = load_approved_plan(PlanStore(approved_workbook.parent / ".sop-store"))
+    assert loaded.plan.open_orders is not None
+    assert list(loaded.plan.open_orders.columns[:2]) == ["order_id", "order_type"]

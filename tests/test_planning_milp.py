@@ -120,3 +120,40 @@ def test_lot_plan_invariants(demand_a, demand_b, min_lot, multiple, backlog, ove
     flow = b["opening"] + b["production"] + b["receipts"] - b["served"] - b["closing"]
     assert flow.abs().max() < 1e-5
     assert result.report.mip_gap is None or result.report.mip_gap <= 0.01 + 1e-9
+
+
+@pytest.mark.parametrize("hours", [8.0, 0.0])
+def test_minimum_lot_that_never_fits_gives_lost_sales_not_a_crash(hours):
+    # A minimum lot of 1e9 (or no hours at all) closes every run: the setup binaries have a
+    # big-M of 0 and sit in no constraint, so the solver's start must skip them.
+    tables = tiny_tables()
+    tables["Routings"]["min_lot"] = [1e9, 0.0]
+    tables["Resources"]["hours_per_day"] = [hours]
+    result = _plan(tables, {("A", M1): 20.0, ("B", M1): 10.0})
+    b = result.balance
+    assert b.loc[b["sku"] == "A", "unmet"].sum() == pytest.approx(20.0)
+    assert result.production.loc[result.production["sku"] == "A"].empty
+
+
+def test_blocked_supplier_gives_lost_sales_not_a_crash():
+    # M's supplier can ship nothing (daily limit 0) and has an MOQ: no order, A is lost.
+    tables = tiny_tables()
+    tables["Suppliers"] = frame(
+        "Suppliers",
+        [
+            {
+                "supplier": "V1",
+                "lead_time_days": 0.0,
+                "lead_time_sd_days": 0.0,
+                "daily_limit": 0.0,
+                "moq": 50.0,
+            }
+        ],
+    )
+    tables["Materials"] = frame(
+        "Materials", [{"material": "M", "unit_cost": 1.0, "supplier": "V1"}]
+    )
+    tables["BOM"] = frame("BOM", [{"sku": "A", "material": "M", "quantity_per_unit": 1.0}])
+    result = _plan(tables, {("A", M1): 20.0})
+    assert result.balance.loc[result.balance["sku"] == "A", "unmet"].sum() == pytest.approx(20.0)
+    assert result.purchases.empty

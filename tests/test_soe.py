@@ -165,3 +165,52 @@ def test_soe_command_on_an_approved_workbook(tmp_path: Path) -> None:
     failed = CliRunner().invoke(cli, ["soe", str(workbook), "--actuals", str(bad)])
     assert failed.exit_code == 2
     assert "YYYY-Www" in " ".join(failed.output.split())
+
+
+@pytest.fixture(scope="module")
+def approved_tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny company approved for 2027-01 to 2027-02 (its two plan months)."""
+    workbook = planned_tiny(tmp_path_factory.mktemp("soe-approved"))
+    approve_tiny(workbook)
+    return workbook
+
+
+@pytest.mark.parametrize("as_of", ["2030-01-01", "2026-12-15", "2027-03-01"])
+def test_soe_outside_the_approved_months_is_refused(approved_tiny: Path, as_of: str) -> None:
+    before = approved_tiny.read_bytes()
+    result = CliRunner().invoke(cli, ["soe", str(approved_tiny), "--as-of", as_of])
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert f"as of {as_of} lies outside the approved plan" in text
+    assert "covers 2027-01 to 2027-02" in text
+    assert approved_tiny.read_bytes() == before  # nothing written
+
+
+def test_soe_on_the_last_day_of_the_plan_runs(approved_tiny: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "tiny.xlsx"
+    copy.write_bytes(approved_tiny.read_bytes())
+    store = str(approved_tiny.parent / ".sop-store")
+    result = CliRunner().invoke(
+        cli, ["soe", str(copy), "--as-of", "2027-02-26", "--store", store, "--json"]
+    )
+    assert result.exit_code == 0, result.output
+
+
+def test_weekly_actuals_problems_come_in_one_report(approved_tiny: Path, tmp_path: Path) -> None:
+    # A negative quantity, a bad week and unknown items: all four reported in one run.
+    weekly = tmp_path / "weekly.csv"
+    weekly.write_text(
+        "week,kind,item,quantity\n"
+        "2027-W01,orders,A,-5\n2027-1,orders,B,4\n2027-W02,orders,NOPE-1,50\n"
+        "2027-W02,receipts,X9,7\n"
+    )
+    before = approved_tiny.read_bytes()
+    result = CliRunner().invoke(cli, ["soe", str(approved_tiny), "--actuals", str(weekly)])
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert "4 problem(s)" in text
+    assert "negative value -5" in text
+    assert "'2027-1' is not an ISO week" in text
+    # (the table may wrap a message over lines: check its parts)
+    assert "unknown SKU 'NOPE-1'" in text and "unknown material 'X9'" in text
+    assert approved_tiny.read_bytes() == before

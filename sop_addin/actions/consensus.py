@@ -49,6 +49,13 @@ def apply_consensus(
             overrides=optional_table(inputs, "Overrides"),
         ),
         months,
+        end_of_life=dict(
+            zip(
+                inputs["Products"]["sku"].astype(str),
+                inputs["Products"]["end_of_life_month"],
+                strict=True,
+            )
+        ),
     )
     write_table(port, "Consensus", result.consensus)
     write_table(port, "OverrideLog", result.override_log)

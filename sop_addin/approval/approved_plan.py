@@ -63,6 +63,12 @@ def _approved_demand(port: FilePort, table: Any) -> pd.DataFrame:
     return table("Forecast")
 
 
+def _open_orders(port: FilePort) -> pd.DataFrame | None:
+    """The open orders the plan was approved with (its receipts count on them), if readable."""
+    frame, problems = read_table(port, "OpenOrders")
+    return None if frame is None or problems else frame
+
+
 def load_approved_plan(
     store: PlanStore, snapshot: Path | None = None, password: str | None = None
 ) -> LoadedPlan:
@@ -88,5 +94,6 @@ def load_approved_plan(
         balance=table("ProductBalance"),
         production=table("ProductionPlan"),
         purchases=table("PurchasePlan"),
+        open_orders=_open_orders(port),
     )
     return LoadedPlan(plan=plan, snapshot=path, manifest=check.manifest)

@@ -37,6 +37,7 @@ def _fail(message: str, code: int) -> NoReturn:
 @contextmanager
 def _errors() -> Iterator[None]:
     """The CLI's user errors plus those of approval, the plan store and verification."""
+    from sop_addin.actions.soe import OutsidePlan
     from sop_addin.approval.approve import ApprovalBlocked
     from sop_addin.approval.approved_plan import NoApprovedPlan
     from sop_addin.approval.departments import DepartmentConfigError
@@ -53,7 +54,7 @@ def _errors() -> Iterator[None]:
             _fail(str(exc), EXIT_INVALID)
         except DepartmentConfigError as exc:
             _fail(str(exc), EXIT_INVALID)
-        except NoApprovedPlan as exc:
+        except (NoApprovedPlan, OutsidePlan) as exc:
             _fail(str(exc), EXIT_INVALID)
         except (SnapshotNotIntact, StoreError, StoreKeyError) as exc:
             _fail(str(exc), EXIT_FAILED)
@@ -299,17 +300,26 @@ def audit_verify(store_dir: Path | None) -> None:
 
 @audit.command("log")
 @_store_option
-@click.option("--event", default=None, help="Only this kind of event (e.g. approval).")
+@click.option(
+    "--event",
+    default=None,
+    help="Only this kind of event (e.g. approval, distribution, plan_vs_actual).",
+)
 def audit_log(store_dir: Path | None, event: str | None) -> None:
     """Print the audit log as JSON lines."""
-    from sop_addin.store import PlanStore, StoreError, resolve_store_dir
+    from sop_addin.store import EVENT_KINDS, PlanStore, StoreError, resolve_store_dir
 
     with _errors():
         folder = resolve_store_dir(store_dir)
         if not folder.is_dir():
             msg = f"no plan store at {folder}: pass --store or set $SOP_STORE"
             raise StoreError(msg)
-        for row in PlanStore(folder).events(event):
+        store = PlanStore(folder)
+        # A kind already in this log stays valid even if a newer add-in wrote it.
+        kinds = sorted(set(EVENT_KINDS) | {row["event"] for row in store.events()})
+        if event is not None and event not in kinds:
+            _fail(f"unknown event kind {event!r}: use one of {', '.join(kinds)}", EXIT_INVALID)
+        for row in store.events(event):
             click.echo(json.dumps(row, default=str, sort_keys=True))
 
 
@@ -350,13 +360,11 @@ def review(
 ) -> None:
     """Plan vs actual: compare actuals with the last approved plan, onto the Governance tab."""
     from sop_addin.actions.governance import plan_vs_actual
-    from sop_addin.workbook.table_file import read_table_file
 
     with _errors():
-        frame = read_table_file(actuals, "Actuals") if actuals is not None else None
         summary = _save_outputs(
             workbook,
-            lambda port: plan_vs_actual(port, actuals=frame, snapshot=snapshot, store=store_dir),
+            lambda port: plan_vs_actual(port, actuals=actuals, snapshot=snapshot, store=store_dir),
         )
     if as_json:
         _echo_json(summary)
@@ -403,19 +411,14 @@ def soe(
     as_json: bool,
 ) -> None:
     """S&OE: the approved plan in weeks (next 13), deviations and corrections, onto the S&OE tab."""
-    from sop_addin.actions.soe import check_weeks, s_and_oe
-    from sop_addin.workbook.table_file import read_table_file
+    from sop_addin.actions.soe import s_and_oe
 
     with _errors():
-        frame = None
-        if actuals is not None:
-            frame = read_table_file(actuals, "WeeklyActuals")
-            check_weeks(frame, tab=actuals.name)
         when: date | None = as_of.date() if as_of is not None else None
         summary = _save_outputs(
             workbook,
             lambda port: s_and_oe(
-                port, weekly=frame, as_of=when, snapshot=snapshot, store=store_dir
+                port, weekly=actuals, as_of=when, snapshot=snapshot, store=store_dir
             ),
         )
     if as_json:
@@ -465,4 +468,21 @@ def demo_approval(workbook: Path, out_dir: Path, seed: int) -> dict[str, Any]:
         store=store,
         actor=DEMO_APPROVER,
     )
-    return {"approval": approval, "distribution": distribution}
+    review = _demo_review(port, workbook, store)
+    return {"approval": approval, "distribution": distribution, "review": review}
+
+
+def _demo_review(port: Any, workbook: Path, store: Path) -> dict[str, Any] | None:
+    """Plan vs Actual on the demo's Actuals, then the exec summary again so its forecast-bias
+    KPI shows them; saved into the working workbook (the approved snapshot is untouched)."""
+    from sop_addin.actions.exec_summary import update_exec_summary
+    from sop_addin.actions.governance import plan_vs_actual
+    from sop_addin.workbook.tables import read_table
+
+    actuals, problems = read_table(port, "Actuals")
+    if actuals is None or problems or actuals.empty:
+        return None
+    review = plan_vs_actual(port, store=store)
+    update_exec_summary(port)
+    port.save(workbook)
+    return review

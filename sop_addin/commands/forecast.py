@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import click
+import numpy as np
 import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -20,12 +21,25 @@ err = Console(stderr=True)
 EXIT_INVALID = 2
 
 
-def _read_panel(path: Path) -> pd.DataFrame:
+class BadInput(click.ClickException):
+    """A CSV the engine cannot read: exit code 2, like every user-input problem."""
+
+    exit_code = EXIT_INVALID
+
+
+def _read_panel(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
+    """The panel and each row's line in the file (the header is line 1)."""
     try:
-        return pd.read_csv(path, dtype={"unique_id": str}, low_memory=False)
+        # Blank lines are kept while reading so that row positions stay file lines.
+        frame = pd.read_csv(
+            path, dtype={"unique_id": str}, low_memory=False, skip_blank_lines=False
+        )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         msg = f"{path}: not a readable CSV ({str(exc).strip().splitlines()[0]})"
-        raise click.ClickException(msg) from exc
+        raise BadInput(msg) from exc
+    lines = np.arange(len(frame)) + 2
+    filled = frame.notna().any(axis=1).to_numpy()
+    return frame[filled].reset_index(drop=True), lines[filled]
 
 
 @click.command("forecast")
@@ -97,7 +111,7 @@ def forecast(
     from sop_addin.core.forecasting.selection import BacktestSettings
     from sop_addin.workbook.atomic import atomic_write
 
-    panel = _read_panel(input_csv)
+    panel, lines = _read_panel(input_csv)
     options = EngineOptions(
         backtest=BacktestSettings(metric=metric, season=season_length), thorough=thorough
     )
@@ -121,10 +135,16 @@ def forecast(
 
         try:
             result, notes = forecast_panel(
-                panel, horizon, options, jobs=jobs or os.cpu_count() or 1, progress=progress
+                panel,
+                horizon,
+                options,
+                jobs=jobs or os.cpu_count() or 1,
+                progress=progress,
+                lines=lines,
             )
         except ValueError as exc:
-            err.print(f"[bold red]error:[/] {input_csv}: {exc}", highlight=False)
+            # One line, not wrapped: the line number and column must stay readable.
+            err.print(f"[bold red]error:[/] {input_csv}: {exc}", highlight=False, soft_wrap=True)
             raise SystemExit(EXIT_INVALID) from exc
     seconds = time.perf_counter() - started
     result["ds"] = result["ds"].dt.strftime("%Y-%m-%d")

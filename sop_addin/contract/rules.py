@@ -26,6 +26,14 @@ def check_rules(frames: dict[str, pd.DataFrame], contract: WorkbookContract) -> 
             problems.append(_problem(contract, "Products", row, "sku", msg))
 
     routings = frames["Routings"]
+    routed = set(routings["sku"].dropna())
+    for row, sku in products["sku"].dropna().items():
+        if sku not in routed:
+            msg = (
+                f"SKU {sku!r} has no routing: add a row to the Routings table on the "
+                f"{contract.table('Routings').tab} tab (which resource makes it, and how fast)"
+            )
+            problems.append(_problem(contract, "Products", row, "sku", msg))
     for row, hours in routings["hours_per_unit"].dropna().items():
         if hours <= 0:
             msg = "cycle time must be above 0 hours per unit"
@@ -53,4 +61,20 @@ def check_rules(frames: dict[str, pd.DataFrame], contract: WorkbookContract) -> 
         if kind == "production" and item not in skus:
             msg = f"production order for {item!r}, which is not a SKU in the Products table"
             problems.append(_problem(contract, "OpenOrders", row, "item", msg))
+    problems += _lifecycle_dates(products, contract)
+    return problems
+
+
+def _lifecycle_dates(products: pd.DataFrame, contract: WorkbookContract) -> list[Problem]:
+    """A product cannot stop selling before it starts: end of life before launch is a typo."""
+    problems: list[Problem] = []
+    for row, item in products.iterrows():
+        launch, end = item["launch_month"], item["end_of_life_month"]
+        if pd.isna(launch) or pd.isna(end) or pd.Timestamp(end) >= pd.Timestamp(launch):
+            continue
+        msg = (
+            f"end of life {pd.Timestamp(end):%Y-%m} is before the launch month "
+            f"{pd.Timestamp(launch):%Y-%m}: the product would never sell"
+        )
+        problems.append(_problem(contract, "Products", row, "end_of_life_month", msg))
     return problems

@@ -167,6 +167,9 @@ def finance_plan(
     return plan[FINANCE_COLUMNS]
 
 
+MIN_EXPEDITE_UNITS = 0.5  # smaller shortfalls are rounding, not worth an expedite line
+
+
 def deviations(
     plan: pd.DataFrame,
     rates: FinanceRates,
@@ -204,6 +207,8 @@ def deviations(
             )
     if shortfalls is not None and len(shortfalls):
         late = shortfalls[shortfalls["cause"].astype(str).str.contains("lead time")]
+        # Under half a unit there is nothing to expedite (and "recover 0 units" reads as noise).
+        late = late[late["unmet"] >= MIN_EXPEDITE_UNITS]
         late = late.drop_duplicates(["sku", "month"])
         for r in late.itertuples(index=False):
             rows.append(

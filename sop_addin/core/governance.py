@@ -43,6 +43,9 @@ class ApprovedPlan:
     balance: pd.DataFrame  # sku, month, demand, served, closing
     production: pd.DataFrame  # sku, resource, month, good_quantity
     purchases: pd.DataFrame  # material, supplier, arrival_month, quantity
+    # OpenOrders the plan counted on (order_type, item, quantity, due_month): an open
+    # purchase order due in a month is a planned receipt of that month, not a surprise.
+    open_orders: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,23 @@ def _deviation_rows(
     return rows
 
 
+def planned_receipts(plan: ApprovedPlan) -> pd.DataFrame:
+    """Receipts the plan counts on (item, month, plan): its purchases plus open purchase orders."""
+    parts = [
+        plan.purchases[["material", "arrival_month", "quantity"]].set_axis(
+            ["item", "month", "plan"], axis=1
+        )
+    ]
+    orders = plan.open_orders
+    if orders is not None and len(orders):
+        bought = orders[orders["order_type"] == "purchase"]
+        parts.append(
+            bought[["item", "due_month", "quantity"]].set_axis(["item", "month", "plan"], axis=1)
+        )
+    frame = pd.concat(parts, ignore_index=True).astype({"plan": float})
+    return frame.groupby(["item", "month"], as_index=False)["plan"].sum()
+
+
 def plan_vs_actual(
     plan: ApprovedPlan, actuals: pd.DataFrame, limits: GovernanceThresholds | None = None
 ) -> PlanVsActual:
@@ -202,12 +222,7 @@ def plan_vs_actual(
     else:
         adherence.append(["Production plan adherence", None, None, None, "", NA])
 
-    planned_receipts = (
-        plan.purchases.groupby(["material", "arrival_month"], as_index=False)["quantity"]
-        .sum()
-        .rename(columns={"material": "item", "arrival_month": "month", "quantity": "plan"})
-    )
-    receipts = _against(planned_receipts, _kind(actuals, "receipts"))
+    receipts = _against(planned_receipts(plan), _kind(actuals, "receipts"))
     band = limits.receipts_band
     if len(receipts):
         p, r = float(receipts["plan"].sum()), float(receipts["actual"].sum())
@@ -219,7 +234,7 @@ def plan_vs_actual(
                 r,
                 value,
                 f"{1 - band:.0%}-{1 + band:.0%}",
-                _band_status(value, 1 - band, 1 + band),
+                _band_status(value, 1 - band, 1 + band, actual=r),
             ]
         )
     else:
@@ -238,7 +253,7 @@ def plan_vs_actual(
                 s,
                 value,
                 f"{1 - band:.0%}-{1 + band:.0%}",
-                _band_status(value, 1 - band, 1 + band),
+                _band_status(value, 1 - band, 1 + band, actual=s),
             ]
         )
     else:

@@ -3,6 +3,7 @@
 from sop_addin.store.keys import StoreKeyError, fingerprint, load_public_key
 from sop_addin.store.plan_store import (
     DEFAULT_STORE_NAME,
+    EVENT_KINDS,
     STORE_ENV,
     Approval,
     ApprovalConflict,
@@ -14,6 +15,7 @@ from sop_addin.store.plan_store import (
 
 __all__ = [
     "DEFAULT_STORE_NAME",
+    "EVENT_KINDS",
     "STORE_ENV",
     "Approval",
     "ApprovalConflict",

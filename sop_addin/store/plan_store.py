@@ -33,6 +33,15 @@ from sop_addin.store.keys import (
 )
 
 STORE_ENV = "SOP_STORE"
+# The kinds of audit event the add-in writes (`sop audit log --event` accepts these).
+EVENT_KINDS = (
+    "plan_version",
+    "override",
+    "approval",
+    "promotion",
+    "distribution",
+    "plan_vs_actual",
+)
 DEFAULT_STORE_NAME = ".sop-store"
 DB_FILE = "plan-store.sqlite3"
 GENESIS = "0" * 64

@@ -105,12 +105,17 @@ def block_to_frame(
         return empty_frame(table), problems
     header = [_header_name(v) for v in block[0]]
     positions: dict[str, int] = {}
+    absent: set[str] = set()
     for col in table.columns:
         if col.name in header:
             positions[col.name] = header.index(col.name)
-        else:
+        elif col.required:
             report(f"column {col.name!r} is missing from the header", header_row, col.name)
-    if len(positions) < len(table.columns):
+        else:
+            # An optional column added in a later version: older workbooks and approved
+            # snapshots stay readable, the column reads as blank.
+            absent.add(col.name)
+    if len(positions) + len(absent) < len(table.columns):
         return empty_frame(table), problems
 
     data: dict[str, list[Any]] = {c.name: [] for c in table.columns}
@@ -124,7 +129,7 @@ def block_to_frame(
             continue
         rows.append(excel_row)
         for col in table.columns:
-            value = cells[positions[col.name]]
+            value = cells[positions[col.name]] if col.name in positions else None
             converted: Any = None
             if isinstance(value, MergedCellValue):
                 report(

@@ -12,12 +12,19 @@ what each function added and the baseline stays as the engine made it):
   + override                     absolute (the demand becomes the value) or percent
   = consensus                    clipped at 0 (and said so) if the layers sum below it
 
+After a SKU's end of life (the Products table's end_of_life_month is the last month with
+demand) the lifecycle, sales, marketing and family layers add nothing: such inputs are not
+applied and the SKU's note says how many were dropped; a family adjustment is split over
+the family's live SKUs only. An explicit override after the end of life is the one
+exception: it is kept (a planner may book a last-time buy) and the note says so.
+
 Every override applied is logged with who, when, why, before and after. Inputs for months
 outside the plan are not applied and are counted, not silently dropped.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -88,11 +95,30 @@ def _cell_index(
     return i, j, inside
 
 
+def _alive(
+    skus: list[str], months: pd.DatetimeIndex, end_of_life: Mapping[str, object]
+) -> tuple[np.ndarray, list[str]]:
+    """Per SKU and month, whether the SKU still sells; and each SKU's end of life as text."""
+    alive = np.ones((len(skus), len(months)), dtype=bool)
+    text = [""] * len(skus)
+    first = months[0]
+    for k, sku in enumerate(skus):
+        eol = end_of_life.get(sku)
+        if eol is None or pd.isna(eol):
+            continue
+        m = pd.Timestamp(eol)
+        j_end = (m.year - first.year) * 12 + m.month - first.month
+        alive[k, np.arange(len(months)) > j_end] = False
+        text[k] = f"{m:%Y-%m}"
+    return alive, text
+
+
 def build_consensus(
     forecast: pd.DataFrame,
     lifecycle: pd.DataFrame,
     inputs: ConsensusInputs,
     months: pd.DatetimeIndex,
+    end_of_life: Mapping[str, object] | None = None,
 ) -> ConsensusResult:
     """The Consensus and OverrideLog tables.
 
@@ -102,6 +128,7 @@ def build_consensus(
         lifecycle: sku, month, lifecycle, note (from ``lifecycle_layer``).
         inputs: sales inputs, marketing uplifts, family adjustments, overrides.
         months: the plan months.
+        end_of_life: each SKU's end_of_life_month (blank or missing: no end of life).
 
     Raises:
         ValidationError: an absolute override below 0, an uplift row with neither a
@@ -123,6 +150,16 @@ def build_consensus(
     problems: list[Problem] = []
     outside: dict[str, int] = {}
     notes = [[] for _ in range(n)]  # type: list[list[str]]
+    alive, eol_text = _alive(skus, months, end_of_life or {})
+    dropped = np.zeros(n, dtype=np.int64)  # inputs after a SKU's end of life, not applied
+
+    def live(i: np.ndarray, j: np.ndarray, inside: np.ndarray) -> np.ndarray:
+        """``inside`` without the cells after an end of life (those are counted)."""
+        dead = inside.copy()
+        dead[inside] = ~alive[i[inside], j[inside]]
+        np.add.at(dropped, i[dead], 1)
+        return inside & ~dead
+
     for sku, text in zip(lifecycle["sku"].astype(str), lifecycle["note"], strict=True):
         if isinstance(text, str) and text and sku in keys and text not in notes[keys[sku]]:
             notes[keys[sku]].append(text)
@@ -130,9 +167,10 @@ def build_consensus(
     sales = np.zeros((n, h))
     if len(inputs.sales):
         i, j, inside = _cell_index(inputs.sales, "sku", keys, months)
+        outside["SalesInputs"] = int((~inside).sum())
+        inside = live(i, j, inside)
         weighted = (inputs.sales["quantity"] * inputs.sales["probability"]).to_numpy(float)
         np.add.at(sales, (i[inside], j[inside]), weighted[inside])
-        outside["SalesInputs"] = int((~inside).sum())
 
     marketing = np.zeros((n, h))
     if len(inputs.marketing):
@@ -141,12 +179,13 @@ def build_consensus(
             msg = "give an uplift share (uplift_pct) or units (uplift_units)"
             problems.append(_problem("MarketingUplifts", row, "uplift_pct", msg))
         i, j, inside = _cell_index(mk, "sku", keys, months)
+        outside["MarketingUplifts"] = int((~inside).sum())
+        inside = live(i, j, inside)
         pct = mk["uplift_pct"].fillna(0.0).to_numpy(float)
         units = mk["uplift_units"].fillna(0.0).to_numpy(float)
         base = statistical + lifecycle_units
         uplift = pct[inside] * base[i[inside], j[inside]] + units[inside]
         np.add.at(marketing, (i[inside], j[inside]), uplift)
-        outside["MarketingUplifts"] = int((~inside).sum())
         for k in np.unique(i[inside]):
             campaigns = sorted(set(mk["campaign"].to_numpy()[inside & (i == k)].astype(str)))
             notes[k].append(f"campaign {', '.join(campaigns)}")
@@ -166,6 +205,8 @@ def build_consensus(
                 outside["FamilyAdjustments"] = outside.get("FamilyAdjustments", 0) + 1
                 continue
             members = np.flatnonzero(sku_family == str(adj["family"]))
+            # A SKU past its end of life takes no share of a family adjustment.
+            members = members[alive[members, j]]
             if members.size == 0:
                 continue
             base = np.maximum(before_family[members, j], 0.0)
@@ -198,6 +239,10 @@ def build_consensus(
             after = value if o["kind"] == "absolute" else before * (1 + value)
             override[a, b] = after - before
             notes[a].append(f"override by {o['author']} ({o['reason_code']})")
+            if not alive[a, b]:
+                notes[a].append(
+                    f"override in {months[b]:%Y-%m} after end of life {eol_text[a]} kept"
+                )
             log_rows.append(
                 {
                     "sku": skus[a],
@@ -213,6 +258,8 @@ def build_consensus(
             )
     if problems:
         raise ValidationError(problems)
+    for k in np.flatnonzero(dropped):
+        notes[k].append(f"{dropped[k]} input(s) after end of life {eol_text[k]} not applied")
 
     total = before_override + override
     consensus = np.maximum(total, 0.0)

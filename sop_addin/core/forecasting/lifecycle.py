@@ -11,6 +11,8 @@ Consensus table's lifecycle layer), applied in this order:
    with 3 months the last three months keep 3/4, 2/4 and 1/4.
 3. Cannibalisation: from a month on, a share of the predecessor's demand (after 1 and 2)
    moves to the successor.
+4. End of life: after a SKU's end_of_life_month its demand is 0, whatever 1 to 3 gave
+   (a launch volume or a cannibalisation gain does not outlive the product).
 """
 
 from __future__ import annotations
@@ -179,6 +181,16 @@ def lifecycle_layer(
         when = f"{pd.Timestamp(cn['from_month']):%Y-%m}"
         notes[pred].append(f"{float(cn['share']):.0%} moved to {succ} from {when}")
         notes[succ].append(f"{float(cn['share']):.0%} of {pred} gained from {when}")
+
+    # Nothing is sold after an end of life, whatever a launch volume or a cannibalisation
+    # gain says: the end-of-life month is the last month with demand.
+    for sku, eol in end_of_life.items():
+        if str(sku) in pos and eol is not None and not pd.isna(eol):
+            j_end = _month_index(pd.Timestamp(eol), months)
+            dead = np.arange(h) > j_end
+            if dead.any() and (demand[pos[str(sku)], dead] != 0).any():
+                notes[str(sku)].append(f"no demand after end of life {pd.Timestamp(eol):%Y-%m}")
+            demand[pos[str(sku)], dead] = 0.0
 
     if problems:
         raise ValidationError(problems)

@@ -3,7 +3,9 @@
 The frame is split into one array per series once, up front; the hot loop sees arrays
 only. Bad values are handled as in the workbook: blank, non-finite or negative values
 count as 0 with a reason, missing periods count as 0 and are noted, and a series with
-nothing to forecast from gets 0 and a note, never a NaN.
+nothing to forecast from gets 0 and a note, never a NaN. A malformed row (blank series id,
+blank or unreadable date, text where a quantity belongs, a month given twice) is refused
+with its line and column.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NoReturn
 
 import numpy as np
 import pandas as pd
@@ -57,35 +60,65 @@ class PanelForecast:
     note: str
 
 
-def split_panel(frame: pd.DataFrame) -> tuple[list[PanelSeries], pd.DataFrame]:
+def split_panel(
+    frame: pd.DataFrame, lines: np.ndarray | None = None
+) -> tuple[list[PanelSeries], pd.DataFrame]:
     """One array per series (in order of first appearance) and each series' last ds.
 
+    Args:
+        frame: columns unique_id, ds, y.
+        lines: each row's line in the source file, for messages (default: a CSV with a
+            header on line 1, so the first row is line 2).
+
     Raises:
-        ValueError: when a column is missing, a ds is not a date, or a (unique_id, ds)
-            pair appears twice.
+        ValueError: when a column is missing, there are no rows, a unique_id is blank, a ds
+            is blank or not a date, a y is text, or a (unique_id, ds) pair appears twice;
+            the message names the line and column.
     """
     missing = [c for c in PANEL_COLUMNS if c not in frame.columns]
     if missing:
         msg = f"the input is missing the column(s) {', '.join(missing)} (needs unique_id, ds, y)"
         raise ValueError(msg)
-    ids = frame["unique_id"].astype(str).to_numpy()
-    try:
-        ds = pd.to_datetime(frame["ds"])
-    except (ValueError, TypeError) as exc:
-        msg = f"column ds holds a value that is not a date ({_reason(exc)})"
-        raise ValueError(msg) from exc
-    if ds.isna().any():
-        row = int(np.flatnonzero(ds.isna().to_numpy())[0])
-        msg = f"column ds is blank in data row {row + 1}"
+    if frame.empty:
+        msg = "the input has no data rows (only a header): nothing to forecast"
         raise ValueError(msg)
-    period = (ds.dt.year * 12 + ds.dt.month - 1).to_numpy(dtype=np.int64)
+    line = np.arange(len(frame)) + 2 if lines is None else np.asarray(lines)
+    raw_ids = frame["unique_id"]
+    blank_id = (raw_ids.isna() | raw_ids.astype(str).str.strip().eq("")).to_numpy()
+    if blank_id.any():
+        _refuse(line, blank_id, "unique_id", "the series id is blank")
+    ids = raw_ids.astype(str).to_numpy(dtype=object)
+    raw_ds = frame["ds"]
+    blank_ds = (raw_ds.isna() | raw_ds.astype(str).str.strip().eq("")).to_numpy()
+    if blank_ds.any():
+        _refuse(line, blank_ds, "ds", "the date is blank")
+    try:
+        ds = pd.Series(pd.to_datetime(raw_ds, errors="coerce"))
+    except (ValueError, TypeError, OverflowError) as exc:  # e.g. mixed time zones
+        msg = f"column ds holds a value that is not a date ({exc})"
+        raise ValueError(msg) from exc
+    bad_ds = ds.isna().to_numpy()
+    if bad_ds.any():
+        value = raw_ds.iloc[int(np.flatnonzero(bad_ds)[0])]
+        _refuse(line, bad_ds, "ds", f"{value!r} is not a date (use YYYY-MM-DD)")
     y = pd.to_numeric(frame["y"], errors="coerce").to_numpy(dtype=np.float64)
+    # A blank y counts as 0 with a note; text in it is a mistake, not a quantity.
+    text_y = np.isnan(y) & ~frame["y"].isna().to_numpy()
+    text_y &= ~frame["y"].astype(str).str.strip().str.lower().isin(["", "nan"]).to_numpy()
+    if text_y.any():
+        value = frame["y"].iloc[int(np.flatnonzero(text_y)[0])]
+        _refuse(line, text_y, "y", f"{value!r} is not a number")
+    period = (ds.dt.year * 12 + ds.dt.month - 1).to_numpy(dtype=np.int64)
     order = np.lexsort((period, ids))
-    ids, period, y = ids[order], period[order], y[order]
+    ids, period, y, line = ids[order], period[order], y[order], line[order]
     dup = (ids[1:] == ids[:-1]) & (period[1:] == period[:-1])
     if dup.any():
         i = int(np.flatnonzero(dup)[0])
-        msg = f"series {ids[i]!r} has two rows for the month of {_month(period[i])}"
+        first, second = sorted((int(line[i]), int(line[i + 1])))
+        msg = (
+            f"line {second}, column ds: series {ids[i]!r} has two rows for the month of "
+            f"{_month(period[i])} (the other on line {first})"
+        )
         raise ValueError(msg)
     starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
     bounds = [*starts.tolist(), ids.size]
@@ -106,6 +139,14 @@ def split_panel(frame: pd.DataFrame) -> tuple[list[PanelSeries], pd.DataFrame]:
     ends = pd.DataFrame({"unique_id": [s.unique_id for s in series]})
     ends["last_period"] = [last[s.unique_id] for s in series]
     return series, ends
+
+
+def _refuse(line: np.ndarray, bad: np.ndarray, column: str, message: str) -> NoReturn:
+    """Raise for the first bad row, saying how many more there are."""
+    where = np.flatnonzero(bad)
+    more = f" ({where.size - 1} more row(s) like it)" if where.size > 1 else ""
+    msg = f"line {int(line[where[0]])}, column {column}: {message}{more}"
+    raise ValueError(msg)
 
 
 def _month(period: int) -> str:
@@ -155,6 +196,7 @@ def forecast_panel(
     jobs: int = 1,
     progress: Progress | None = None,
     on_series: Callable[[PanelForecast], None] | None = None,
+    lines: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Forecast every series of a long monthly panel ``h`` months past its own end.
 
@@ -165,6 +207,7 @@ def forecast_panel(
         jobs: worker processes (1 runs here).
         progress: called as ``progress(done, total)``.
         on_series: called with each series' result (for notes), in order.
+        lines: each row's line in the source file, for messages (see ``split_panel``).
 
     Returns:
         The forecast (unique_id, ds, model, mean, lo-80, hi-80, lo-95, hi-95; one row per
@@ -177,7 +220,7 @@ def forecast_panel(
         msg = f"jobs must be at least 1, got {jobs}"
         raise ValueError(msg)
     options = options or EngineOptions()
-    series, ends = split_panel(frame)
+    series, ends = split_panel(frame, lines)
     total = len(series)
     if jobs == 1 or total < 2:
         results = []

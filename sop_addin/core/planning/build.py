@@ -232,6 +232,20 @@ def define_product_balance_constraints(model: PlanModel) -> None:
             _add(model, "Product-balance", (sku, t), terms, pulp.LpConstraintEQ, rhs)
 
 
+def define_backlog_growth_constraints(model: PlanModel) -> None:
+    """backlog[t] <= backlog[t-1] + demand[t]: what is owed grows by at most the month's orders,
+    so the plan never "borrows" stock from customers (shipments stay at or above zero)."""
+    data = model.data
+    owed = model.variables["backlog"]
+    demand = _lookup(data.demand)
+    for sku, t in owed:
+        terms = [(owed[(sku, t)], 1.0)]
+        if t > 0:
+            terms.append((owed[(sku, t - 1)], -1.0))
+        rhs = demand[(sku, data.months[t])]
+        _add(model, "Backlog-growth", (sku, t), terms, pulp.LpConstraintLE, rhs)
+
+
 def define_resource_capacity_constraints(model: PlanModel) -> None:
     """Hours planned plus firm hours stay within run time net of maintenance x efficiency,
     plus overtime (scheduled hours x efficiency); firm hours beyond it all are overload."""
@@ -472,6 +486,7 @@ def create_model(data: PlanningData, relax_lots: bool = False) -> PlanModel:
     define_material_stock_variables(model)
     define_elastic_variables(model)
     define_product_balance_constraints(model)
+    define_backlog_growth_constraints(model)
     define_resource_capacity_constraints(model)
     define_lot_size_constraints(model)
     define_safety_stock_constraints(model)

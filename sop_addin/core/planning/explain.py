@@ -115,6 +115,10 @@ class _Tracer:
         return constraint_price(self.model, kind, key)
 
     def causes(self, sku: str, t: int) -> list[dict[str, Any]]:
+        if not self.routes.get(sku):
+            # Nothing can make it: blaming its materials or a resource would be untrue (the
+            # caller reports "no routing").
+            return []
         found: dict[str, dict[str, Any]] = {}
 
         def add(kind: str, key: Key, impact: float, cause: str, text: str) -> None:

@@ -32,6 +32,7 @@ from sop_addin.core.planning.build import PlanModel, create_model
 from sop_addin.core.planning.data import PlanningData
 
 EPS = 1e-6  # below this a solver value is numerical noise
+REPORT_EPS = 5e-6  # below this a reported quantity (often a difference of values) is noise
 SOLVERS = ("highs", "cbc")
 DEFAULT_SOLVER = "highs"  # fastest (with its simplex) on every size of bench_plan.py
 HIGHS_METHODS = ("ipm", "simplex", "choose")
@@ -124,10 +125,17 @@ class _HiGHSWithStart(pulp.HiGHS):
 
     def callSolver(self, lp: pulp.LpProblem) -> None:  # PuLP's method name
         if self.start:
-            items = [(var.index, value) for var, value in self.start.items()]
-            index = np.array([i for i, _ in items], dtype=np.int32)
-            values = np.array([v for _, v in items], dtype=np.float64)
-            lp.solverModel.setSolution(len(items), index, values)
+            # PuLP numbers only the variables the model uses: a setup or order binary whose
+            # run is closed (big-M 0) sits in no constraint and has no index to start from.
+            items = [
+                (var.index, value)
+                for var, value in self.start.items()
+                if getattr(var, "index", None) is not None
+            ]
+            if items:
+                index = np.array([i for i, _ in items], dtype=np.int32)
+                values = np.array([v for _, v in items], dtype=np.float64)
+                lp.solverModel.setSolution(len(items), index, values)
         lp.solverModel.run()
 
 
@@ -195,6 +203,11 @@ def _quiet_stdout() -> Iterator[None]:
 def _value(var: pulp.LpVariable) -> float:
     value = var.varValue
     return 0.0 if value is None or abs(value) < EPS else float(value)
+
+
+def _clean(value: float) -> float:
+    """A reported quantity without solver noise (CBC leaves e.g. -4e-6 in a difference)."""
+    return 0.0 if abs(value) < REPORT_EPS else float(value)
 
 
 _CBC_FIGURES = {
@@ -449,7 +462,10 @@ def product_balance(model: PlanModel) -> pd.DataFrame:
             lost_var, owed_var = v["lost"].get((sku, t)), v["backlog"].get((sku, t))
             lost = min(_value(lost_var), wanted) if lost_var is not None else 0.0
             owed = _value(owed_var) if owed_var is not None else 0.0
-            served = wanted + owed_before - owed - lost
+            # Shipped = this month's demand plus what was owed, less what is owed or lost now;
+            # a fall in the backlog is the catch-up of earlier months' demand.
+            served = _clean(wanted + owed_before - owed - lost)
+            caught_up = _clean(max(owed_before - owed, 0.0))
             below = v["below_safety"].get((sku, t))
             closing = _value(v["stock"][(sku, t)])
             rows.append(
@@ -461,9 +477,10 @@ def product_balance(model: PlanModel) -> pd.DataFrame:
                     "receipts": receipts.get((sku, month), 0.0),
                     "demand": wanted,
                     "served": served,
-                    # Demand minus served: lost plus the change in what is owed, so unmet
-                    # always adds up to demand - served (negative when a backlog is caught up).
-                    "unmet": lost + owed - owed_before,
+                    "backlog_served": caught_up,
+                    # This month's demand not shipped this month: lost, or newly owed. Never
+                    # negative: demand = served - backlog_served + unmet in every month.
+                    "unmet": _clean(lost + max(owed - owed_before, 0.0)),
                     "closing": closing,
                     "safety_stock": float(product["safety_stock"]) if below is not None else 0.0,
                     "below_safety_stock": _value(below) if below is not None else 0.0,
@@ -519,6 +536,19 @@ def required_hours(data: PlanningData) -> dict[tuple[str, pd.Timestamp], float]:
     return load
 
 
+def _utilisation(used: float, available: float, overtime_room: float) -> float:
+    """Used over available hours; above 1 means overtime.
+
+    A resource with no available hours that still works (all on overtime) reads as 1 plus the
+    share of its overtime limit used, so it shows as overloaded, never as idle.
+    """
+    if available > 0:
+        return used / available
+    if used <= REPORT_EPS:
+        return 0.0
+    return 1.0 + (min(used / overtime_room, 1.0) if overtime_room > 0 else 1.0)
+
+
 def capacity_use(model: PlanModel) -> pd.DataFrame:
     """Per resource and month: hours available, used (planned + firm), overtime, rough-cut load."""
     data = model.data
@@ -531,6 +561,13 @@ def capacity_use(model: PlanModel) -> pd.DataFrame:
     load = required_hours(data)
     sites = data.resource_sites
     caps = model.constraints.get("Resource-capacity", {})
+    resources = data.resources
+
+    def overtime_room(res: str) -> float:
+        if res not in resources.index:
+            return 0.0
+        return float(resources.at[res, "overtime_max"] * resources.at[res, "efficiency"])
+
     rows = []
     for (res, month), available in data.capacity.items():
         t = data.months.get_loc(month)
@@ -544,7 +581,7 @@ def capacity_use(model: PlanModel) -> pd.DataFrame:
                 "month": month,
                 "available_hours": float(available),
                 "used_hours": hours,
-                "utilisation": hours / available if available > 0 else 0.0,
+                "utilisation": _utilisation(hours, float(available), overtime_room(res)),
                 "overtime_hours": _value(v["overtime"][(res, t)])
                 if (res, t) in v["overtime"]
                 else 0.0,
