@@ -115,7 +115,11 @@ def _print_summary(summary: dict[str, Any]) -> None:
     table.add_column("unit")
     for name, figure in summary["kpis"].items():
         value = figure["value"]
-        table.add_row(name, "n/a" if value is None else f"{value:,.1f}", figure["unit"] or "")
+        unit = figure["unit"] or ""
+        detail = figure.get("detail")
+        if isinstance(detail, str) and detail:
+            unit = f"{unit} ({detail})"  # e.g. the resource and month of the peak
+        table.add_row(name, "n/a" if value is None else f"{value:,.1f}", unit)
     plan = summary["plan"]
     table.add_row("Solver", plan["solver"], plan.get("solution", plan["status"]))
     gap = plan.get("mip_gap")
