@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from sop_addin import __version__
@@ -28,82 +22,20 @@ from sop_addin.commands.approval import (
     soe,
     verify,
 )
+from sop_addin.commands.common import (
+    echo_json,
+    out,
+    progress_bar,
+    saved_workbook,
+    user_errors,
+)
 from sop_addin.commands.forecast import forecast as forecast_command
 from sop_addin.commands.scenarios import risk, scenarios
 from sop_addin.contract import CONTRACT, Role
-from sop_addin.contract.problems import ValidationError
 from sop_addin.core.planning import SolverOptions
-from sop_addin.core.planning.solve import DEFAULT_SOLVER, SOLVERS, SolverError
+from sop_addin.core.planning.solve import DEFAULT_SOLVER, SOLVERS
 from sop_addin.workbook.file_port import FilePort, WorkbookOpenError
-from sop_addin.workbook.lock import WorkbookBusyError, workbook_lock
 from sop_addin.workbook.tables import read_inputs, read_output
-
-err = Console(stderr=True)
-out = Console()
-
-EXIT_INVALID = 2  # the workbook breaks the contract; nothing was written
-EXIT_FAILED = 3  # the inputs were valid but a step could not finish; nothing was written
-
-
-def _fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
-    sys.exit(code)
-
-
-def _report(error: ValidationError) -> NoReturn:
-    table = Table(
-        title=f"{len(error.problems)} problem(s) found; nothing was written", title_justify="left"
-    )
-    for column in ("tab", "table", "row", "column", "problem"):
-        table.add_column(column, overflow="fold")
-    for p in error.problems[:200]:
-        table.add_row(
-            p.tab, p.table, "" if p.row is None else str(p.row), p.column or "", p.message
-        )
-    err.print(table)
-    if len(error.problems) > 200:
-        err.print(f"... and {len(error.problems) - 200} more")
-    sys.exit(EXIT_INVALID)
-
-
-@contextmanager
-def _user_errors() -> Iterator[None]:
-    """Turn the errors a user can cause into a message and an exit code, never a traceback."""
-    try:
-        yield
-    except ValidationError as exc:
-        _report(exc)
-    except WorkbookOpenError as exc:
-        _fail(str(exc), EXIT_INVALID)
-    except SolverError as exc:
-        _fail(str(exc))
-    except PermissionError as exc:
-        _fail(f"{exc} (close the file if it is open in Excel, and retry)")
-    except FileExistsError as exc:
-        _fail(str(exc), EXIT_INVALID)
-    except WorkbookBusyError as exc:
-        _fail(str(exc))
-
-
-@contextmanager
-def _progress_bar(enabled: bool = True) -> Iterator[Callable[[str, int, int], None]]:
-    with Progress(
-        TextColumn("{task.description:<16}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        disable=not enabled,
-        transient=False,
-    ) as bar:
-        tasks: dict[str, Any] = {}
-
-        def report(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total)
-            bar.update(tasks[stage], completed=done, total=total)
-
-        yield report
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
@@ -173,7 +105,7 @@ def template(out_dir: Path) -> None:
 @click.option("--force", is_flag=True, help="Replace OUT_FILE if it exists.")
 def new(out_file: Path, demo: bool, seed: int, skus: int, force: bool) -> None:
     """Create a new working workbook OUT_FILE (empty, or the demo company with --demo)."""
-    with _user_errors():
+    with user_errors():
         path = _new_workbook(out_file, demo, seed, skus, force)
     out.print(f"wrote {path}")
 
@@ -199,7 +131,7 @@ def _new_workbook(out_file: Path, demo: bool, seed: int, skus: int, force: bool)
 @click.argument("workbook", type=click.Path(dir_okay=False, path_type=Path))
 def validate(workbook: Path) -> None:
     """Check WORKBOOK's inputs against the contract and list every problem."""
-    with _user_errors():
+    with user_errors():
         inputs = read_inputs(FilePort.open(workbook))
     counts = ", ".join(
         f"{len(f)} {name}" for name, f in inputs.tables.items() if name != "Settings"
@@ -225,16 +157,9 @@ def _run(
         raise WorkbookOpenError(msg)
     # One writer per workbook: a second run on the same file waits for the first to finish,
     # so it reads the saved result instead of interleaving with it.
-    with contextlib.ExitStack() as locks:
-        for path in sorted({workbook.resolve(), target.resolve()}):
-            locks.enter_context(workbook_lock(path))
-        port = FilePort.open(workbook)
-        with _progress_bar(show_progress) as progress:
-            summary = run_cycle(port, progress, jobs=jobs, options=options)
-            progress("Save workbook", 0, 1)
-            saved = port.save(target)
-            progress("Save workbook", 1, 1)
-    summary["workbook"] = str(saved)
+    with progress_bar(show_progress) as progress, saved_workbook(workbook, target) as port:
+        summary = run_cycle(port, progress, jobs=jobs, options=options)
+    summary["workbook"] = str(target)
     if export is not None:
         from sop_addin.workbook.export import export_csv
         from sop_addin.workbook.finance_formulas import formula_templates
@@ -332,10 +257,10 @@ def run(
     options = SolverOptions(
         solver=solver, time_limit=time_limit, mip_gap=mip_gap, relax_lots=not mip
     )
-    with _user_errors():
+    with user_errors():
         summary = _run(workbook, out_path, export, jobs or _default_jobs(), options, not as_json)
     if as_json:
-        click.echo(json.dumps(summary, indent=2, default=str))
+        echo_json(summary)
     else:
         _print_summary(summary)
 
@@ -373,12 +298,12 @@ def demo(
         solver=solver, time_limit=time_limit, mip_gap=mip_gap, relax_lots=not mip
     )
     path = out_dir / "sop_demo.xlsx"
-    with _user_errors():
+    with user_errors():
         _new_workbook(path, demo=True, seed=seed, skus=skus, force=True)
         summary = _run(path, None, None, jobs or _default_jobs(), options, not as_json)
         summary.update(demo_approval(path, out_dir, seed))  # approved/ and departments/
     if as_json:
-        click.echo(json.dumps(summary, indent=2, default=str))
+        echo_json(summary)
     else:
         _print_summary(summary)
         out.print(f"planned workbook: {summary['workbook']}")

@@ -14,24 +14,25 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 
-out = Console()
-err = Console(stderr=True)
+from sop_addin.commands.common import (
+    EXIT_FAILED,
+    EXIT_INVALID,
+    echo_json,
+    err,
+    fail,
+    out,
+    progress_bar,
+    saved_workbook,
+    user_errors,
+)
 
 EXIT_TAMPERED = 1
-EXIT_INVALID = 2
-EXIT_FAILED = 3
 PASSWORD_ENV = "SOP_OPEN_PASSWORD"
-
-
-def _fail(message: str, code: int) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
-    sys.exit(code)
 
 
 @contextmanager
@@ -44,20 +45,19 @@ def _errors() -> Iterator[None]:
     from sop_addin.approval.distribute import SnapshotNotIntact
     from sop_addin.approval.encryption import EncryptionError
     from sop_addin.approval.manifest import ManifestError
-    from sop_addin.cli import _user_errors
     from sop_addin.store import ApprovalConflict, StoreError, StoreKeyError
 
-    with _user_errors():
+    with user_errors():
         try:
             yield
         except (ApprovalBlocked, ApprovalConflict, ManifestError, EncryptionError) as exc:
-            _fail(str(exc), EXIT_INVALID)
+            fail(str(exc), EXIT_INVALID)
         except DepartmentConfigError as exc:
-            _fail(str(exc), EXIT_INVALID)
+            fail(str(exc), EXIT_INVALID)
         except (NoApprovedPlan, OutsidePlan) as exc:
-            _fail(str(exc), EXIT_INVALID)
+            fail(str(exc), EXIT_INVALID)
         except (SnapshotNotIntact, StoreError, StoreKeyError) as exc:
-            _fail(str(exc), EXIT_FAILED)
+            fail(str(exc), EXIT_FAILED)
 
 
 def _store_option(func: Any) -> Any:
@@ -94,10 +94,6 @@ def _password(path: Path | None = None, new: bool = False) -> str | None:
     if os.environ.get(PASSWORD_ENV):
         return os.environ[PASSWORD_ENV]
     return str(click.prompt("Password to open", hide_input=True, confirmation_prompt=new))
-
-
-def _echo_json(summary: dict[str, Any]) -> None:
-    click.echo(json.dumps(summary, indent=2, default=str))
 
 
 @click.command()
@@ -137,7 +133,6 @@ def approve(
     version is approved once; approving it again (or concurrently) is a conflict.
     """
     from sop_addin.actions.approval import approve_snapshot
-    from sop_addin.cli import _progress_bar
     from sop_addin.workbook.file_port import FilePort
     from sop_addin.workbook.lock import workbook_lock
 
@@ -145,7 +140,7 @@ def approve(
         password = _password(new=True) if encrypt else None
         with workbook_lock(workbook.resolve()):
             port = FilePort.open(workbook)
-            with _progress_bar(not as_json) as progress:
+            with progress_bar(not as_json) as progress:
                 summary = approve_snapshot(
                     port,
                     progress,
@@ -156,7 +151,7 @@ def approve(
                     open_password=password,
                 )
     if as_json:
-        _echo_json(summary)
+        echo_json(summary)
         return
     table = Table(title=f"Plan {summary['plan_version']}: {summary['status']}")
     for column in ("check", "status", "detail"):
@@ -201,7 +196,7 @@ def verify(snapshot: Path, public_key: Path | None, store_dir: Path | None, as_j
                 key = PlanStore(found).public_key
         result = verify_workbook(snapshot, public_key=key, password=_password(snapshot))
     if as_json:
-        _echo_json({"ok": result.ok, "problems": result.problems, "notes": result.notes})
+        echo_json({"ok": result.ok, "problems": result.problems, "notes": result.notes})
     else:
         meta = result.manifest.get("metadata", {})
         what = f"plan {meta.get('plan_version')} approved by {meta.get('approver')}"
@@ -240,7 +235,6 @@ def distribute(
     """
     from sop_addin.approval.approve import default_approver
     from sop_addin.approval.distribute import distribute_snapshot
-    from sop_addin.cli import _progress_bar
     from sop_addin.store import PlanStore, StoreError
     from sop_addin.workbook.file_port import WorkbookOpenError
 
@@ -255,7 +249,7 @@ def distribute(
         password = _password(snapshot)
         if encrypt and password is None:
             password = _password(new=True)
-        with _progress_bar(not as_json) as progress:
+        with progress_bar(not as_json) as progress:
             summary = distribute_snapshot(
                 snapshot,
                 out_dir,
@@ -265,7 +259,7 @@ def distribute(
                 progress=progress,
             )
     if as_json:
-        _echo_json(summary)
+        echo_json(summary)
         return
     for item in summary["departments"]:
         out.print(f"{item['department']:<12} {item['workbook']}  ({', '.join(item['tables'])})")
@@ -318,20 +312,15 @@ def audit_log(store_dir: Path | None, event: str | None) -> None:
         # A kind already in this log stays valid even if a newer add-in wrote it.
         kinds = sorted(set(EVENT_KINDS) | {row["event"] for row in store.events()})
         if event is not None and event not in kinds:
-            _fail(f"unknown event kind {event!r}: use one of {', '.join(kinds)}", EXIT_INVALID)
+            fail(f"unknown event kind {event!r}: use one of {', '.join(kinds)}", EXIT_INVALID)
         for row in store.events(event):
             click.echo(json.dumps(row, default=str, sort_keys=True))
 
 
 def _save_outputs(workbook: Path, run: Any) -> dict[str, Any]:
     """Open WORKBOOK under its lock, run an action on it, save it atomically."""
-    from sop_addin.workbook.file_port import FilePort
-    from sop_addin.workbook.lock import workbook_lock
-
-    with workbook_lock(workbook.resolve()):
-        port = FilePort.open(workbook)
+    with saved_workbook(workbook) as port:
         summary: dict[str, Any] = run(port)
-        port.save(workbook)
     return summary
 
 
@@ -367,7 +356,7 @@ def review(
             lambda port: plan_vs_actual(port, actuals=actuals, snapshot=snapshot, store=store_dir),
         )
     if as_json:
-        _echo_json(summary)
+        echo_json(summary)
         return
     table = Table(title=f"Plan {summary['plan_version']} vs actual")
     for column in ("measure", "value", "threshold", "status"):
@@ -422,7 +411,7 @@ def soe(
             ),
         )
     if as_json:
-        _echo_json(summary)
+        echo_json(summary)
         return
     counts = ", ".join(f"{n} {kind}" for kind, n in summary["exceptions"].items()) or "none"
     out.print(

@@ -6,34 +6,25 @@ mistakes exit with code 2 and a message naming the cell, failures with code 3.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 
-out = Console()
+from sop_addin.commands.common import echo_json, out, progress_bar, saved_workbook, user_errors
 
 
 def _on_workbook(workbook: Path, run: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
-    from sop_addin.cli import _progress_bar, _user_errors
-    from sop_addin.workbook.file_port import FilePort
-    from sop_addin.workbook.lock import workbook_lock
-
-    with _user_errors(), workbook_lock(workbook.resolve()):
-        port = FilePort.open(workbook)
-        with _progress_bar() as progress:
-            summary = run((port, progress))
-        port.save(workbook)
+    with user_errors(), progress_bar() as progress, saved_workbook(workbook) as port:
+        summary = run((port, progress))
     return summary
 
 
 def _print_comparison(summary: dict[str, Any], as_json: bool) -> None:
     if as_json:
-        click.echo(json.dumps(summary, indent=2, default=str))
+        echo_json(summary)
         return
     table = Table(title="Scenarios against the base", title_justify="left")
     for column in ("scenario", "fill rate", "revenue", "margin", "unmet", "unmet vs base"):
