@@ -95,10 +95,18 @@ def test_vba_project_reads_back_as_the_sources(built, kind):
             # A .bas file is stored whole.
             assert stored == path.read_text(encoding="cp1252").replace("\r\n", "\n"), name
         else:
-            # A .cls file loses its VERSION/BEGIN...END export header, as on VBA import.
+            # A .cls file loses its VERSION/BEGIN...END export header and gains the
+            # attribute lines the VBA editor adds on import; every other line stays.
             text = path.read_text(encoding="cp1252").replace("\r\n", "\n")
             assert text.startswith("VERSION 1.0 CLASS\n")
-            assert text.endswith(stored), name
+            body = text.split("\nEND\n", 1)[1]
+            added = [line for line in stored.split("\n") if line not in body.split("\n")]
+            assert added == [
+                'Attribute VB_Base = "0{FCFB3D2A-A0FA-1068-A738-08002B3371B5}"',
+                "Attribute VB_TemplateDerived = False",
+                "Attribute VB_Customizable = False",
+            ], name
+            assert [line for line in stored.split("\n") if line not in added] == body.split("\n")
             assert stored == stored_source(path).replace("\r\n", "\n")
     assert RUNPYTHON in modules["SopRibbon"]
 

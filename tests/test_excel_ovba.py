@@ -1,4 +1,4 @@
-"""MS-OVBA compression: the specification's examples, the match-length fix, round trips."""
+"""MS-OVBA compression: the specification's examples and matching, chunk invariants, round trips."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import warnings
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from ms_ovba_compression.ms_ovba import MsOvba
 
 from sop_addin.excel import ovba
 from sop_addin.excel.vba_project import VBA_DIR
@@ -63,34 +62,72 @@ def test_copytoken_help_matches_the_specification():
         assert help_["maxLength"] == (0xFFFF >> bits) + 3
 
 
-def test_the_pinned_release_garbles_long_runs_and_the_fix_repairs_it(monkeypatch):
-    data = _late_long_run()
-    monkeypatch.setattr(MsOvba, "copytoken_help", staticmethod(ovba.ORIGINAL_COPYTOKEN_HELP))
-    monkeypatch.setattr(MsOvba, "_matching", ovba.ORIGINAL_MATCHING)
-    assert ovba.has_length_bug()  # the pinned ms-ovba-compression 1.0.1 still has it
-    garbled = ovba.decompress(MsOvba().compress(data))
-    assert garbled != data
-    ovba.apply_fix()
-    assert not ovba.has_length_bug()
-    assert ovba.decompress(ovba.compress(data)) == data
+def _specification_matching(chunk: bytes, position: int) -> tuple[int, int]:
+    """[MS-OVBA] 2.4.1.3.19.4 Matching, transcribed literally (slow: small samples only)."""
+    best_length, best_candidate = 0, 0
+    for candidate in range(position - 1, -1, -1):  # nearest first; only a longer one wins
+        c, d, length = candidate, position, 0
+        while d < len(chunk) and chunk[c] == chunk[d]:
+            length, c, d = length + 1, c + 1, d + 1
+        if length > best_length:
+            best_length, best_candidate = length, candidate
+    if best_length < 3:
+        return 0, 0
+    maximum = ovba.copytoken_help(position)["maxLength"]
+    return position - best_candidate, min(best_length, maximum)
 
 
-def test_fast_matching_gives_the_specification_tokens(monkeypatch):
-    # The same containers as the pinned release's byte-by-byte search (with the fixed
-    # maximum length), on samples small enough for that search.
+def test_fast_matching_gives_the_specification_tokens():
     rng = random.Random(11)
     samples = [
         NORMAL,
         MAX_COMPRESSION,
         b"abcabcabcd" * 30,
-        bytes(rng.choice(b"ab \r\n") for _ in range(1500)),
+        bytes(rng.choice(b"ab \r\n") for _ in range(1200)),
         (VBA_DIR / "SopRibbon.bas").read_bytes(),
-        _late_long_run()[2000:3400],
+        _late_long_run()[2000:3400],  # a run longer than the late length field allows
     ]
-    ovba.apply_fix()
-    fast = [ovba.compress(data) for data in samples]
-    monkeypatch.setattr(MsOvba, "_matching", ovba.ORIGINAL_MATCHING)
-    assert [bytes(MsOvba().compress(data)) for data in samples] == fast
+    for data in samples:
+        for position in range(len(data)):
+            expected = _specification_matching(data, position)
+            assert ovba.longest_match(data, position) == expected, (data[:20], position)
+
+
+def chunks_of(container: bytes) -> list[tuple[int, bool, bytes]]:
+    """(header size field, compressed flag, chunk bytes) of every chunk of a container."""
+    assert container[0] == 0x01
+    chunks, pos = [], 1
+    while pos < len(container):
+        header = int.from_bytes(container[pos : pos + 2], "little")
+        size = (header & 0x0FFF) + 3  # the whole chunk, header included
+        chunks.append((header, bool(header & 0x8000), container[pos : pos + size]))
+        pos += size
+    assert pos == len(container), "the last chunk runs past the container"
+    return chunks
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"x" * 5, b"ab" * 5000, random.Random(3).randbytes(9000)],
+    ids=["short", "repetitive", "random"],
+)
+def test_chunk_invariants(data):
+    # [MS-OVBA] 2.4.1.1.4-5: a header's signature is 0b011; its size field is the chunk's
+    # size minus 3; a chunk holds at most 4096 bytes decompressed, every chunk but the last
+    # exactly 4096; a raw chunk (flag 0) is 4096 bytes stored as they are.
+    chunks = chunks_of(ovba.compress(data))
+    assert len(chunks) == -(-len(data) // 4096)
+    for index, (header, compressed, chunk) in enumerate(chunks):
+        assert (header >> 12) & 0b111 == 0b011
+        piece = data[index * 4096 : (index + 1) * 4096]
+        if compressed:
+            assert len(chunk) <= 4098
+            assert ovba.decompress(b"\x01" + chunk) == piece
+        else:
+            assert len(chunk) == 4098 and chunk[2:] == piece
+    raw = [compressed for _, compressed, _ in chunks]
+    # Random bytes do not compress: stored raw but the short last chunk.
+    assert raw == ([False, False, True] if data[:2] not in (b"xx", b"ab") else [True] * len(raw))
 
 
 @pytest.mark.parametrize(

@@ -1,23 +1,18 @@
-"""MS-OVBA compression (the codec of VBA source in vbaProject.bin), with one bug fixed.
+"""MS-OVBA compression: the codec of VBA source and of the dir stream in vbaProject.bin.
 
-ms-ovba 0.0.1 compresses module source through ms-ovba-compression 1.0.1, whose
-``copytoken_help`` computes the maximum match length as ``0xFFFF << bit_count + 3``. The
-MS-OVBA specification (2.4.1.3.19.1 CopyToken Help) says ``(0xFFFF >> bit_count) + 3``:
-the longest match a copy token's length field can hold. With the wrong bound a long
-repeated run (indentation, a line of dashes) late in a 4096-byte chunk overflows the
-length field into the offset bits, and the source decompresses garbled. Both packages are
-pinned in pyproject.toml; `apply_fix` replaces that function while the installed version
-still has the bug, and its match search with an equivalent one that is not cubic.
+Written from the specification ([MS-OVBA] 2.4.1): a CompressedContainer is the signature
+byte 0x01 and chunks of at most 4096 decompressed bytes, each a 2-byte header and flag
+bytes, each flag byte announcing eight literal bytes or copy tokens. (ms-ovba-compression
+1.0.1, used before, computed the copy token's maximum length wrongly and garbled long
+runs; its match search was cubic.)
 """
 
 from __future__ import annotations
 
-from ms_ovba_compression.ms_ovba import MsOvba
-
 CHUNK_SIZE = 4096
-# The installed functions, kept so tests can show what the fix changes.
-ORIGINAL_COPYTOKEN_HELP = MsOvba.copytoken_help
-ORIGINAL_MATCHING = MsOvba._matching
+_SIGNATURE = 0x01
+_CHUNK_SIGNATURE = 0b011 << 12
+_COMPRESSED = 0x8000
 
 
 def copytoken_help(difference: int) -> dict[str, int]:
@@ -36,20 +31,14 @@ def copytoken_help(difference: int) -> dict[str, int]:
     }
 
 
-def has_length_bug() -> bool:
-    """Whether the installed ms-ovba-compression still computes the wrong maximum length."""
-    # At 17 decompressed bytes the bit count is 5: the spec's bound is 0x7FF + 3.
-    return bool(MsOvba.copytoken_help(17)["maxLength"] != (0xFFFF >> 5) + 3)
-
-
 def longest_match(chunk: bytes, position: int) -> tuple[int, int]:
     """(offset, length) of the copy token at `position` of a chunk; (0, 0) for a literal.
 
     The specification's matching (MS-OVBA 2.4.1.3.19.4): the longest run of earlier bytes
     (it may overlap the position) equal to the bytes at `position`, the nearest one among
     equals, at least 3 bytes, its length then capped at the copy token's maximum. The
-    pinned release scans every earlier candidate byte by byte, which is cubic on
-    repetitive text (minutes for a few kilobytes); matches only grow by extension, so a
+    specification scans every earlier candidate byte by byte, which is slow on repetitive
+    text; matches only grow by extension, so a
     binary search over the length with `bytes.rfind` (rightmost = nearest) finds the same
     candidate and length.
     """
@@ -74,26 +63,43 @@ def longest_match(chunk: bytes, position: int) -> tuple[int, int]:
     return position - nearest(shortest), length
 
 
-def _matching(self: MsOvba) -> tuple[int, int]:
-    chunk: bytes = self._activeChunk
-    return longest_match(chunk, len(chunk) - len(self._uncompressedData))
+def _compress_chunk(chunk: bytes) -> bytes:
+    """A CompressedChunk (2.4.1.3.7): header, then flag bytes and their tokens.
 
-
-def apply_fix() -> None:
-    """Make ms-ovba(-compression) use the specification's maximum match length.
-
-    Also swaps in `longest_match`, which gives the same tokens in far less time.
+    A chunk that would not shrink below 4096 bytes is stored raw (flag bit 0), as the
+    specification requires; only a full 4096-byte chunk can be raw.
     """
-    if has_length_bug():
-        setattr(MsOvba, "copytoken_help", staticmethod(copytoken_help))  # noqa: B010
-    if MsOvba._matching is not _matching:
-        setattr(MsOvba, "_matching", _matching)  # noqa: B010
+    body = bytearray()
+    position = 0
+    while position < len(chunk):
+        flag_at = len(body)
+        body.append(0)
+        for bit in range(8):
+            if position >= len(chunk):
+                break
+            offset, length = longest_match(chunk, position)
+            if length:
+                help_ = copytoken_help(position)
+                token = ((offset - 1) << (16 - help_["bitCount"])) | (length - 3)
+                body += token.to_bytes(2, "little")
+                body[flag_at] |= 1 << bit
+                position += length
+            else:
+                body.append(chunk[position])
+                position += 1
+    if len(body) > CHUNK_SIZE:
+        if len(chunk) < CHUNK_SIZE:  # incompressible bytes at the end; never VBA source
+            msg = "an incompressible final chunk cannot be stored (a raw chunk is 4096 bytes)"
+            raise ValueError(msg)
+        return (_CHUNK_SIGNATURE | (CHUNK_SIZE - 1)).to_bytes(2, "little") + chunk
+    header = _COMPRESSED | _CHUNK_SIGNATURE | (len(body) + 2 - 3)
+    return header.to_bytes(2, "little") + bytes(body)
 
 
 def compress(data: bytes) -> bytes:
     """A CompressedContainer (MS-OVBA 2.4.1.1.1) holding `data`."""
-    apply_fix()
-    return bytes(MsOvba().compress(data))
+    chunks = (data[i : i + CHUNK_SIZE] for i in range(0, len(data), CHUNK_SIZE))
+    return bytes([_SIGNATURE]) + b"".join(_compress_chunk(chunk) for chunk in chunks)
 
 
 def decompress(container: bytes) -> bytes:
