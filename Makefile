@@ -24,12 +24,14 @@ install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
 
-# LibreOffice headless is the real spreadsheet the tests open every produced workbook with.
+# LibreOffice headless is the real spreadsheet the tests open every produced workbook with;
+# python3-uno lets a test drive it (the system Python's UNO bridge compiles the VBA modules).
 libreoffice:
-	@command -v soffice >/dev/null 2>&1 || { \
-		echo "installing LibreOffice Calc (headless)"; \
+	@{ command -v soffice >/dev/null 2>&1 && /usr/bin/python3 -c "import uno" 2>/dev/null; } || { \
+		echo "installing LibreOffice Calc (headless) and its Python bridge"; \
 		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui; }
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
+			libreoffice-calc-nogui python3-uno; }
 
 demo: install
 	$(BIN)/sop demo --out workbooks/demo
