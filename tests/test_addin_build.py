@@ -109,17 +109,37 @@ def test_vba_project_reads_back_as_the_sources(built, kind):
             assert [line for line in stored.split("\n") if line not in added] == body.split("\n")
             assert stored == stored_source(path).replace("\r\n", "\n")
     assert RUNPYTHON in modules["SopRibbon"]
+    # No workbook open: VBA says so before RunPython (which reads ActiveWorkbook.Name).
+    from sop_addin.excel.ribbon import NO_WORKBOOK
+
+    ribbon_vba = (
+        modules["SopRibbon"].replace(" _\r\n            ", " ").replace(" _\n            ", " ")
+    )
+    assert "If ActiveWorkbook Is Nothing Then" in ribbon_vba
+    assert f'MsgBox "{NO_WORKBOOK}", vbInformation, "S&OP"' in ribbon_vba
+    assert ribbon_vba.index("Is Nothing") < ribbon_vba.index("RunPython")
 
 
 def test_embedded_xlwings_module_matches_the_installed_xlwings():
-    # The VBA module must be the installed package's own (same version, same DLL names).
+    # The VBA module must be the installed package's own (same version, same DLL names):
+    # its custom add-in module, which hands Python ActiveWorkbook instead of ThisWorkbook,
+    # with its project name set back to "xlwings" so the xlwings.conf sheet and the user's
+    # ~/.xlwings/xlwings.conf are the ones read.
+    custom = (XLWINGS_PACKAGE / "xlwings_custom_addin.bas").read_text("cp1252")
+    name_line = 'Public Const PROJECT_NAME As String = "{}"'
+    assert custom.count(name_line.format("myaddin")) == 1
+    expected = custom.replace(name_line.format("myaddin"), name_line.format("xlwings"))
     for ours, theirs in [
-        (VBA_DIR / "xlwings.bas", XLWINGS_PACKAGE / "xlwings.bas"),
-        (VBA_DIR / "Dictionary.cls", XLWINGS_PACKAGE / "addin" / "Dictionary.cls"),
+        (VBA_DIR / "xlwings.bas", expected),
+        (VBA_DIR / "Dictionary.cls", (XLWINGS_PACKAGE / "addin" / "Dictionary.cls").read_text()),
     ]:
-        assert normalise(ours.read_text("cp1252")) == normalise(theirs.read_text("cp1252")), (
-            f"{ours.name} differs from xlwings' copy: copy it from {theirs} and run `make addin`"
+        assert normalise(ours.read_text("cp1252")) == normalise(theirs), (
+            f"{ours.name} differs from xlwings' copy: copy it (see this test) and `make addin`"
         )
+    xlwings_bas = (VBA_DIR / "xlwings.bas").read_text("cp1252")
+    assert "ActiveWorkbook.Name" in xlwings_bas and '" --wb=" & """" & ThisWorkbook' not in (
+        xlwings_bas
+    )
     version = __import__("xlwings").__version__
     assert f"'Version: {version}" in (VBA_DIR / "xlwings.bas").read_text("cp1252")
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from sop_addin.excel.ribbon import run_action
+import pytest
+
+from sop_addin.excel import busy, ribbon
+from sop_addin.excel.busy import BUSY, click_lock
+from sop_addin.excel.ribbon import NO_WORKBOOK, is_open, on_action, run_action
 from sop_addin.workbook.tables import read_output
 from sop_addin.workbook.xlwings_port import XlwingsPort
 from tests.xlwings_fake import book_from_file
@@ -35,77 +39,91 @@ def test_forecast_button_writes_the_demand_tab_and_reports_progress(tiny_workboo
     assert run_action("run_cycle", port, messages.append) is True
 
 
-class _AlertingApp:
-    """What on_action needs of xlwings' App beyond the fake: alerts and the open books."""
-
-    def __init__(self, app, active=None):
-        self._app, self.alerts, self.books = app, [], type("Books", (), {"active": active})()
-
-    def __getattr__(self, name):
-        return getattr(self._app, name)
-
-    def __setattr__(self, name, value):
-        if name in ("_app", "alerts", "books"):
-            object.__setattr__(self, name, value)
-        else:
-            setattr(self._app, name, value)
-
-    def alert(self, prompt, title=None, **_):
-        self.alerts.append((title, prompt))
-
-
 def _caller(monkeypatch, book):
+    """Make xw.Book.caller() return `book`, as RunPython's --wb argument would."""
     import xlwings as xw
 
     monkeypatch.setattr(xw.Book, "caller", staticmethod(lambda: book))
 
 
-def test_on_action_runs_on_the_calling_workbook(tiny_workbook, monkeypatch):
-    from sop_addin.excel.ribbon import on_action
+@pytest.fixture(autouse=True)
+def _private_click_locks(tmp_path, monkeypatch):
+    monkeypatch.setattr(busy, "lock_folder", lambda: tmp_path / "clicks")
 
-    book = book_from_file(tiny_workbook)
-    book.name = "plan.xlsm"
-    book.app = _AlertingApp(book.app)
+
+def test_on_action_runs_on_the_active_workbook(tiny_workbook, monkeypatch):
+    # The embedded VBA (xlwings' custom add-in module) passes ActiveWorkbook as the caller.
+    book = book_from_file(tiny_workbook, name="plan.xlsm")
     _caller(monkeypatch, book)
     on_action("refresh_forecast")
     assert book.app.alerts == []
     assert len(read_output(XlwingsPort(book), "Forecast", "t")) == 4
+    assert book.app.history[0] == "S&OP: starting"  # the first status before any heavy import
 
 
-def test_on_action_from_the_addin_acts_on_the_active_workbook(tiny_workbook, monkeypatch):
-    from sop_addin.excel.ribbon import NO_WORKBOOK, on_action
-
-    planning = book_from_file(tiny_workbook)
-    planning.name = "my plan.xlsx"
-    planning.app = _AlertingApp(planning.app)
-    addin = book_from_file(tiny_workbook)  # the add-in's own sheets must not be touched
-    addin.name = "sop_addin.xlam"
-    addin.app = _AlertingApp(addin.app, active=planning)
+def test_an_old_addin_caller_still_reaches_the_active_workbook(tiny_workbook, monkeypatch):
+    # An add-in built with the standalone xlwings module passes the add-in itself.
+    addin = book_from_file(tiny_workbook, name="sop_addin.xlam")
+    planning = book_from_file(tiny_workbook, name="my plan.xlsx", app=addin.app)
+    assert addin.app.books.active is planning
     _caller(monkeypatch, addin)
     on_action("refresh_forecast")
+    assert addin.app.alerts == []
     assert len(read_output(XlwingsPort(planning), "Forecast", "t")) == 4
     assert read_output(XlwingsPort(addin), "Forecast", "t", allow_empty=True).empty
 
-    addin.app = _AlertingApp(addin.app, active=None)  # no workbook open
+
+def test_no_workbook_open_is_a_message_not_a_traceback(tiny_workbook, monkeypatch):
+    addin = book_from_file(tiny_workbook, name="sop_addin.xlam")
+    addin.app.books.open.remove(addin)  # an add-in is never the active workbook
+    assert addin.app.books.active is not None  # like real xlwings: never None ...
+    assert not is_open(addin.app.books.active)  # ... but not a workbook either
+    _caller(monkeypatch, addin)
     on_action("refresh_forecast")
     assert addin.app.alerts == [("S&OP", NO_WORKBOOK)]
 
 
-def test_on_action_reports_an_unknown_tag_and_a_failing_action(tiny_workbook, monkeypatch):
-    from sop_addin.excel import ribbon
-
-    book = book_from_file(tiny_workbook)
-    book.name = "plan.xlsm"
-    book.app = _AlertingApp(book.app)
+def test_a_second_click_while_one_runs_is_told_so(tiny_workbook, monkeypatch):
+    book = book_from_file(tiny_workbook, name="plan.xlsm")
     _caller(monkeypatch, book)
-    ribbon.on_action("no_such_button")
+    seen = []
+
+    def slow(port, progress):
+        on_action("refresh_forecast")  # the second click arrives while this one runs
+        seen.append(list(book.app.alerts))
+        return {}
+
+    monkeypatch.setitem(ribbon.ACTIONS, "slow", slow)
+    on_action("slow")
+    assert seen == [[("S&OP", BUSY.format(running="slow"))]]  # no button: the tag
+    with click_lock(book.fullname, ribbon.button_label("run_plan"), busy.lock_folder()):
+        on_action("refresh_forecast")
+    assert book.app.alerts[-1] == ("S&OP", BUSY.format(running="Run Plan"))
+    assert read_output(XlwingsPort(book), "Forecast", "t", allow_empty=True).empty
+    on_action("refresh_forecast")  # the lock is released when the first click ends
+    assert len(read_output(XlwingsPort(book), "Forecast", "t")) == 4
+
+
+def test_click_locks_are_per_workbook(tmp_path):
+    with click_lock("C:\\a\\plan.xlsm", "run_plan", tmp_path) as first:
+        with click_lock("C:\\A\\PLAN.XLSM", "accuracy", tmp_path) as same:
+            assert same == "run_plan"  # Windows paths: case does not make another file
+        with click_lock("C:\\b\\plan.xlsm", "accuracy", tmp_path) as other:
+            assert other is None
+    assert first is None
+
+
+def test_on_action_reports_an_unknown_tag_and_a_failing_action(tiny_workbook, monkeypatch):
+    book = book_from_file(tiny_workbook, name="plan.xlsm")
+    _caller(monkeypatch, book)
+    on_action("no_such_button")
 
     def broken(port, progress):
         progress("Broken step", 0, 1)
         raise KeyError("sku")
 
     monkeypatch.setitem(ribbon.ACTIONS, "broken", broken)
-    ribbon.on_action("broken")
+    on_action("broken")
     (t1, unknown), (t2, failed) = book.app.alerts
     assert (t1, t2) == ("S&OP", "S&OP")
     assert "no action" in unknown

@@ -47,3 +47,40 @@ def test_status_bar_and_missing_table(tiny_workbook):
     assert book.app.history == ["Forecast 3/40", False]
     with pytest.raises(TableNotFound):
         port.read_block("NoSuchTable")
+
+
+def test_mac_lifts_and_restores_protection_through_appscript(tiny_workbook):
+    book = book_from_file(tiny_workbook, mac=True)
+    exec_sheet = next(s for s in book.sheets if s.name == "Exec")
+    assert exec_sheet.protected
+    kpis = pd.DataFrame({"kpi": ["a"], "value": [1.0], "unit": "u"})
+    write_table(XlwingsPort(book, platform="darwin"), "KPIs", kpis)
+    assert exec_sheet.protected  # restored, with the planner's allowances
+    assert exec_sheet.api.protect_options == {
+        "contents": True,
+        "allow_filtering": True,
+        "allow_sorting": True,
+        "allow_formatting_columns": True,
+    }
+    assert XlwingsPort(book, platform="darwin").read_block("KPIs")[1][:2] == ["a", 1.0]
+
+
+def test_windows_names_on_a_mac_fail_with_a_message_naming_the_tab(tiny_workbook):
+    # What the port did before: COM names on an appscript reference.
+    book = book_from_file(tiny_workbook, mac=True)
+    kpis = pd.DataFrame({"kpi": ["a"], "value": [1.0], "unit": "u"})
+    with pytest.raises(RuntimeError, match="protection of the Exec tab"):
+        write_table(XlwingsPort(book, platform="win32"), "KPIs", kpis)
+    assert next(s for s in book.sheets if s.name == "Exec").protected
+
+
+def test_windows_restores_protection_with_the_same_allowances(tiny_workbook):
+    book = book_from_file(tiny_workbook)
+    write_table(XlwingsPort(book, platform="win32"), "KPIs", pd.DataFrame({"kpi": ["a"]}))
+    exec_sheet = next(s for s in book.sheets if s.name == "Exec")
+    assert exec_sheet.api.ProtectContents
+    assert exec_sheet.api.protect_options == {
+        "AllowFiltering": True,
+        "AllowSorting": True,
+        "AllowFormattingColumns": True,
+    }

@@ -2,19 +2,24 @@
 
 The VBA callback is one line for all buttons:
 ``RunPython "import sop_addin.excel.ribbon as r; r.on_action('" & control.Tag & "')"``.
-Everything behind it is ordinary code, tested with a stand-in book.
+The embedded xlwings module is xlwings' custom add-in module, which hands Python the
+*active* workbook (from the .xlsm that is the planning workbook itself; from the .xlam the
+workbook the planner is looking at), and the callback refuses to start with no workbook
+open. Everything behind it is ordinary code, tested with a stand-in book.
+
+This module imports only what every click needs; the action's own modules are imported
+when the action is looked up (`sop_addin.actions.ACTIONS` is lazy), after the first
+status-bar message.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from typing import Any
 
 from sop_addin.actions import ACTIONS
-from sop_addin.contract.problems import ValidationError
-from sop_addin.core.planning.solve import SolverError
-from sop_addin.workbook.port import TableNotFound, WorkbookPort
 
 log = logging.getLogger(__name__)
 
@@ -22,15 +27,27 @@ Alert = Callable[[str], None]
 ALERT_TITLE = "S&OP"
 ADDIN_SUFFIX = ".xlam"
 NO_WORKBOOK = "Open an S&OP planning workbook first: the S&OP buttons act on the active workbook."
+# Failures a planner can act on, by (module, class): shown as they are, not as a crash. A
+# module not imported yet cannot have raised its exception, so none is imported for this.
+_PLANNER_ERRORS = (
+    ("sop_addin.core.planning.solve", "SolverError"),
+    ("sop_addin.workbook.port", "TableNotFound"),
+    ("sop_addin.workbook.lock", "WorkbookBusyError"),
+)
 
 
-def run_action(tag: str, port: WorkbookPort, alert: Alert) -> bool:
+def _is(exc: BaseException, module: str, name: str) -> bool:
+    loaded = sys.modules.get(module)
+    cls = getattr(loaded, name, None) if loaded else None
+    return isinstance(cls, type) and isinstance(exc, cls)
+
+
+def run_action(tag: str, port: Any, alert: Alert) -> bool:
     """Run the action named by a button tag; report any failure through `alert`, not a traceback.
 
     Returns True when the action finished.
     """
-    action = ACTIONS.get(tag)
-    if action is None:
+    if tag not in ACTIONS:
         alert(f"This S&OP button ({tag!r}) has no action in this version of sop-addin.")
         return False
 
@@ -38,43 +55,71 @@ def run_action(tag: str, port: WorkbookPort, alert: Alert) -> bool:
         port.set_status(f"S&OP: {stage} ({done}/{total})")
 
     try:
-        action(port, progress)
-    except ValidationError as exc:
-        alert(exc.summary(limit=15))
-        return False
-    except (SolverError, TableNotFound) as exc:
-        alert(str(exc))
-        return False
-    except Exception as exc:  # a bug must still reach the planner as a message, not a traceback
-        log.exception("S&OP action %s failed", tag)
-        alert(f"The S&OP action {tag!r} failed: {exc}. Input tables were not changed.")
+        port.set_status("S&OP: starting")  # the first sign of life, before the heavy imports
+        ACTIONS[tag](port, progress)
+    except Exception as exc:
+        if _is(exc, "sop_addin.contract.problems", "ValidationError"):
+            alert(exc.summary(limit=15))  # type: ignore[attr-defined]
+        elif any(_is(exc, module, name) for module, name in _PLANNER_ERRORS):
+            alert(str(exc))
+        else:  # a bug must still reach the planner as a message, not a traceback
+            log.exception("S&OP action %s failed", tag)
+            alert(f"The S&OP action {tag!r} failed: {exc}. Input tables were not changed.")
         return False
     finally:
         port.set_status(None)
     return True
 
 
-def target_book(caller: Any) -> Any | None:
-    """The workbook a button acts on.
+def is_open(book: Any) -> bool:
+    """Whether an xlwings Book stands for an open workbook.
 
-    From the template (.xlsm) the caller is the planning workbook itself. From the add-in
-    (.xlam) xlwings reports the add-in as the caller, so the button acts on the active
-    workbook instead; None when no workbook is open.
+    xlwings' `books.active` never returns None: with no workbook open it wraps Excel's
+    empty ActiveWorkbook, and the first property read fails.
     """
-    if str(getattr(caller, "name", "")).lower().endswith(ADDIN_SUFFIX):
-        return caller.app.books.active
-    return caller
+    try:
+        return bool(book.name)
+    except Exception:
+        return False
+
+
+def target_book(caller: Any) -> Any | None:
+    """The workbook a button acts on; None when no workbook is open.
+
+    The embedded VBA passes the active workbook. An add-in built before that (whose VBA
+    passes the add-in itself) still reaches the active workbook through `books.active`.
+    """
+    book = caller
+    if is_open(caller) and str(caller.name).lower().endswith(ADDIN_SUFFIX):
+        book = caller.app.books.active
+    return book if is_open(book) else None
+
+
+def button_label(tag: str) -> str:
+    """The ribbon label of a button (the tag itself for a button not in buttons.csv)."""
+    from sop_addin.excel.ribbon_xml import load_buttons
+
+    return next((b.label for b in load_buttons() if b.tag == tag), tag)
+
+
+def _alert(app: Any, message: str) -> None:
+    app.alert(message, title=ALERT_TITLE)
 
 
 def on_action(tag: str) -> None:
-    """Called from VBA with the clicked button's tag; runs on the calling workbook."""
+    """Called from VBA with the clicked button's tag; runs on the active workbook."""
     import xlwings as xw
 
+    from sop_addin.excel.busy import BUSY, click_lock
     from sop_addin.workbook.xlwings_port import XlwingsPort
 
     caller = xw.Book.caller()
     book = target_book(caller)
     if book is None:
-        caller.app.alert(NO_WORKBOOK, title=ALERT_TITLE)
+        _alert(caller.app, NO_WORKBOOK)
         return
-    run_action(tag, XlwingsPort(book), lambda message: book.app.alert(message, title=ALERT_TITLE))
+    with click_lock(str(book.fullname), button_label(tag)) as running:
+        if running is not None:
+            _alert(book.app, BUSY.format(running=running))
+            return
+        run_action(tag, XlwingsPort(book), lambda message: _alert(book.app, message))

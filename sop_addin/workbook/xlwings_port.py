@@ -7,13 +7,13 @@ absent.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
+import sys
 from typing import Any
 
 from sop_addin.workbook.codec import Formula
 from sop_addin.workbook.export import FORMULA_STARTS
 from sop_addin.workbook.port import TableNotFound
+from sop_addin.workbook.xlwings_protection import unprotected
 
 
 def _as_excel_text(value: Any) -> Any:
@@ -28,8 +28,9 @@ def _as_excel_text(value: Any) -> Any:
 class XlwingsPort:
     """Tables of an open Excel workbook, read and written through xlwings."""
 
-    def __init__(self, book: Any) -> None:
+    def __init__(self, book: Any, platform: str = sys.platform) -> None:
         self.book = book
+        self.platform = platform  # "darwin": Excel for Mac, driven through appscript
 
     @classmethod
     def caller(cls) -> XlwingsPort:
@@ -62,7 +63,7 @@ class XlwingsPort:
         sheet, tbl = self._find(table)
         top, left = tbl.range.row, tbl.range.column
         rows, width = max(len(block), 2), len(block[0])
-        with _unprotected(sheet):
+        with unprotected(sheet, self.platform):
             if tbl.data_body_range is not None:
                 tbl.data_body_range.clear_contents()
             tbl.resize(sheet.range((top, left)).resize(rows, width))
@@ -72,17 +73,3 @@ class XlwingsPort:
     def set_status(self, message: str | None) -> None:
         # False hands the status bar back to Excel.
         self.book.app.status_bar = message if message else False
-
-
-@contextlib.contextmanager
-def _unprotected(sheet: Any) -> Iterator[None]:
-    """Output tabs are protected (no password); lift it while Python writes, then restore."""
-    api = sheet.api
-    protected = bool(getattr(api, "ProtectContents", False))
-    if protected:
-        api.Unprotect()
-    try:
-        yield
-    finally:
-        if protected:
-            api.Protect(AllowFiltering=True, AllowSorting=True, AllowFormattingColumns=True)

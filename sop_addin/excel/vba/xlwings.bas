@@ -92,7 +92,7 @@ Public Function RunPython(PythonCommand As String)
     uses_embedded_code = False
     For i = 1 To 2
         If i = 1 Then
-            Set wb = ThisWorkbook
+            Set wb = ActiveWorkbook
         Else
             Set wb = ThisWorkbook
         End If
@@ -112,15 +112,15 @@ Public Function RunPython(PythonCommand As String)
 
     ' The first 5 args are not technically part of the PYTHONPATH, but it's just easier to add it here (used by xlwings.utils.prepare_sys_path)
     #If Mac Then
-        If InStr(ThisWorkbook.FullName, "://") = 0 Then
-            ActiveFullName = ToPosixPath(ThisWorkbook.FullName)
+        If InStr(ActiveWorkbook.FullName, "://") = 0 Then
+            ActiveFullName = ToPosixPath(ActiveWorkbook.FullName)
             ThisFullName = ToPosixPath(ThisWorkbook.FullName)
         Else
-            ActiveFullName = ThisWorkbook.FullName
+            ActiveFullName = ActiveWorkbook.FullName
             ThisFullName = ThisWorkbook.FullName
         End If
     #Else
-        ActiveFullName = ThisWorkbook.FullName
+        ActiveFullName = ActiveWorkbook.FullName
         ThisFullName = ThisWorkbook.FullName
     #End If
     
@@ -149,7 +149,7 @@ Public Function RunPython(PythonCommand As String)
         ExecuteMac PythonCommand, interpreter, PYTHONPATH
     #Else
         If OPTIMIZED_CONNECTION = True Then
-            XLPy.SetAttr XLPy.Module("xlwings._xlwindows"), "BOOK_CALLER", ThisWorkbook
+            XLPy.SetAttr XLPy.Module("xlwings._xlwindows"), "BOOK_CALLER", ActiveWorkbook
             
             On Error GoTo err_handling
             
@@ -198,7 +198,7 @@ Sub ExecuteMac(PythonCommand As String, PYTHON_MAC As String, Optional PYTHONPAT
     ParameterString = PYTHONPATH + ";"
     ParameterString = ParameterString + "|" + PythonInterpreter
     ParameterString = ParameterString + "|" + PythonCommand
-    ParameterString = ParameterString + "|" + ThisWorkbook.Name
+    ParameterString = ParameterString + "|" + ActiveWorkbook.Name
     ParameterString = ParameterString + "|" + Left(Application.Path, Len(Application.Path) - 4)
     ParameterString = ParameterString + "|" + LOG_FILE
 
@@ -303,7 +303,7 @@ Function ExecuteWindows(IsFrozen As Boolean, PythonCommand As String, PYTHON_WIN
     
     ExitCode = WScript.Run("cmd.exe /C " & DriveCommand & _
                        RunCommand & _
-                       " --wb=" & """" & ThisWorkbook.Name & """ --from_xl=1" & " --app=" & Chr(34) & _
+                       " --wb=" & """" & ActiveWorkbook.Name & """ --from_xl=1" & " --app=" & Chr(34) & _
                        Application.Path & "\" & Application.Name & Chr(34) & " --hwnd=" & Chr(34) & Application.Hwnd & Chr(34) & _
                        " 2> """ & LOG_FILE & """ ", _
                        WindowStyle, WaitOnReturn)
@@ -410,7 +410,7 @@ Function XLPyCommand()
 
     ' The first 6 args are not technically part of the PYTHONPATH, but it's just easier to add it here (used by xlwings.utils.prepare_sys_path)
     #If App = "Microsoft Excel" Then
-        PYTHONPATH = AddExcelDir & ";" & ThisWorkbook.FullName & ";" & ThisWorkbook.FullName & ";" & GetConfig("ONEDRIVE_CONSUMER_WIN") & ";" & GetConfig("ONEDRIVE_COMMERCIAL_WIN") & ";" & GetConfig("SHAREPOINT_WIN") & ";" & GetConfig("PYTHONPATH")
+        PYTHONPATH = AddExcelDir & ";" & ActiveWorkbook.FullName & ";" & ThisWorkbook.FullName & ";" & GetConfig("ONEDRIVE_CONSUMER_WIN") & ";" & GetConfig("ONEDRIVE_COMMERCIAL_WIN") & ";" & GetConfig("SHAREPOINT_WIN") & ";" & GetConfig("PYTHONPATH")
     #Else
         ' Other office apps
         #If App = "Microsoft Word" Then
@@ -532,7 +532,7 @@ Sub ImportPythonUDFsBase(Optional addin As Boolean = False)
     If addin = True Then
         Set wb = ThisWorkbook
     Else
-        Set wb = ThisWorkbook
+        Set wb = ActiveWorkbook
     End If
 
     On Error GoTo ImportError
@@ -554,9 +554,9 @@ End Sub
 Sub ImportXlwingsUdfsModule(tf As String)
     ' Fallback: This is called from Python as direct pywin32 calls were sometimes failing, see comments in the Python code
     On Error Resume Next
-    ThisWorkbook.VBProject.VBComponents.Remove ThisWorkbook.VBProject.VBComponents("xlwings_udfs")
+    ActiveWorkbook.VBProject.VBComponents.Remove ActiveWorkbook.VBProject.VBComponents("xlwings_udfs")
     On Error GoTo 0
-    ThisWorkbook.VBProject.VBComponents.Import tf
+    ActiveWorkbook.VBProject.VBComponents.Import tf
 End Sub
 
 Private Sub GetDLLVersion()
@@ -587,7 +587,7 @@ Function GetDirectoryPath(Optional wb As Variant) As String
             Path = GetDirectory(GetFullName(wb))
         On Error GoTo 0
     #ElseIf App = "Microsoft Word" Then
-        Path = ThisDocument.Path
+        Path = ActiveDocument.Path
     #ElseIf App = "Microsoft Access" Then
         Path = CurrentProject.Path ' Won't be transformed for standalone module as ThisProject doesn't exit
     #ElseIf App = "Microsoft PowerPoint" Then
@@ -616,7 +616,7 @@ Function GetDirectoryConfigFilePath() As String
         pathSeparator = "\"
     #End If
     
-    GetDirectoryConfigFilePath = GetDirectoryPath(ThisWorkbook) & pathSeparator & PROJECT_NAME & ".conf"
+    GetDirectoryConfigFilePath = GetDirectoryPath(ActiveWorkbook) & pathSeparator & PROJECT_NAME & ".conf"
 End Function
 
 #If App = "Microsoft Excel" Then
@@ -657,9 +657,9 @@ Function GetConfig(configKey As String, Optional default As String = "", Optiona
     If source = "" Or source = "sheet" Then
         If Application.Name = "Microsoft Excel" Then
             'Workbook Sheet Config
-            If SheetExists(ThisWorkbook, PROJECT_NAME & ".conf") = True Then
-                If GetConfigFromSheet(ThisWorkbook).Exists(configKey) = True Then
-                    GetConfig = GetConfigFromSheet(ThisWorkbook).Item(configKey)
+            If SheetExists(ActiveWorkbook, PROJECT_NAME & ".conf") = True Then
+                If GetConfigFromSheet(ActiveWorkbook).Exists(configKey) = True Then
+                    GetConfig = GetConfigFromSheet(ActiveWorkbook).Item(configKey)
                     GetConfig = ExpandEnvironmentStrings(GetConfig)
                     Exit Function
                 End If
@@ -680,7 +680,7 @@ Function GetConfig(configKey As String, Optional default As String = "", Optiona
     ' Directory Config
     If source = "" Or source = "directory" Then
         #If App = "Microsoft Excel" Then
-            If GetFullName(ThisWorkbook) <> "" Then ' Empty if local dir can't be figured out (e.g. SharePoint)
+            If GetFullName(ActiveWorkbook) <> "" Then ' Empty if local dir can't be figured out (e.g. SharePoint)
         #Else
             If InStr(GetDirectoryPath(), "://") = 0 Then ' Other Office apps: skip for synced SharePoint/OneDrive files
         #End If
@@ -789,25 +789,6 @@ Function GetConfigFromFile(sFile As String, sName As String, Optional sValue As 
   End If
 
 End Function
-
-'Attribute VB_Name = "Extensions"
-Function sql(query, ParamArray tables())
-        If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        ReDim argsArray(1 To UBound(tables) - LBound(tables) + 2)
-        argsArray(1) = query
-        For K = LBound(tables) To UBound(tables)
-        argsArray(2 + K - LBound(tables)) = tables(K)
-        Next K
-        If has_dynamic_array() Then
-            sql = XLPy.CallUDF("xlwings.ext", "sql_dynamic", argsArray, ThisWorkbook, Application.Caller)
-        Else
-            sql = XLPy.CallUDF("xlwings.ext", "sql", argsArray, ThisWorkbook, Application.Caller)
-        End If
-        Exit Function
-failed:
-        sql = Err.Description
-End Function
-
 
 'Attribute VB_Name = "Utils"
 
@@ -939,7 +920,7 @@ End Function
 
 
 Function ToPosixPath(ByVal MacPath As String) As String
-    'This function accepts relative paths with backward and forward slashes: ThisWorkbook & "\test"
+    'This function accepts relative paths with backward and forward slashes: ActiveWorkbook & "\test"
     ' E.g. "MacintoshHD:Users:<User>" --> "/Users/<User>"
 
     Dim s As String
@@ -972,11 +953,11 @@ Sub ShowError(FileName As String, Optional Message As String = "")
     
 
     If GetConfig("SHOW_ERROR_POPUPS", "True") = "False" Then
-        If SheetExists(ThisWorkbook, "Error") = False Then
-            Set ErrorSheet = ThisWorkbook.Sheets.Add()
+        If SheetExists(ActiveWorkbook, "Error") = False Then
+            Set ErrorSheet = ActiveWorkbook.Sheets.Add()
             ErrorSheet.Name = "Error"
         Else
-            Set ErrorSheet = ThisWorkbook.Sheets("Error")
+            Set ErrorSheet = ActiveWorkbook.Sheets("Error")
         End If
         ErrorSheet.Range("A1").Value = Content
     Else
