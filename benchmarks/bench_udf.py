@@ -20,7 +20,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sop_addin.excel import udf_bridge
-from udfs.sop_udfs import SOP_FORECAST
+from sop_addin.udfs import SOP_FORECAST
 
 MONTHS = 48
 HORIZON = 12.0

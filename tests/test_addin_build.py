@@ -186,7 +186,7 @@ def test_xlwings_conf_sheet_names_the_udf_module(built):
     # xlwings reads keys from A1 down to the first blank cell.
     assert (ws["A1"].value, ws["B1"].value) == ("UDF Modules", UDF_MODULE)
     assert ws["A2"].value is None
-    assert (ROOT / "udfs" / f"{UDF_MODULE}.py").is_file()
+    assert __import__(UDF_MODULE, fromlist=["SOP_FORECAST"]).SOP_FORECAST
 
 
 def _as_sheet(xlam: Path, out: Path) -> Path:

@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sop_addin import udfs as sop_udfs
 from sop_addin.core.forecasting.engine import EngineOptions, fit_series
 from sop_addin.excel import udf_bridge
-from udfs import sop_udfs
-from udfs.sop_udfs import (
+from sop_addin.udfs import (
     SOP_ACCURACY,
     SOP_CAPACITY_LOAD,
     SOP_FORECAST,
@@ -34,7 +34,8 @@ UDF_NAMES = [
     "SOP_REORDER_POINT",
     "SOP_CAPACITY_LOAD",
 ]
-UDF_FILE = Path(__file__).resolve().parents[1] / "udfs" / "sop_udfs.py"
+UDF_FILE = Path(__file__).resolve().parents[1] / "sop_addin" / "udfs.py"
+UDF_MODULE = "sop_addin.udfs"
 STUBBED = ("pythoncom", "pywintypes", "win32com", "win32com.client")
 
 
@@ -51,7 +52,7 @@ def _fresh_cache():
 
 @pytest.fixture(scope="module")
 def excel_udfs():
-    """udfs/sop_udfs.py as Windows Excel imports it, with xlwings' real decorators.
+    """sop_addin/udfs.py as Windows Excel imports it, with xlwings' real decorators.
 
     On other systems xlwings' ``func``/``arg`` do nothing; its UDF machinery imports the
     pywin32 modules, which stand-ins satisfy (no COM call is made here).
@@ -68,12 +69,12 @@ def excel_udfs():
 
         mp.setattr(xlwings, "func", xlwings_udfs.xlfunc)
         mp.setattr(xlwings, "arg", xlwings_udfs.xlarg)
-        spec = importlib.util.spec_from_file_location("sop_udfs", UDF_FILE)
+        spec = importlib.util.spec_from_file_location(UDF_MODULE, UDF_FILE)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         wrapper = io.StringIO()
         xlwings_udfs.generate_vba_wrapper(
-            "sop_udfs", module, wrapper, types.SimpleNamespace(Name="sop_planning.xlsm")
+            UDF_MODULE, module, wrapper, types.SimpleNamespace(Name="sop_planning.xlsm")
         )
     sys.modules.pop("xlwings.udfs", None)  # it was imported against the stand-ins
     return module, wrapper.getvalue()
@@ -91,6 +92,9 @@ def test_every_udf_is_registered_for_excel_with_documented_arguments(excel_udfs)
             assert arg["options"] == {"err_to_str": True, **arg["options"]}
             assert "convert" not in arg["options"]  # an annotation would become a converter
     assert module.SOP_FORECAST.__xlfunc__["argmap"]["history"]["options"]["ndim"] == 2
+    # Fitting models is slow: not while the planner types in the function wizard.
+    assert module.SOP_FORECAST.__xlfunc__["call_in_wizard"] is False
+    assert all(getattr(module, n).__xlfunc__["call_in_wizard"] for n in UDF_NAMES[1:])
     assert module.SOP_CAPACITY_LOAD.__xlfunc__["argmap"]["quantities"]["options"]["ndim"] == 2
 
 
@@ -102,7 +106,7 @@ def test_import_functions_writes_these_vba_signatures(excel_udfs):
         "Function SOP_SAFETY_STOCK(avg_demand, sd_demand, avg_lead_time, sd_lead_time,"
         " service_level)" in vba
     )
-    assert 'XLPy.CallUDF("sop_udfs", "SOP_REORDER_POINT"' in vba
+    assert 'XLPy.CallUDF("sop_addin.udfs", "SOP_REORDER_POINT"' in vba
     assert (
         "Function SOP_CAPACITY_LOAD(quantities, hours_per_unit, available_hours, Optional yields)"
         in vba
@@ -303,3 +307,19 @@ def test_a_logical_cell_is_not_the_number_one_even_in_the_cache():
     assert SOP_FORECAST(column(1.0, 2.0), 1.0, "naive", None, True) == SOP_FORECAST(
         column(1.0, 2.0), 1.0, "naive", None, 1.0
     )
+
+
+def test_the_old_module_name_still_imports_the_same_functions():
+    from udfs import sop_udfs as shim
+
+    assert shim.SOP_FORECAST is SOP_FORECAST and shim.SOP_SAFETY_STOCK is SOP_SAFETY_STOCK
+
+
+def test_the_generated_vba_checks_for_the_wizard_only_for_the_forecast(excel_udfs):
+    _, vba = excel_udfs
+    # xlwings' wrapper returns at once while the function wizard is open (the Standard
+    # command bar is disabled then), if asked to.
+    forecast = vba.split("Function SOP_FORECAST(", 1)[1].split("End Function", 1)[0]
+    safety = vba.split("Function SOP_SAFETY_STOCK(", 1)[1].split("End Function", 1)[0]
+    wizard_check = 'If (Not Application.CommandBars("Standard").Controls(1).Enabled)'
+    assert wizard_check in forecast and wizard_check not in safety

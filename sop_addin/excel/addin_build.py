@@ -27,7 +27,7 @@ from sop_addin.workbook.template import BUILD_TIME, build_workbook, reproducible
 XLSM_NAME = "sop_planning.xlsm"
 XLAM_NAME = "sop_addin.xlam"
 CONF_SHEET = "xlwings.conf"
-UDF_MODULE = "sop_udfs"  # udfs/sop_udfs.py
+UDF_MODULE = "sop_addin.udfs"  # the SOP_* worksheet functions, installed with the package
 # xlwings reads the settings from A1 down to the first blank row; every row present
 # overrides the user's xlwings.conf, so only settings the product decides are listed.
 CONF_SETTINGS: tuple[tuple[str, str], ...] = (("UDF Modules", UDF_MODULE),)
