@@ -138,6 +138,9 @@ def _package(xlsx: bytes, suffix: str, vba: bytes, ribbon: bytes) -> bytes:
 
 
 def _macro_file(wb: Workbook, suffix: str, ribbon: bytes) -> bytes:
+    from sop_addin import __version__
+
+    wb.properties.version = __version__  # `sop addin doctor` compares it with this Python's
     _add_conf_sheet(wb)
     sheets = _set_code_names(wb)
     vba = build_vba_project(workbook_modules(sheets) + source_modules())
@@ -160,6 +163,11 @@ def build_addin_files(actions: Iterable[str]) -> AddinParts:
         xlsm=_macro_file(build_workbook(), ".xlsm", ribbon),
         xlam=_macro_file(_addin_workbook(), ".xlam", ribbon),
     )
+
+
+def addin_bytes(actions: Iterable[str]) -> bytes:
+    """The .xlam alone (what `sop addin install` copies), without building the template."""
+    return _macro_file(_addin_workbook(), ".xlam", ribbon_for_actions(actions))
 
 
 def write_addin_files(out_dir: Path, actions: Iterable[str] | None = None) -> list[Path]:
