@@ -22,7 +22,7 @@ SCHEMA = Path(__file__).resolve().parent / "data" / "customui14.xsd"
 SCHEMA_2006 = SCHEMA.with_name("customUI.xsd")
 NS = {"ui": CUSTOMUI14_NS}
 # The cycle's groups in order (issue 7), plus the one-click cycle.
-GROUPS = ["Demand", "Supply", "Finance", "Scenarios", "Exec", "Governance", "Cycle"]
+GROUPS = ["Demand", "Supply", "Finance", "Scenarios", "Exec", "Governance", "Cycle", "Setup"]
 
 
 @pytest.fixture(scope="module")

@@ -37,6 +37,9 @@ ACTION_PATHS: dict[str, str] = {
     "distribute": "sop_addin.actions.approval:distribute",
     "plan_vs_actual": "sop_addin.actions.governance:plan_vs_actual",
     "s_and_oe": "sop_addin.actions.soe:s_and_oe",
+    # Setup: check the installation, prove it with a tiny cycle on a scratch workbook.
+    "diagnose": "sop_addin.excel.setup_actions:diagnose",
+    "self_test": "sop_addin.excel.setup_actions:self_test",
 }
 
 

@@ -156,3 +156,17 @@ def doctor(home: Path | None, platform: str | None, python: str | None, workbook
     out.print(report_text(checks, stack), markup=False)
     if not all(c.ok for c in checks):
         raise SystemExit(EXIT_PROBLEMS)
+
+
+@addin.command("self-test")
+def self_test() -> None:
+    """Run a tiny S&OP cycle on a scratch demo workbook and report each step.
+
+    The same as the Self-test button; nothing of yours is read or written.
+    """
+    from sop_addin.excel.setup_actions import self_test as run
+
+    result = run(None)
+    out.print(result["report"], markup=False)
+    if not result["ok"]:
+        raise SystemExit(EXIT_FAILED)

@@ -99,7 +99,9 @@ def embedded_xlwings_version(path: Path) -> str | None:
 def layers(paths: Paths, workbook: Path | None) -> list[Layer]:
     """The settings layers, in xlwings' order of precedence (first wins)."""
     found = []
-    if workbook is not None and workbook.suffix.lower() in (".xlsm", ".xlsx", ".xlam"):
+    # An unsaved or cloud workbook has no file to read its sheet from.
+    openable = (".xlsm", ".xlsx", ".xlam")
+    if workbook is not None and workbook.is_file() and workbook.suffix.lower() in openable:
         where = f"{workbook.name} [{CONF_SHEET}]"
         found.append(Layer("workbook sheet", where, conf_sheet(workbook)))
     if paths.addin.is_file():

@@ -56,7 +56,7 @@ def run_action(tag: str, port: Any, alert: Alert) -> bool:
 
     try:
         port.set_status("S&OP: starting")  # the first sign of life, before the heavy imports
-        ACTIONS[tag](port, progress)
+        result = ACTIONS[tag](port, progress)
     except Exception as exc:
         if _is(exc, "sop_addin.contract.problems", "ValidationError"):
             alert(exc.summary(limit=15))  # type: ignore[attr-defined]
@@ -68,6 +68,8 @@ def run_action(tag: str, port: Any, alert: Alert) -> bool:
         return False
     finally:
         port.set_status(None)
+    if isinstance(result, dict) and result.get("report"):  # Diagnose, Self-test: show it
+        alert(str(result["report"]))
     return True
 
 
