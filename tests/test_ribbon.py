@@ -130,3 +130,28 @@ def test_on_action_reports_an_unknown_tag_and_a_failing_action(tiny_workbook, mo
     assert "'broken' failed" in failed and "Input tables were not changed" in failed
     assert "Traceback" not in failed
     assert book.app.status_bar is False
+
+
+def test_a_click_imports_only_what_its_action_needs():
+    # A fresh Python, as RunPython starts: the ribbon module imports no action, and the
+    # forecast button's action does not bring in the supply planner (PuLP) or pandas'
+    # heavier neighbours before its first status message. Structure, not timing
+    # (benchmarks/bench_click.py measures the time).
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import sop_addin.excel.ribbon as r\n"
+        "heavy = ('pandas', 'pulp', 'statsmodels', 'scipy.stats', 'openpyxl')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+        "r.ACTIONS['refresh_forecast']\n"
+        "print(sorted(m for m in ('pulp', 'sop_addin.core.planning.solve') if m in sys.modules))\n"
+        "r.ACTIONS['run_plan']\n"
+        "print('pulp' in sys.modules)\n"
+    )
+    root = str(__import__("pathlib").Path(__file__).resolve().parents[1])
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.splitlines() == ["[]", "[]", "True"]
