@@ -179,11 +179,12 @@ class FakeBook:
         name: str = "plan.xlsm",
         app: FakeApp | None = None,
         folder: str = "C:\\Users\\planner\\Documents",
+        separator: str = "\\",
     ):
         self.sheets = sheets
         self.app = app or FakeApp()
         self._name = name
-        self._folder = folder
+        self._fullname = f"{folder}{separator}{name}"
         self._open = True
         self.app.books.open.append(self)
 
@@ -210,13 +211,21 @@ class FakeBook:
     @property
     def fullname(self) -> str:
         self._check()
-        return f"{self._folder}\\{self._name}"
+        return self._fullname
+
+    @fullname.setter
+    def fullname(self, value: str) -> None:
+        self._fullname = value
 
 
 def book_from_file(
-    path: Path, name: str = "plan.xlsm", app: FakeApp | None = None, mac: bool = False
+    path: Path, name: str | None = None, app: FakeApp | None = None, mac: bool = False
 ) -> FakeBook:
-    """A fake live book holding the same cells and tables as an .xlsx file."""
+    """A fake live book holding the same cells and tables as an .xlsx file.
+
+    Its full name is the file's path (with `name` instead of the file's name if given), as
+    Excel reports a saved workbook's.
+    """
     wb = load_workbook(path)
     sheets = []
     for ws in wb.worksheets:
@@ -235,4 +244,5 @@ def book_from_file(
             rng = FakeRange(sheet, r1, c1, r2 - r1 + 1, c2 - c1 + 1)
             sheet.tables.append(FakeTable(table, sheet, rng))
         sheets.append(sheet)
-    return FakeBook(sheets, name=name, app=app)
+    path = Path(path)
+    return FakeBook(sheets, name or path.name, app, str(path.parent), "/")

@@ -33,8 +33,8 @@ UDF_MODULE = "sop_addin.udfs"  # the SOP_* worksheet functions, installed with t
 CONF_SETTINGS: tuple[tuple[str, str], ...] = (("UDF Modules", UDF_MODULE),)
 CONF_NOTES = (
     "xlwings settings for this workbook: key in column A, value in column B, from A1 down.",
-    "Add Interpreter_Win / Interpreter_Mac rows (the full path of the Python that has",
-    "sop-addin installed) if Excel does not find it; see docs/install.md.",
+    "Which Python Excel starts is set per user by `sop addin install` (your own xlwings.conf);",
+    "a row here would override it for everyone who opens this file. See docs/install.md.",
 )
 
 _MAIN_XLSX = b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
