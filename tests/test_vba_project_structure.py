@@ -16,6 +16,8 @@ from pathlib import Path
 
 import olefile
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sop_addin.excel import cfb
 from sop_addin.excel.vba_project import (
@@ -294,3 +296,58 @@ def test_compound_file_header_and_streams_match_the_reference(ours_bytes, refere
     assert sorted(seen) == sorted(s for s in entries if s != 0)
     ole.close()
     ref.close()
+
+
+_NAME = st.text(alphabet="abcdefXYZ_0123456789", min_size=1, max_size=31)
+_STREAMS = st.dictionaries(
+    _NAME,
+    st.builds(lambda n, b: bytes([b]) * n, st.integers(0, 9000), st.integers(0, 255)),
+    max_size=12,
+)
+
+
+def _unique(streams: dict[str, bytes]) -> dict[str, bytes]:
+    seen: set[str] = set()
+    out = {}
+    for name, data in streams.items():
+        if name.upper() not in seen:
+            seen.add(name.upper())
+            out[name] = data
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(_STREAMS, _STREAMS)
+def test_any_tree_reads_back_with_olefile(top, inner):
+    # Streams of every size: empty, mini (< 4096 bytes), regular, across several FAT sectors.
+    top, inner = _unique(top), _unique(inner)
+    top.pop("Sub", None)
+    root = cfb.Storage(streams=top, storages={"Sub": cfb.Storage(streams=inner)})
+    data = cfb.write(root)
+    assert len(data) % cfb.SECTOR == 0
+    ole, entries = _directory(data)
+    expected = {**top, **{f"Sub/{k}": v for k, v in inner.items()}}
+    assert {"/".join(p): ole.openstream("/".join(p)).read() for p in ole.listdir()} == expected
+    for e in entries.values():
+        if e.entry_type in (olefile.STGTY_STORAGE, olefile.STGTY_ROOT) and e.sid_child != (
+            olefile.NOSTREAM
+        ):
+            keys = [cfb.sort_key(entries[c].name) for c in _in_order(entries, e.sid_child)]
+            assert keys == sorted(keys)
+            assert entries[e.sid_child].color == cfb.BLACK
+            _black_height(entries, e.sid_child)
+    ole.close()
+
+
+def test_names_that_differ_only_in_case_are_refused():
+    with pytest.raises(ValueError, match="differ only in case"):
+        cfb.write(cfb.Storage(streams={"Module1": b"a", "MODULE1": b"b"}))
+
+
+def test_a_file_needing_several_fat_sectors():
+    # 3 x 40,000 bytes = 237 sectors of 512 bytes: two FAT sectors of 128 entries each.
+    streams = {f"s{i}": bytes([i + 1]) * 40_000 for i in range(3)}
+    ole, _ = _directory(cfb.write(cfb.Storage(streams=streams)))
+    assert ole.num_fat_sectors == 2
+    assert {p[0]: ole.openstream(p[0]).read() for p in ole.listdir()} == streams
+    ole.close()

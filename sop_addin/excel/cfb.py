@@ -9,6 +9,7 @@ holds, which Excel's own all-black chains do not need but every reader accepts.
 
 from __future__ import annotations
 
+import itertools
 import struct
 from dataclasses import dataclass, field
 
@@ -84,7 +85,12 @@ def _flatten(root: Storage) -> list[_Entry]:
     queue: list[tuple[int, Storage]] = [(0, root)]
     while queue:
         index, storage = queue.pop(0)
-        for name in sorted([*storage.streams, *storage.storages], key=sort_key):
+        names = sorted([*storage.streams, *storage.storages], key=sort_key)
+        for a, b in itertools.pairwise(names):
+            if sort_key(a) == sort_key(b):  # names are compared without case
+                msg = f"two entries of one storage differ only in case: {a!r}, {b!r}"
+                raise ValueError(msg)
+        for name in names:
             if len(name) > 31:
                 msg = f"compound file names have at most 31 characters: {name!r}"
                 raise ValueError(msg)
