@@ -186,3 +186,31 @@ def _with_conf_rows(xlsm: Path) -> bytes:
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def test_windows_registry_entry_is_written_checked_and_removed(tmp_path, python):
+    # A dict stands in for HKCU\...\Excel\Options (string values by name, as winreg gives).
+    paths = Paths(tmp_path / "home", WINDOWS)
+    registry = {"OPEN": '/R "C:\\Program Files\\Other\\other.xlam"', "Options": "0"}
+    report = setup.install(paths, COMMITTED_ADDIN.read_bytes(), str(python), registry=registry)
+    assert registry["OPEN1"] == f'"{paths.addin}"'
+    assert any(line.endswith("Options OPEN1") for line in report.done)
+    checks, _ = diagnose(paths, str(python), registry=registry)
+    assert all(c.ok for c in checks), [c for c in checks if not c.ok]
+    setup.uninstall(paths, registry)
+    assert registry == {"OPEN": '/R "C:\\Program Files\\Other\\other.xlam"', "Options": "0"}
+
+
+def test_on_a_real_mac_install_runs_xlwings_runpython_install(tmp_path):
+    # The xlwings command beside the interpreter is what runs (here a stand-in script).
+    bin_dir = tmp_path / "venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    marker = tmp_path / "ran.txt"
+    script = bin_dir / "xlwings"
+    script.write_text(f'#!/bin/sh\necho "$@" > "{marker}"\n')
+    script.chmod(0o755)
+    paths = Paths(tmp_path / "home", MAC)
+    report = setup.install(paths, b"xlam", str(bin_dir / "python"), run_xlwings=True)
+    assert marker.read_text().strip() == "runpython install"
+    assert f"ran {script} runpython install" in report.done
+    assert not paths.applescript.exists()  # xlwings itself put it in the real home
