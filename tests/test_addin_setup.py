@@ -214,3 +214,12 @@ def test_on_a_real_mac_install_runs_xlwings_runpython_install(tmp_path):
     assert marker.read_text().strip() == "runpython install"
     assert f"ran {script} runpython install" in report.done
     assert not paths.applescript.exists()  # xlwings itself put it in the real home
+
+
+def test_windows_paths_compare_without_case_or_slash_style():
+    from sop_addin.excel.doctor import same_path
+
+    assert same_path(
+        "C:\\Users\\Ada\\venv\\Scripts\\python.exe", "c:/users/ada/venv/scripts/PYTHON.EXE", WINDOWS
+    )
+    assert not same_path("/Users/ada/venv/bin/python", "/users/ada/venv/bin/python", MAC)

@@ -122,6 +122,15 @@ def effective(key: str, stack: list[Layer]) -> tuple[str, Layer] | None:
     return None
 
 
+def same_path(a: str, b: str, platform: str) -> bool:
+    """Whether two paths name the same file (Windows paths ignore case and slash style)."""
+    if platform == WINDOWS:
+        return (
+            a.replace("/", "\\").rstrip("\\").lower() == b.replace("/", "\\").rstrip("\\").lower()
+        )
+    return Path(a) == Path(b)
+
+
 def _interpreter(paths: Paths, stack: list[Layer], python: str) -> Check:
     key = INTERPRETER_KEY[paths.platform]
     found = effective(key, stack)
@@ -136,7 +145,7 @@ def _interpreter(paths: Paths, stack: list[Layer], python: str) -> Check:
     where = f"{key} = {value} (from the {layer.name}: {layer.where})"
     if not value.strip():
         return Check("Python", False, where + ": blank", f"delete that blank row, or {INSTALL}")
-    if Path(value) != Path(python):
+    if not same_path(value, python, paths.platform):
         return Check(
             "Python",
             False,
