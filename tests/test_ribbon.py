@@ -155,3 +155,16 @@ def test_a_click_imports_only_what_its_action_needs():
         [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
     )
     assert done.stdout.splitlines() == ["[]", "[]", "True"]
+
+
+def test_every_lazy_action_path_resolves_to_a_function():
+    from sop_addin.actions import ACTION_PATHS, ACTIONS, LazyActions
+
+    for tag, path in ACTION_PATHS.items():
+        assert callable(ACTIONS[tag]), (tag, path)
+    lazy = LazyActions({"x": "sop_addin.actions.forecast:no_such_function"})
+    with pytest.raises(AttributeError):
+        lazy["x"]
+    with pytest.raises(KeyError):
+        lazy["unknown"]
+    assert "unknown" not in lazy and "x" in lazy and len(lazy) == 1
