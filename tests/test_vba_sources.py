@@ -4,7 +4,7 @@ ANTLR's Python runtime is slow on this grammar: xlwings.bas takes 30-50 s per pl
 and Dictionary's Mac branch 20 s on the 2-core test machine. Both are xlwings' own modules
 (test_addin_build checks they equal the installed xlwings' copies, which Excel compiles),
 so by default the grammar checks the modules this project writes; SOP_VBA_GRAMMAR_ALL=1
-checks every module (all pass: 12 cases in about 100 s).
+checks every module (all pass: 12 cases in 100-160 s).
 """
 
 from __future__ import annotations
