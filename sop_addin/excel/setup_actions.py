@@ -90,8 +90,12 @@ def _steps(folder: Path) -> list[tuple[str, Callable[[], str]]]:
             from sop_addin.actions import ACTIONS
 
             summary = ACTIONS[tag](state["port"], no_progress, **kwargs)
-            keys = ", ".join(sorted(summary)[:4]) if isinstance(summary, dict) else ""
-            return f"done ({keys})" if keys else "done"
+            figures = [
+                f"{key} {value:g}" if isinstance(value, float) else f"{key} {value}"
+                for key, value in (summary or {}).items()
+                if isinstance(value, int | float | str) and not isinstance(value, bool)
+            ]
+            return "; ".join(figures[:3]) or "done"
 
         return run
 
