@@ -351,3 +351,19 @@ def test_a_file_needing_several_fat_sectors():
     assert ole.num_fat_sectors == 2
     assert {p[0]: ole.openstream(p[0]).read() for p in ole.listdir()} == streams
     ole.close()
+
+
+@pytest.mark.parametrize("name", ["sop_planning.xlsm", "sop_addin.xlam"])
+def test_the_committed_files_carry_the_same_excel_shaped_project(name, reference):
+    committed = read_project(
+        vba_project_of(Path(__file__).resolve().parents[1] / "templates" / name)
+    )
+    info, _, head, blocks, _ = _sections(committed)
+    ref_info = _sections(reference)[0]
+    assert [r.id for r in info] == [r.id for r in ref_info]
+    assert committed.streams["VBA/_VBA_PROJECT"] == reference.streams["VBA/_VBA_PROJECT"]
+    assert 'VersionCompatible32="393222000"' in committed.project_lines
+    assert {"ThisWorkbook", "Sheet1", "SopRibbon", "xlwings", "Dictionary"} <= set(
+        committed.sources
+    )
+    assert len(blocks) == struct.unpack("<H", head[0].data)[0] == len(committed.sources)
