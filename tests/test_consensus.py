@@ -139,7 +139,7 @@ def test_lifecycle_input_errors_name_their_row_and_column() -> None:
         "launch curve 'nope' is not in the LaunchCurves table"
     )
     assert "OLD has no end_of_life_month" in problems[("PhaseOuts", "sku")]
-    assert all(p.tab == "Demand" for p in caught.value.problems)
+    assert all(p.tab == "Demand data" for p in caught.value.problems)
 
 
 def test_a_new_product_and_a_cannibalisation_gain_stop_at_the_end_of_life() -> None:

@@ -110,7 +110,7 @@ def test_a_tampered_snapshot_is_not_distributed(
     shutil.copy(snapshot, copy)
     shutil.copy(manifest_path(snapshot), manifest_path(copy))
     wb = load_workbook(copy)
-    wb["Supply"].protection.sheet = False
+    wb["Supply data"].protection.sheet = False
     wb.save(copy)
     store = PlanStore(distributed["folder"] / ".sop-store")
     with pytest.raises(SnapshotNotIntact, match="protection was removed"):

@@ -151,7 +151,7 @@ def test_saving_again_unchanged_keeps_the_content_hash(
 def test_verify_names_the_changed_cell(approved: dict[str, Any], tmp_path: Path) -> None:
     copy = _copy(Path(approved["snapshot"]), tmp_path)
     wb = load_workbook(copy)
-    ws = wb["Demand"]
+    ws = wb["Demand data"]
     column = next(c.column_letter for c in ws[2] if c.value == "forecast")
     ws[f"{column}4"] = float(ws[f"{column}4"].value) + 1
     wb.save(copy)
@@ -164,7 +164,7 @@ def test_verify_names_the_sheet_whose_protection_was_removed(
 ) -> None:
     copy = _copy(Path(approved["snapshot"]), tmp_path)
     wb = load_workbook(copy)
-    wb["Supply"].protection.sheet = False
+    wb["Supply data"].protection.sheet = False
     wb.save(copy)
     assert verify_workbook(copy).problems == ["sheet 'Supply': protection was removed"]
 

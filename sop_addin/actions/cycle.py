@@ -12,6 +12,7 @@ from sop_addin.actions.finance import reconcile_finance
 from sop_addin.actions.forecast import refresh_forecast
 from sop_addin.actions.plan import run_plan
 from sop_addin.actions.progress import Progress, no_progress
+from sop_addin.actions.views import update_dashboard, update_grids
 from sop_addin.approval.lineage import record_run_lineage
 from sop_addin.core.calendar import month_label
 from sop_addin.core.planning import SolverOptions
@@ -39,6 +40,8 @@ def run_cycle(
     plan = run_plan(port, progress, inputs=inputs, options=options)
     finance = reconcile_finance(port, progress, inputs=inputs)
     kpis = update_exec_summary(port, progress, inputs=inputs)
+    update_grids(port, progress, inputs=inputs)
+    update_dashboard(port, progress, inputs=inputs)
     summary: dict[str, Any] = {
         "sop_addin_version": __version__,
         "company": settings.company,

@@ -19,11 +19,19 @@ from openpyxl.worksheet.table import Table as ExcelTable
 from openpyxl.worksheet.worksheet import Worksheet
 
 from sop_addin.contract import CONTRACT
-from sop_addin.workbook.layout import placements
+from sop_addin.workbook.dashboard import (
+    CHART_ROWS,
+    COLUMN_WIDTH,
+    EXEC_DATA_TAB,
+    EXEC_TAB,
+    chart_row,
+    print_range,
+)
 
-EXEC_TAB = "Exec"
-CHART_ROWS = 18  # rows between the tops of stacked charts
-WIDTH_CM, HEIGHT_CM = 20, 9
+# Three charts side by side under the checklist, three dashboard columns each: a column of
+# 16 characters is about 2.9 cm wide in Excel and LibreOffice.
+CHART_COLUMNS = 3
+WIDTH_CM, HEIGHT_CM = CHART_COLUMNS * COLUMN_WIDTH * 0.18, CHART_ROWS * 0.5
 
 
 @dataclass(frozen=True)
@@ -86,7 +94,13 @@ def _chart(ws: Worksheet, spec: ChartSpec) -> ChartBase | None:
         return None
     if ws.cell(min_row + 1, min_col).value is None:  # an empty table: nothing to draw
         return None
-    header = {ws.cell(min_row, c).value: c for c in range(min_col, min_col + 60)}
+    contract_table = CONTRACT.table(spec.table)
+    header: dict[str, int] = {}
+    for c in range(min_col, min_col + 60):  # header cells hold labels (or, older, names)
+        value = ws.cell(min_row, c).value
+        named = contract_table.column_for_header(str(value)) if value is not None else None
+        if named is not None:
+            header[named.name] = c
     if spec.categories not in header or any(s not in header for s in spec.series):
         return None
     chart: BarChart | LineChart = BarChart() if spec.kind == "bar" else LineChart()
@@ -96,7 +110,7 @@ def _chart(ws: Worksheet, spec: ChartSpec) -> ChartBase | None:
     # openpyxl 3.1 marks axes as deleted unless told otherwise: Excel would hide them.
     chart.x_axis.delete = False
     chart.y_axis.delete = False
-    chart.width, chart.height = WIDTH_CM, HEIGHT_CM
+    chart.width, chart.height = WIDTH_CM, HEIGHT_CM  # type: ignore[assignment]  # cm, floats
     for name in spec.series:
         col = header[name]
         data = Reference(ws, min_col=col, max_col=col, min_row=min_row, max_row=max_row)
@@ -110,27 +124,35 @@ def _chart(ws: Worksheet, spec: ChartSpec) -> ChartBase | None:
     return chart
 
 
-def chart_anchor_column() -> int:
-    """The first column right of the Exec tab's tables (with one gap column)."""
-    last = placements(CONTRACT, EXEC_TAB)[-1]
-    return last.last_column + 2
+def _checks(data: Worksheet) -> int:
+    """How many rows the Checklist table has (the dashboard lists them above the charts)."""
+    table = _table(data, "Checklist")
+    if table is None:
+        return 0
+    _, min_row, _, max_row = range_boundaries(table.ref)
+    return (max_row or 0) - (min_row or 0)
 
 
 def draw_exec_charts(workbook: Workbook) -> int:
-    """Replace the Exec tab's charts with fresh ones; fit the tab on one page. Return count."""
-    if EXEC_TAB not in workbook.sheetnames:
+    """Replace the Exec dashboard's charts with fresh ones; fit it on one page. Return count.
+
+    The charts read the tables on the Exec data tab and sit side by side under the checklist.
+    """
+    if EXEC_TAB not in workbook.sheetnames or EXEC_DATA_TAB not in workbook.sheetnames:
         return 0
-    ws = cast(Worksheet, workbook[EXEC_TAB])  # a worksheet by the contract (tables on it)
+    ws = cast(Worksheet, workbook[EXEC_TAB])
+    data = cast(Worksheet, workbook[EXEC_DATA_TAB])  # a worksheet by the contract
     ws._charts = []  # type: ignore[attr-defined]  # drop the charts of an earlier save
-    column = get_column_letter(chart_anchor_column())
+    row = chart_row(_checks(data))
     drawn = 0
     for spec in EXEC_CHARTS:
-        chart = _chart(ws, spec)
+        chart = _chart(data, spec)
         if chart is None:
             continue
-        ws.add_chart(chart, f"{column}{3 + drawn * CHART_ROWS}")
+        ws.add_chart(chart, f"{get_column_letter(1 + drawn * CHART_COLUMNS)}{row}")
         drawn += 1
-    # One page for the executives: landscape, scaled to fit.
+    # One page for the executives: landscape, scaled to fit, nothing cut.
+    ws.print_area = print_range(_checks(data))
     ws.page_setup.orientation = "landscape"
     ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     ws.page_setup.fitToWidth = 1

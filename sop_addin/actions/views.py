@@ -1,0 +1,91 @@
+"""The planner's views, redrawn from the tables on every run.
+
+The time-phased Demand, Supply and Finance grids (key figures in rows, months across,
+families over SKUs) and the one-page Exec dashboard; the tables on the companion
+"<tab> data" tabs stay the contract. Only a workbook file gets them for now: a live Excel
+book keeps its tables (drawing through xlwings is to come).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from sop_addin.actions.progress import Progress, no_progress
+from sop_addin.contract import CONTRACT, Role
+from sop_addin.core.calendar import month_label
+from sop_addin.core.grid import build_grid
+from sop_addin.core.inputs import PlanInputs
+from sop_addin.workbook.dashboard import add_table_alerts, draw_dashboard
+from sop_addin.workbook.grids import draw_grid
+from sop_addin.workbook.port import WorkbookPort
+from sop_addin.workbook.tables import read_inputs, read_output
+
+
+def grid_sources(port: WorkbookPort, inputs: PlanInputs) -> dict[str, pd.DataFrame]:
+    """Every table a grid reads: inputs from `inputs`, outputs from the workbook."""
+    frames: dict[str, pd.DataFrame] = {}
+    for grid in CONTRACT.grids:
+        for figure in grid.key_figures:
+            if figure.table in frames:
+                continue
+            table = CONTRACT.table(figure.table)
+            if table.role is Role.OUTPUT:
+                frames[table.name] = read_output(port, table.name, "the cycle", allow_empty=True)
+            else:
+                frames[table.name] = inputs[table.name]
+    return frames
+
+
+def update_grids(
+    port: WorkbookPort, progress: Progress = no_progress, inputs: PlanInputs | None = None
+) -> int:
+    """Redraw every grid of the contract; return how many were drawn."""
+    workbook = getattr(port, "workbook", None)  # the file port's openpyxl workbook
+    if workbook is None:
+        return 0
+    inputs = inputs or read_inputs(port)
+    grids = CONTRACT.grids
+    progress("Grids", 0, len(grids))
+    frames = grid_sources(port, inputs)
+    for done, grid in enumerate(grids, start=1):
+        draw_grid(workbook, build_grid(grid, frames, inputs["Products"], inputs.months))
+        progress("Grids", done, len(grids))
+    return len(grids)
+
+
+def _rates(inputs: PlanInputs) -> dict[str, float]:
+    rates = inputs.tables.get("FinanceRates")
+    if rates is None or rates.empty:
+        return {}
+    known = rates.dropna(subset=["value"])
+    return {str(r): float(v) for r, v in zip(known["rate"], known["value"], strict=True)}
+
+
+def update_dashboard(
+    port: WorkbookPort, progress: Progress = no_progress, inputs: PlanInputs | None = None
+) -> bool:
+    """Redraw the Exec dashboard (tiles, checklist, alert colours); False without a file."""
+    workbook = getattr(port, "workbook", None)
+    if workbook is None:
+        return False
+    inputs = inputs or read_inputs(port)
+    progress("Exec dashboard", 0, 1)
+    settings = inputs.settings
+    heading = " | ".join(
+        part
+        for part in (
+            settings.company,
+            f"cycle {settings.plan_cycle}",
+            f"version {settings.plan_version}",
+            f"{month_label(settings.first_plan_month)} + {settings.horizon_months} months",
+            f"amounts in {settings.currency}",
+        )
+        if part
+    )
+    kpis = read_output(port, "KPIs", "Exec Summary", allow_empty=True)
+    checklist = read_output(port, "Checklist", "Exec Summary", allow_empty=True)
+    rates = _rates(inputs)
+    draw_dashboard(workbook, kpis, checklist, heading, rates)
+    add_table_alerts(workbook, rates)
+    progress("Exec dashboard", 1, 1)
+    return True

@@ -1,0 +1,207 @@
+"""The Exec tab: a one-page dashboard of KPI tiles, the checklist and the charts.
+
+Its numbers come from the KPIs and Checklist tables (on the "Exec data" tab); the charts
+are drawn by sop_addin.workbook.charts on every save. Alert colours are conditional
+formats from contract/alerts.csv, so they follow the numbers when Excel recalculates.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.formatting.formatting import ConditionalFormattingList
+from openpyxl.formatting.rule import CellIsRule, Rule
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from sop_addin.contract import CONTRACT
+from sop_addin.workbook.layout import FIRST_DATA_ROW, HEADER_FILL, placements
+
+EXEC_TAB = "Exec"
+EXEC_DATA_TAB = "Exec data"
+ALERTS_CSV = Path(__file__).resolve().parent.parent / "contract" / "alerts.csv"
+
+COLUMNS = 9  # the page is nine columns wide: tiles, checklist and three charts fit in it
+COLUMN_WIDTH = 16
+TILES_PER_ROW = 7
+TILE_ROWS = 2  # room for 14 KPI tiles
+FIRST_TILE_ROW = 4
+CHECKLIST_GAP = 1
+CHART_ROWS = 15  # the charts' height in rows
+LAST_TABLE_ROW = FIRST_DATA_ROW + 5000  # how far down a table column's alert applies
+
+ALERT = PatternFill("solid", fgColor="F8CBAD"), Font(bold=True, color="9C0006")
+WARN = PatternFill("solid", fgColor="FFE699"), Font(bold=True, color="7F6000")
+TILE_FILL = PatternFill("solid", fgColor="F2F2F2")
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One alert colour: a KPI tile ("KPIs:Fill rate") or a table column ("Table.column")."""
+
+    target: str
+    level: str  # "alert" (red) or "warn" (amber)
+    operator: str  # an Excel cellIs operator
+    value: str  # a number, "a|b" for between, text, or "rate:<FinanceRates rate>"
+    why: str
+
+
+@cache
+def load_alerts() -> tuple[Alert, ...]:
+    with ALERTS_CSV.open(newline="", encoding="utf-8") as fh:
+        return tuple(
+            Alert(r["target"], r["level"], r["operator"], r["value"], r["why"])
+            for r in csv.DictReader(fh)
+        )
+
+
+def _formulas(alert: Alert, rates: dict[str, float], percent: bool) -> list[str] | None:
+    """The rule's operand(s) as Excel formulas; None when a rate it needs is unknown."""
+    parts = alert.value.split("|")
+    out = []
+    for part in parts:
+        if part.startswith("rate:"):
+            rate = rates.get(part.removeprefix("rate:"))
+            if rate is None:
+                return None
+            out.append(f"{rate * 100 if percent else rate:g}")
+        else:
+            try:
+                out.append(f"{float(part):g}")
+            except ValueError:
+                out.append(f'"{part}"')
+    return out
+
+
+def _rule(alert: Alert, operands: list[str]) -> Rule:
+    fill, font = ALERT if alert.level == "alert" else WARN
+    return CellIsRule(operator=alert.operator, formula=operands, fill=fill, font=font)
+
+
+def prepare_dashboard_sheet(workbook: Workbook) -> Worksheet:
+    """The Exec tab, emptied (created before its data tab when missing)."""
+    if EXEC_TAB in workbook.sheetnames:
+        index = workbook.sheetnames.index(EXEC_TAB)
+        del workbook[EXEC_TAB]
+    elif EXEC_DATA_TAB in workbook.sheetnames:
+        index = workbook.sheetnames.index(EXEC_DATA_TAB)
+    else:
+        index = len(workbook.sheetnames)
+    ws = workbook.create_sheet(EXEC_TAB, index)
+    ws.sheet_properties.tabColor = "C00000"
+    ws.sheet_view.showGridLines = False
+    for column in range(1, COLUMNS + 1):
+        ws.column_dimensions[get_column_letter(column)].width = COLUMN_WIDTH
+    title = ws.cell(1, 1, "S&OP executive summary")
+    title.font = Font(bold=True, size=16, color="1F4E78")
+    ws.cell(2, 1, "Run the cycle (sop run, or Run Cycle in Excel) to fill this page.")
+    ws.page_setup.orientation = "landscape"
+    return ws
+
+
+def _number_format(unit: str) -> str:
+    if unit == "%":
+        return '0.0"%"'
+    if unit == "units":
+        return '#,##0" units"'
+    if unit:
+        return f'#,##0" {unit}"'
+    return "#,##0"
+
+
+def chart_row(checks: int) -> int:
+    """The first row of the charts: below the tiles and the checklist."""
+    return checklist_row() + 1 + max(checks, 1) + CHECKLIST_GAP + 1
+
+
+def checklist_row() -> int:
+    """The checklist's header row, below two rows of tiles (label, value, detail, gap)."""
+    return FIRST_TILE_ROW + 4 * TILE_ROWS
+
+
+def print_range(checks: int) -> str:
+    return f"A1:{get_column_letter(COLUMNS)}{chart_row(checks) + CHART_ROWS}"
+
+
+def draw_dashboard(
+    workbook: Workbook,
+    kpis: pd.DataFrame,
+    checklist: pd.DataFrame,
+    heading: str,
+    rates: dict[str, float],
+) -> Worksheet:
+    """Redraw the Exec tab: heading, KPI tiles with alert colours, the checklist."""
+    ws = prepare_dashboard_sheet(workbook)
+    ws.cell(2, 1, heading).font = Font(italic=True, color="595959")
+    alerts = {
+        a.target.removeprefix("KPIs:"): a for a in load_alerts() if a.target.startswith("KPIs:")
+    }
+    for index, row in enumerate(kpis.head(TILE_ROWS * TILES_PER_ROW).itertuples(index=False)):
+        top = FIRST_TILE_ROW + 4 * (index // TILES_PER_ROW)
+        column = 1 + index % TILES_PER_ROW
+        label = ws.cell(top, column, str(row.kpi))
+        label.font = Font(size=9, color="595959")
+        label.alignment = Alignment(wrap_text=True, vertical="bottom")
+        value = None if pd.isna(row.value) else float(row.value)
+        cell = ws.cell(top + 1, column, value if value is not None else "n/a")
+        cell.number_format = _number_format(str(row.unit or ""))
+        cell.font = Font(bold=True, size=14)
+        detail = ws.cell(top + 2, column, None if pd.isna(row.detail) else str(row.detail))
+        detail.font = Font(size=8, color="7F7F7F")
+        for r in (top, top + 1, top + 2):
+            ws.cell(r, column).fill = TILE_FILL
+        alert = alerts.get(str(row.kpi))
+        if alert is not None and value is not None:
+            operands = _formulas(alert, rates, percent=str(row.unit) == "%")
+            if operands is not None:
+                ws.conditional_formatting.add(cell.coordinate, _rule(alert, operands))
+        ws.row_dimensions[top].height = 24
+    top = checklist_row()
+    for column, text in enumerate(("Check", "Status", "Detail"), start=1):
+        head = ws.cell(top, column, text)
+        head.font = Font(bold=True, color="FFFFFF")
+        head.fill = HEADER_FILL
+    for column in range(4, COLUMNS + 1):
+        ws.cell(top, column).fill = HEADER_FILL
+    for offset, check in enumerate(checklist.itertuples(index=False), start=1):
+        ws.cell(top + offset, 1, str(check.check))
+        ws.cell(top + offset, 2, str(check.status)).alignment = Alignment(horizontal="center")
+        ws.cell(top + offset, 3, None if pd.isna(check.detail) else str(check.detail))
+    if len(checklist):
+        status = f"B{top + 1}:B{top + len(checklist)}"
+        for alert in load_alerts():
+            if alert.target == "Checklist.status":
+                ws.conditional_formatting.add(status, _rule(alert, [f'"{alert.value}"']))
+    ws.print_area = print_range(len(checklist))
+    return ws
+
+
+def add_table_alerts(workbook: Workbook, rates: dict[str, float]) -> None:
+    """Alert colours on the table columns alerts.csv names (MonthlySummary.unmet, ...)."""
+    letters: dict[str, tuple[str, str]] = {}
+    for contract_tab in CONTRACT.tabs:
+        for placement in placements(CONTRACT, contract_tab.name):
+            for index, name in enumerate(placement.table.column_names):
+                target = f"{placement.table.name}.{name}"
+                letters[target] = (contract_tab.name, placement.column_letter(index))
+    targets = [a for a in load_alerts() if a.target in letters]
+    for tab in {letters[a.target][0] for a in targets} & set(workbook.sheetnames):
+        # Table tabs hold only the product's alerts: start afresh so runs do not pile them up.
+        workbook[tab].conditional_formatting = ConditionalFormattingList()
+    for alert in load_alerts():
+        if alert.target not in letters:
+            continue
+        tab, letter = letters[alert.target]
+        if tab not in workbook.sheetnames:
+            continue
+        operands = _formulas(alert, rates, percent=False)
+        if operands is None:
+            continue
+        cells = f"{letter}{FIRST_DATA_ROW}:{letter}{LAST_TABLE_ROW}"
+        workbook[tab].conditional_formatting.add(cells, _rule(alert, operands))
