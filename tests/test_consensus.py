@@ -177,8 +177,8 @@ def test_an_end_of_life_before_the_launch_is_a_problem_naming_its_cell(
     ref = ws.tables["Products"].ref.split(":")[0]
     header_row = int(ref.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
     column = {c.value: c.column_letter for c in ws[header_row] if c.value}
-    ws[f"{column['launch_month']}{header_row + 1}"] = datetime(2026, 9, 1)
-    ws[f"{column['end_of_life_month']}{header_row + 1}"] = datetime(2026, 1, 1)
+    ws[f"{column['Launch month']}{header_row + 1}"] = datetime(2026, 9, 1)
+    ws[f"{column['End of life month']}{header_row + 1}"] = datetime(2026, 1, 1)
     wb.save(tiny_workbook)
     with pytest.raises(ValidationError) as caught:
         read_inputs(FilePort.open(tiny_workbook))

@@ -112,8 +112,11 @@ def planned(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _grid_rows(ws):
+    """(family, SKU, key figure) -> the month values and the Total (edit columns left out)."""
+    headers = [c.value for c in ws[HEADER_ROW]]
+    end = headers.index("Total") + 1
     return {
-        (row[0], row[1], row[2]): row[FIRST_MONTH_COLUMN - 1 :]
+        (row[0], row[1], row[2]): row[FIRST_MONTH_COLUMN - 1 : end]
         for row in ws.iter_rows(min_row=FIRST_ROW, values_only=True)
     }
 
@@ -155,6 +158,9 @@ def test_families_group_their_skus_in_an_outline(planned):
         r for r in range(FIRST_ROW, ws.max_row + 1)
         if ws.cell(r, 2).value == "A" and ws.cell(r, 3).value == "Consensus demand"
     )  # fmt: skip
-    plan_cell = ws.cell(consensus, ws.max_column - 1)
+    total = [c.value for c in ws[HEADER_ROW]].index("Total") + 1
+    plan_cell = ws.cell(consensus, total - 1)  # the last plan month
+    assert plan_cell.number_format == "#,##0"  # whole units, thousands separated
     assert plan_cell.fill.fgColor.rgb.endswith("FFF2CC") and not plan_cell.protection.locked
-    assert plan_cell.number_format == "#,##0"
+    history_cell = ws.cell(consensus, FIRST_MONTH_COLUMN)
+    assert history_cell.protection.locked  # history is not the planner's to change

@@ -80,7 +80,9 @@ def test_every_sheet_protected_with_salted_sha512_and_structure_locked(
 ) -> None:
     wb = load_workbook(approved["snapshot"])
     assert wb.sheetnames[0] == "Approval"
-    assert {"Setup", "Demand", "Supply", "Finance", "Exec"} <= set(wb.sheetnames)
+    assert {"Setup", "Demand data", "Supply data", "Finance data", "Exec data"} <= set(
+        wb.sheetnames
+    )
     for ws in wb.worksheets:
         p = ws.protection
         assert p.sheet, ws.title
@@ -152,11 +154,11 @@ def test_verify_names_the_changed_cell(approved: dict[str, Any], tmp_path: Path)
     copy = _copy(Path(approved["snapshot"]), tmp_path)
     wb = load_workbook(copy)
     ws = wb["Demand data"]
-    column = next(c.column_letter for c in ws[2] if c.value == "forecast")
+    column = next(c.column_letter for c in ws[2] if c.value == "Forecast")
     ws[f"{column}4"] = float(ws[f"{column}4"].value) + 1
     wb.save(copy)
     result = verify_workbook(copy)
-    assert result.problems == [f"sheet 'Demand': value changed in Demand!{column}4"]
+    assert result.problems == [f"sheet 'Demand data': value changed in Demand data!{column}4"]
 
 
 def test_verify_names_the_sheet_whose_protection_was_removed(
@@ -166,7 +168,7 @@ def test_verify_names_the_sheet_whose_protection_was_removed(
     wb = load_workbook(copy)
     wb["Supply data"].protection.sheet = False
     wb.save(copy)
-    assert verify_workbook(copy).problems == ["sheet 'Supply': protection was removed"]
+    assert verify_workbook(copy).problems == ["sheet 'Supply data': protection was removed"]
 
 
 def test_verify_catches_an_edited_manifest_and_a_foreign_key(

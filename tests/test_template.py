@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 
 from sop_addin.contract import CONTRACT, Role
 from sop_addin.workbook.layout import EDITABLE_FILL, OUTPUT_FILL
-from sop_addin.workbook.template import TEMPLATE_NAME, write_template
+from sop_addin.workbook.template import TEMPLATE_NAME, sheet_order, write_template
 
 COMMITTED = Path(__file__).resolve().parents[1] / "templates" / TEMPLATE_NAME
 
@@ -28,6 +28,7 @@ def test_two_builds_are_identical(tmp_path):
 
 def test_template_structure():
     wb = load_workbook(COMMITTED)
+    assert wb.sheetnames == sheet_order(CONTRACT)
     grids = [g.tab for g in CONTRACT.grids] + ["Exec"]
     assert [n for n in wb.sheetnames if n not in grids] == [tab.name for tab in CONTRACT.tabs]
     assert wb.active.title == "Exec"  # opens on the one-page view

@@ -8,17 +8,21 @@ book keeps its tables (drawing through xlwings is to come).
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 
 from sop_addin.actions.progress import Progress, no_progress
 from sop_addin.contract import CONTRACT, Role
+from sop_addin.contract.problems import Problem, ValidationError
 from sop_addin.core.calendar import month_label
 from sop_addin.core.grid import build_grid
+from sop_addin.core.grid_edits import GridEdit, edits_to_overrides, merge_overrides
 from sop_addin.core.inputs import PlanInputs
 from sop_addin.workbook.dashboard import add_table_alerts, draw_dashboard
-from sop_addin.workbook.grids import draw_grid
+from sop_addin.workbook.grids import draw_grid, read_grid_edits
 from sop_addin.workbook.port import WorkbookPort
-from sop_addin.workbook.tables import read_inputs, read_output
+from sop_addin.workbook.tables import read_inputs, read_output, read_table, write_input_table
 
 
 def grid_sources(port: WorkbookPort, inputs: PlanInputs) -> dict[str, pd.DataFrame]:
@@ -89,3 +93,49 @@ def update_dashboard(
     add_table_alerts(workbook, rates)
     progress("Exec dashboard", 1, 1)
     return True
+
+
+def capture_grid_edits(port: WorkbookPort, today: date | None = None) -> int:
+    """Turn consensus typed into a grid into Overrides rows; return how many cells changed.
+
+    Runs before the inputs are read, so the run that follows applies the overrides (and
+    records them in the OverrideLog). A grid is compared with the Consensus table it was
+    drawn from; nothing happens before the first consensus or when those tables do not read
+    (validation reports them).
+    """
+    workbook = getattr(port, "workbook", None)
+    grids = [
+        g
+        for g in CONTRACT.grids
+        if any(f.editable for f in g.key_figures)
+        and workbook is not None
+        and g.tab in workbook.sheetnames
+    ]
+    if workbook is None or not grids:
+        return 0
+    products, found = read_table(port, "Products")
+    consensus, more = read_table(port, "Consensus")
+    overrides, most = read_table(port, "Overrides")
+    if found or more or most or products is None or consensus is None or overrides is None:
+        return 0
+    if consensus.empty:
+        return 0
+    months = pd.DatetimeIndex(sorted(consensus["month"].unique()))
+    edits: list[GridEdit] = []
+    problems: list[Problem] = []
+    for grid in grids:
+        drawn = build_grid(grid, {"Consensus": consensus}, products, months)
+        got, wrong = read_grid_edits(workbook[grid.tab], drawn)
+        edits += got
+        problems += wrong
+    if problems:
+        raise ValidationError(problems)
+    if not edits:
+        return 0
+    families = dict(
+        zip(products["sku"].astype(str), products["family"].fillna("(no family)"), strict=True)
+    )
+    stamp = (today or date.today()).isoformat()
+    new = edits_to_overrides(edits, consensus, families, stamp)
+    write_input_table(port, "Overrides", merge_overrides(overrides.reset_index(drop=True), new))
+    return len(edits)

@@ -97,7 +97,8 @@ def read_table_values(port: WorkbookPort, names: Sequence[str]) -> list[TableVal
 
 
 def _data_style(col: Column | None) -> str:
-    return f"Snapshot {col.type.value if col else 'general'}"
+    # One style per number format (units, money and hours differ within the number type).
+    return f"Snapshot {number_format(col) if col else 'general'}"
 
 
 def _register_styles(wb: Workbook) -> None:
@@ -126,7 +127,10 @@ def _write_table(ws: Worksheet, first_col: int, values: TableValues) -> int:
     spec = CONTRACT.tables.get(values.name)
     header = [str(h) if h is not None else "" for h in values.block[0]]
     width = len(header)
-    columns: dict[str, Column] = {c.name: c for c in spec.columns} if spec else {}
+    # Headers are labels ("Month") or, in older workbooks, names ("month"): match either.
+    columns: dict[str, Column | None] = {
+        h: spec.column_for_header(h) if spec else None for h in header
+    }
     styles = [_data_style(columns.get(h)) for h in header]
     title = ws.cell(TITLE_ROW, first_col)
     set_cell(title, title_text(spec) if spec else values.name)

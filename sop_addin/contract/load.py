@@ -139,6 +139,9 @@ def _check(contract: WorkbookContract) -> None:
             if (figure.total == "ratio") != figure.is_ratio:
                 msg = f"grid {grid.tab}, {figure.label}: a ratio column totals as ratio"
                 raise ValueError(msg)
+            if figure.editable and (figure.table, figure.column) != ("Consensus", "consensus"):
+                msg = f"grid {grid.tab}, {figure.label}: only the consensus can be edited"
+                raise ValueError(msg)
             if figure.table not in tables:
                 msg = f"grid {grid.tab}, {figure.label}: no table {figure.table}"
                 raise ValueError(msg)

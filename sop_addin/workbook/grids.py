@@ -11,14 +11,19 @@ from datetime import datetime
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.properties import Outline
 from openpyxl.worksheet.worksheet import Worksheet
 
-from sop_addin.contract import Grid
+from sop_addin.contract import CONTRACT, Grid
+from sop_addin.contract.problems import Problem
 from sop_addin.core.grid import FAMILY, SKU, TOTAL, GridData, GridRow
+from sop_addin.core.grid_edits import GridEdit
 from sop_addin.workbook.layout import EDITABLE_FILL, HEADER_FILL
 
 TITLE_ROW, HEADER_ROW, FIRST_ROW = 1, 2, 3
+EDIT_COLUMNS = ("Edited by", "Reason")  # beside the Total, on editable rows
+REASONS = CONTRACT.table("Overrides").column("reason_code").enum
 LABEL_COLUMNS = ("Family", "SKU", "Key figure")
 FIRST_MONTH_COLUMN = len(LABEL_COLUMNS) + 1
 
@@ -89,6 +94,15 @@ def draw_grid(workbook: Workbook, data: GridData) -> Worksheet:
     total_column = FIRST_MONTH_COLUMN + len(data.months)
     _header(ws, total_column, "Total")
     ws.column_dimensions[get_column_letter(total_column)].width = 13
+    editable = any(f.editable for f in data.grid.key_figures)
+    if editable:
+        for offset, text in enumerate(EDIT_COLUMNS, start=1):
+            _header(ws, total_column + offset, text)
+            ws.column_dimensions[get_column_letter(total_column + offset)].width = 14
+        reasons = DataValidation(type="list", formula1=f'"{",".join(REASONS)}"', allow_blank=True)
+        reasons.error = f"Choose one of: {', '.join(REASONS)}"
+        reasons.showErrorMessage = True
+        ws.add_data_validation(reasons)
     previous: tuple[int, str, str] | None = None
     for offset, row in enumerate(data.rows):
         excel_row = FIRST_ROW + offset
@@ -105,6 +119,12 @@ def draw_grid(workbook: Workbook, data: GridData) -> Worksheet:
             cell = ws.cell(excel_row, column, value)
             cell.number_format = fmt
         _style_row(ws, excel_row, row, total_column, data)
+        if editable and row.figure.editable and row.level in (FAMILY, SKU):
+            for offset in (1, 2):  # author and reason of an edit, typed beside it
+                edit = ws.cell(excel_row, total_column + offset)
+                edit.fill = EDITABLE_FILL
+                edit.protection = Protection(locked=False)
+            reasons.add(ws.cell(excel_row, total_column + 2).coordinate)
         if member != previous:  # a line above each member's block
             for column in range(1, total_column + 1):
                 ws.cell(excel_row, column).border = _BLOCK_TOP
@@ -132,3 +152,82 @@ def _style_row(ws: Worksheet, excel_row: int, row: GridRow, last: int, data: Gri
                 cell = ws.cell(excel_row, FIRST_MONTH_COLUMN + offset)
                 cell.fill = EDITABLE_FILL
                 cell.protection = Protection(locked=False)
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def read_grid_edits(ws: Worksheet, drawn: GridData) -> tuple[list[GridEdit], list[Problem]]:
+    """The editable cells whose value differs from the grid as drawn, with author and reason.
+
+    Rows are matched by their labels and outline level, months by the header, so a grid
+    drawn for other SKUs or months only yields edits where both still exist.
+    """
+    expected = {
+        (r.level, r.family, r.sku, r.figure.label): r for r in drawn.rows if r.figure.editable
+    }
+    months: dict[int, int] = {}  # Excel column -> index into drawn.months
+    index_of = {m.to_pydatetime(): i for i, m in enumerate(drawn.months)}
+    for column in range(FIRST_MONTH_COLUMN, ws.max_column + 1):
+        value = ws.cell(HEADER_ROW, column).value
+        if value in index_of and not drawn.is_history(drawn.months[index_of[value]]):
+            months[column] = index_of[value]
+    author_column, reason_column = _edit_columns(ws)
+    edits: list[GridEdit] = []
+    problems: list[Problem] = []
+
+    def problem(row: int, column: str, message: str) -> None:
+        problems.append(
+            Problem(tab=ws.title, table="grid", row=row, column=column, message=message)
+        )
+
+    for row in range(FIRST_ROW, ws.max_row + 1):
+        level = ws.row_dimensions[row].outlineLevel or TOTAL
+        family = "" if level == TOTAL else _text(ws.cell(row, 1).value)
+        key = (level, family, _text(ws.cell(row, 2).value), _text(ws.cell(row, 3).value))
+        drawn_row = expected.get(key)
+        if drawn_row is None or level == TOTAL:
+            continue
+        changed = []
+        for column, index in months.items():
+            value = ws.cell(row, column).value
+            before = drawn_row.values[index]
+            if value is None or before is None:
+                continue
+            label = ws.cell(HEADER_ROW, column).coordinate
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                problem(row, label, f"{value!r} is not a number of units")
+                continue
+            if abs(float(value) - before) <= 1e-6 * max(1.0, abs(before)):
+                continue
+            if value < 0:
+                problem(row, label, "demand cannot be negative")
+                continue
+            changed.append((drawn.months[index], float(value)))
+        if not changed:
+            continue
+        author = _text(ws.cell(row, author_column).value) if author_column else ""
+        reason = _text(ws.cell(row, reason_column).value).lower() if reason_column else ""
+        if not author:
+            problem(row, EDIT_COLUMNS[0], "an edited consensus needs the author's name")
+        if reason not in REASONS:
+            problem(
+                row, EDIT_COLUMNS[1], f"an edited consensus needs a reason: {', '.join(REASONS)}"
+            )
+        if author and reason in REASONS:
+            edits += [
+                GridEdit(drawn_row.family, drawn_row.sku, month, value, author, reason, row)
+                for month, value in changed
+            ]
+    return edits, problems
+
+
+def _edit_columns(ws: Worksheet) -> tuple[int | None, int | None]:
+    """The columns of the "Edited by" and "Reason" headers (right of the Total)."""
+    found: dict[str, int] = {}
+    for column in range(FIRST_MONTH_COLUMN, ws.max_column + 1):
+        value = _text(ws.cell(HEADER_ROW, column).value)
+        if value in EDIT_COLUMNS:
+            found[value] = column
+    return found.get(EDIT_COLUMNS[0]), found.get(EDIT_COLUMNS[1])

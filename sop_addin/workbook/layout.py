@@ -54,12 +54,19 @@ def number_format(col: Column) -> str:
         return "0.0%"
     if col.type is ColumnType.MONTH:
         return "yyyy-mm"
-    return "#,##0.00" if "currency" in col.unit else "#,##0.0"
+    if "currency" in col.unit:
+        return "#,##0.00"
+    # Units read as whole numbers with thousands separators; the cell keeps the exact value.
+    return "#,##0" if col.unit == "units" else "#,##0.0"
 
 
 def style_name(role: Role, col: Column) -> str:
     kind = "editable" if role.editable else "output"
-    fmt = "money" if col.type is ColumnType.NUMBER and "currency" in col.unit else col.type.value
+    fmt = col.type.value
+    if col.type is ColumnType.NUMBER and "currency" in col.unit:
+        fmt = "money"
+    elif col.type is ColumnType.NUMBER and col.unit == "units":
+        fmt = "units"
     return f"SOP {kind} {fmt}"
 
 

@@ -112,6 +112,17 @@ def _fill_settings(ws: Worksheet, contract: WorkbookContract) -> None:
     tbl.ref = f"{get_column_letter(placement.first_column)}{HEADER_ROW}:{last}{row}"
 
 
+def sheet_order(contract: WorkbookContract = CONTRACT) -> list[str]:
+    """The workbook's sheets: the contract's tabs, each view just before its data tab."""
+    views = {grid.data_tab: grid.tab for grid in contract.grids} | {EXEC_DATA_TAB: EXEC_TAB}
+    names: list[str] = []
+    for tab in contract.tabs:
+        if tab.name in views:
+            names.append(views[tab.name])
+        names.append(tab.name)
+    return names
+
+
 def build_workbook(contract: WorkbookContract = CONTRACT) -> Workbook:
     """An empty S&OP workbook: every tab and table of the contract, styled and validated."""
     wb = Workbook()
@@ -138,6 +149,7 @@ def build_workbook(contract: WorkbookContract = CONTRACT) -> Workbook:
         else:
             ws.sheet_properties.tabColor = "FFD966"
     _fill_settings(wb["Setup"], contract)
+    assert wb.sheetnames == sheet_order(contract)
     wb.active = wb.sheetnames.index(EXEC_TAB)  # the workbook opens on the one-page view
     wb.properties.creator = "sop-addin"
     wb.properties.created = BUILD_TIME
