@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import IO
 
 
 def _clock(seconds: float) -> str:
@@ -30,7 +30,7 @@ class _Stage:
 class ProgressLines:
     """A progress callback (stage, done, total) that writes timestamped lines to `stream`."""
 
-    stream: TextIO
+    stream: IO[str]
     every: float = 10.0  # seconds between two lines of one running stage
     clock: Callable[[], float] = time.monotonic
     start: float = field(default=-1.0)

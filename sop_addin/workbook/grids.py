@@ -12,7 +12,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.properties import Outline
+from openpyxl.worksheet.properties import Outline, PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from sop_addin.contract import CONTRACT, Grid
@@ -70,6 +70,13 @@ def prepare_grid_sheet(workbook: Workbook, grid: Grid) -> Worksheet:
     ws.column_dimensions["B"].width = 14
     ws.column_dimensions["C"].width = 22
     ws.freeze_panes = ws.cell(FIRST_ROW, FIRST_MONTH_COLUMN).coordinate
+    # Printed: landscape, one page wide, the header rows and label columns on every page.
+    ws.page_setup.orientation = "landscape"
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.print_title_rows = f"{TITLE_ROW}:{HEADER_ROW}"
+    ws.print_title_cols = "A:C"
     return ws
 
 
