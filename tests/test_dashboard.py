@@ -48,6 +48,7 @@ def test_tiles_show_the_kpis_and_alert_when_out_of_bounds(planned):
     # The tiny company serves 100 of 160 units: 60 unmet, fill rate 62.5%.
     assert tiles["Unmet demand"].value == 60 and tiles["Fill rate"].value == 62.5
     assert tiles["Fill rate"].number_format == '0.0"%"'
+    assert tiles["Revenue, EUR"].number_format == "#,##0"  # the currency in the label
     rules = _rules(ws)
     unmet = rules[tiles["Unmet demand"].coordinate][0]
     assert (unmet.operator, unmet.formula) == ("greaterThan", ["0"])
@@ -68,10 +69,10 @@ def test_the_checklist_is_coloured_by_status_and_the_page_is_set(planned):
     checks = []
     row = top + 1
     while ws.cell(row, 1).value:
-        checks.append((ws.cell(row, 1).value, ws.cell(row, 2).value))
+        checks.append((ws.cell(row, 1).value, ws.cell(row, 3).value))
         row += 1
     assert ("Supply feasible", "fail") in checks
-    rules = _rules(ws)[f"B{top + 1}:B{top + len(checks)}"]
+    rules = _rules(ws)[f"C{top + 1}:C{top + len(checks)}"]
     assert {(r.formula[0], r.dxf.fill.fgColor.rgb[-6:]) for r in rules} == {
         ('"fail"', "F8CBAD"),
         ('"warn"', "FFE699"),

@@ -31,9 +31,10 @@ COLUMNS = 9  # the page is nine columns wide: tiles, checklist and three charts 
 COLUMN_WIDTH = 16
 TILES_PER_ROW = 7
 TILE_ROWS = 2  # room for 14 KPI tiles
+STATUS_COLUMN = 3  # the checklist's status; the check's name before it, the detail after
 FIRST_TILE_ROW = 4
 CHECKLIST_GAP = 1
-CHART_ROWS = 15  # the charts' height in rows
+CHART_ROWS = 20  # the charts' height in rows
 LAST_TABLE_ROW = FIRST_DATA_ROW + 5000  # how far down a table column's alert applies
 
 ALERT = PatternFill("solid", fgColor="F8CBAD"), Font(bold=True, color="9C0006")
@@ -106,13 +107,16 @@ def prepare_dashboard_sheet(workbook: Workbook) -> Worksheet:
 
 
 def _number_format(unit: str) -> str:
+    """A tile's format: percentages and units say so; money's currency is in the label."""
     if unit == "%":
         return '0.0"%"'
     if unit == "units":
         return '#,##0" units"'
-    if unit:
-        return f'#,##0" {unit}"'
     return "#,##0"
+
+
+def _tile_label(kpi: str, unit: str) -> str:
+    return kpi if unit in ("%", "units", "") else f"{kpi}, {unit}"
 
 
 def chart_row(checks: int) -> int:
@@ -145,7 +149,7 @@ def draw_dashboard(
     for index, row in enumerate(kpis.head(TILE_ROWS * TILES_PER_ROW).itertuples(index=False)):
         top = FIRST_TILE_ROW + 4 * (index // TILES_PER_ROW)
         column = 1 + index % TILES_PER_ROW
-        label = ws.cell(top, column, str(row.kpi))
+        label = ws.cell(top, column, _tile_label(str(row.kpi), str(row.unit or "")))
         label.font = Font(size=9, color="595959")
         label.alignment = Alignment(wrap_text=True, vertical="bottom")
         value = None if pd.isna(row.value) else float(row.value)
@@ -163,18 +167,21 @@ def draw_dashboard(
                 ws.conditional_formatting.add(cell.coordinate, _rule(alert, operands))
         ws.row_dimensions[top].height = 24
     top = checklist_row()
-    for column, text in enumerate(("Check", "Status", "Detail"), start=1):
-        head = ws.cell(top, column, text)
-        head.font = Font(bold=True, color="FFFFFF")
-        head.fill = HEADER_FILL
-    for column in range(4, COLUMNS + 1):
+    # The check's name spans two columns (A:B), then its status (C) and why (D onwards).
+    for column, text in ((1, "Check"), (STATUS_COLUMN, "Status"), (STATUS_COLUMN + 1, "Detail")):
+        ws.cell(top, column, text)
+    for column in range(1, COLUMNS + 1):
         ws.cell(top, column).fill = HEADER_FILL
+        ws.cell(top, column).font = Font(bold=True, color="FFFFFF")
     for offset, check in enumerate(checklist.itertuples(index=False), start=1):
         ws.cell(top + offset, 1, str(check.check))
-        ws.cell(top + offset, 2, str(check.status)).alignment = Alignment(horizontal="center")
-        ws.cell(top + offset, 3, None if pd.isna(check.detail) else str(check.detail))
+        state = ws.cell(top + offset, STATUS_COLUMN, str(check.status))
+        state.alignment = Alignment(horizontal="center")
+        why = None if pd.isna(check.detail) else str(check.detail)
+        ws.cell(top + offset, STATUS_COLUMN + 1, why)
     if len(checklist):
-        status = f"B{top + 1}:B{top + len(checklist)}"
+        letter = get_column_letter(STATUS_COLUMN)
+        status = f"{letter}{top + 1}:{letter}{top + len(checklist)}"
         for alert in load_alerts():
             if alert.target == "Checklist.status":
                 ws.conditional_formatting.add(status, _rule(alert, [f'"{alert.value}"']))
