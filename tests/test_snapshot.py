@@ -28,6 +28,7 @@ from sop_addin.approval.protection import SPIN_COUNT, hash_password, password_ma
 from sop_addin.approval.verify import verify_workbook
 from sop_addin.cli import cli
 from sop_addin.store import ApprovalConflict, PlanStore
+from sop_addin.workbook.charts import EXEC_CHARTS
 from sop_addin.workbook.file_port import FilePort
 from sop_addin.workbook.tables import read_output
 from tests.approval_support import approve_tiny, planned_tiny, set_setting
@@ -371,3 +372,19 @@ def test_a_damaged_manifest_is_a_clear_error(approved: dict[str, Any], tmp_path:
     result = CliRunner().invoke(cli, ["verify", str(copy)])
     assert result.exit_code == 2
     assert "is damaged" in result.output
+
+
+def test_the_snapshot_holds_the_exec_page_and_its_charts(approved: dict[str, Any]) -> None:
+    path = Path(approved["snapshot"])
+    wb = load_workbook(path)
+    assert wb.sheetnames.index("Exec") + 1 == wb.sheetnames.index("Exec data")
+    ws = wb["Exec"]
+    tiles = {ws.cell(r, c).value: ws.cell(r + 1, c).value for r in (4, 8) for c in range(1, 8)}
+    kpis = read_output(FilePort.open(path), "KPIs", "test").set_index("kpi")["value"]
+    # Each tile shows its KPI of the snapshot's own table (the currency in money's label).
+    for name in ("Unmet demand", "Fill rate", "Consensus demand", "Gross margin %"):
+        assert tiles[name] == pytest.approx(kpis[name]), name
+    assert ws.protection.sheet  # locked like every sheet of the snapshot
+    names = zipfile.ZipFile(path).namelist()
+    assert len([n for n in names if n.startswith("xl/charts/chart")]) == len(EXEC_CHARTS)
+    assert verify_workbook(path).ok

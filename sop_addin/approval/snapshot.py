@@ -26,6 +26,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sop_addin.approval.protection import PasswordHash, hash_password, lock_structure, protect_sheet
 from sop_addin.contract import CONTRACT, Column
 from sop_addin.workbook.atomic import atomic_write
+from sop_addin.workbook.charts import add_exec_view
 from sop_addin.workbook.codec import FormulaWithoutValue
 from sop_addin.workbook.file_port import set_cell
 from sop_addin.workbook.layout import (
@@ -196,6 +197,7 @@ def build_locked_workbook(
     if by_name:
         msg = f"tables not in the workbook contract: {', '.join(sorted(by_name))}"
         raise ValueError(msg)
+    add_exec_view(wb)  # the Exec page (tiles, checklist, charts) when the Exec tables are in
     hashed = hash_password(secrets.token_urlsafe(32))
     for ws in wb.worksheets:
         protect_sheet(ws, hashed)

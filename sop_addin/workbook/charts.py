@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import cast
 
+import pandas as pd
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.chart._chart import ChartBase
@@ -25,7 +26,9 @@ from sop_addin.workbook.dashboard import (
     EXEC_DATA_TAB,
     EXEC_TAB,
     chart_row,
+    draw_dashboard,
     print_range,
+    sheet_table,
 )
 
 # Three charts side by side under the checklist, three dashboard columns each: a column of
@@ -158,3 +161,20 @@ def draw_exec_charts(workbook: Workbook) -> int:
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 1
     return drawn
+
+
+def add_exec_view(workbook: Workbook, heading: str = "") -> bool:
+    """The Exec page in a workbook that holds the Exec tables (approved snapshot, Executive
+    department file): tiles, checklist and charts from those tables. False when absent."""
+    if EXEC_DATA_TAB not in workbook.sheetnames:
+        return False
+    data = workbook[EXEC_DATA_TAB]
+    kpis = sheet_table(data, "KPIs")
+    if kpis is None or kpis.empty:
+        return False
+    checklist = sheet_table(data, "Checklist")
+    if checklist is None:
+        checklist = pd.DataFrame(columns=CONTRACT.table("Checklist").column_names)
+    draw_dashboard(workbook, kpis, checklist, heading, rates={})
+    draw_exec_charts(workbook)
+    return True

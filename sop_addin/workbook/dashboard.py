@@ -21,6 +21,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from sop_addin.contract import CONTRACT
+from sop_addin.workbook.codec import block_to_frame
 from sop_addin.workbook.layout import FIRST_DATA_ROW, HEADER_FILL, placements
 
 EXEC_TAB = "Exec"
@@ -212,3 +213,15 @@ def add_table_alerts(workbook: Workbook, rates: dict[str, float]) -> None:
             continue
         cells = f"{letter}{FIRST_DATA_ROW}:{letter}{LAST_TABLE_ROW}"
         workbook[tab].conditional_formatting.add(cells, _rule(alert, operands))
+
+
+def sheet_table(ws: Worksheet, name: str) -> pd.DataFrame | None:
+    """A contract table read straight from a sheet of a workbook built in memory."""
+    table = next((ws.tables[key] for key in ws.tables if key.lower() == name.lower()), None)
+    if table is None:
+        return None
+    block = [list(row) for row in ws[table.ref]]
+    values = [[cell.value for cell in row] for row in block]
+    min_row = block[0][0].row
+    frame, problems = block_to_frame(values, CONTRACT.table(name), min_row)
+    return None if problems else frame.reset_index(drop=True)
