@@ -29,8 +29,8 @@ def test_two_builds_are_identical(tmp_path):
 def test_template_structure():
     wb = load_workbook(COMMITTED)
     assert wb.sheetnames == sheet_order(CONTRACT)
-    grids = [g.tab for g in CONTRACT.grids] + ["Exec"]
-    assert [n for n in wb.sheetnames if n not in grids] == [tab.name for tab in CONTRACT.tabs]
+    views = {"Exec", "Forecast chart", *(g.tab for g in CONTRACT.grids)}
+    assert [n for n in wb.sheetnames if n not in views] == [tab.name for tab in CONTRACT.tabs]
     assert wb.active.title == "Exec"  # opens on the one-page view
     for tab in CONTRACT.tabs:
         ws = wb[tab.name]

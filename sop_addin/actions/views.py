@@ -20,6 +20,7 @@ from sop_addin.core.grid import build_grid
 from sop_addin.core.grid_edits import GridEdit, edits_to_overrides, merge_overrides
 from sop_addin.core.inputs import PlanInputs
 from sop_addin.workbook.dashboard import add_table_alerts, draw_dashboard
+from sop_addin.workbook.forecast_chart import draw_forecast_chart, forecast_series
 from sop_addin.workbook.grids import draw_grid, read_grid_edits
 from sop_addin.workbook.port import WorkbookPort
 from sop_addin.workbook.tables import read_inputs, read_output, read_table, write_input_table
@@ -54,6 +55,11 @@ def update_grids(
     for done, grid in enumerate(grids, start=1):
         draw_grid(workbook, build_grid(grid, frames, inputs["Products"], inputs.months))
         progress("Grids", done, len(grids))
+    forecast = read_output(port, "Forecast", "Refresh Forecast", allow_empty=True)
+    series = forecast_series(
+        inputs["SalesHistory"], frames["Consensus"], forecast, inputs["Products"], inputs.months
+    )
+    draw_forecast_chart(workbook, series)
     return len(grids)
 
 

@@ -30,6 +30,7 @@ from sop_addin.workbook.dashboard import (
     print_range,
     sheet_table,
 )
+from sop_addin.workbook.forecast_chart import add_forecast_chart
 
 # Three charts side by side under the checklist, three dashboard columns each: a column of
 # 16 characters is about 2.9 cm wide in Excel and LibreOffice.
@@ -141,6 +142,7 @@ def draw_exec_charts(workbook: Workbook) -> int:
 
     The charts read the tables on the Exec data tab and sit side by side under the checklist.
     """
+    add_forecast_chart(workbook)  # the other chart of the workbook, also lost on load
     if EXEC_TAB not in workbook.sheetnames or EXEC_DATA_TAB not in workbook.sheetnames:
         return 0
     ws = cast(Worksheet, workbook[EXEC_TAB])

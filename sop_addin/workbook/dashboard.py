@@ -22,7 +22,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from sop_addin.contract import CONTRACT
 from sop_addin.workbook.codec import block_to_frame
-from sop_addin.workbook.layout import FIRST_DATA_ROW, HEADER_FILL, placements
+from sop_addin.workbook.layout import FIRST_DATA_ROW, HEADER_FILL, placements, view_cell
 
 EXEC_TAB = "Exec"
 EXEC_DATA_TAB = "Exec data"
@@ -143,21 +143,21 @@ def draw_dashboard(
 ) -> Worksheet:
     """Redraw the Exec tab: heading, KPI tiles with alert colours, the checklist."""
     ws = prepare_dashboard_sheet(workbook)
-    ws.cell(2, 1, heading).font = Font(italic=True, color="595959")
+    view_cell(ws, 2, 1, heading).font = Font(italic=True, color="595959")
     alerts = {
         a.target.removeprefix("KPIs:"): a for a in load_alerts() if a.target.startswith("KPIs:")
     }
     for index, row in enumerate(kpis.head(TILE_ROWS * TILES_PER_ROW).itertuples(index=False)):
         top = FIRST_TILE_ROW + 4 * (index // TILES_PER_ROW)
         column = 1 + index % TILES_PER_ROW
-        label = ws.cell(top, column, _tile_label(str(row.kpi), str(row.unit or "")))
+        label = view_cell(ws, top, column, _tile_label(str(row.kpi), str(row.unit or "")))
         label.font = Font(size=9, color="595959")
         label.alignment = Alignment(wrap_text=True, vertical="bottom")
         value = None if pd.isna(row.value) else float(row.value)
-        cell = ws.cell(top + 1, column, value if value is not None else "n/a")
+        cell = view_cell(ws, top + 1, column, value if value is not None else "n/a")
         cell.number_format = _number_format(str(row.unit or ""))
         cell.font = Font(bold=True, size=14)
-        detail = ws.cell(top + 2, column, None if pd.isna(row.detail) else str(row.detail))
+        detail = view_cell(ws, top + 2, column, None if pd.isna(row.detail) else str(row.detail))
         detail.font = Font(size=8, color="7F7F7F")
         for r in (top, top + 1, top + 2):
             ws.cell(r, column).fill = TILE_FILL
@@ -175,11 +175,11 @@ def draw_dashboard(
         ws.cell(top, column).fill = HEADER_FILL
         ws.cell(top, column).font = Font(bold=True, color="FFFFFF")
     for offset, check in enumerate(checklist.itertuples(index=False), start=1):
-        ws.cell(top + offset, 1, str(check.check))
-        state = ws.cell(top + offset, STATUS_COLUMN, str(check.status))
+        view_cell(ws, top + offset, 1, str(check.check))
+        state = view_cell(ws, top + offset, STATUS_COLUMN, str(check.status))
         state.alignment = Alignment(horizontal="center")
         why = None if pd.isna(check.detail) else str(check.detail)
-        ws.cell(top + offset, STATUS_COLUMN + 1, why)
+        view_cell(ws, top + offset, STATUS_COLUMN + 1, why)
     if len(checklist):
         letter = get_column_letter(STATUS_COLUMN)
         status = f"{letter}{top + 1}:{letter}{top + len(checklist)}"

@@ -19,7 +19,7 @@ from sop_addin.contract import CONTRACT, Grid
 from sop_addin.contract.problems import Problem
 from sop_addin.core.grid import FAMILY, SKU, TOTAL, GridData, GridRow
 from sop_addin.core.grid_edits import GridEdit
-from sop_addin.workbook.layout import EDITABLE_FILL, HEADER_FILL
+from sop_addin.workbook.layout import EDITABLE_FILL, HEADER_FILL, view_cell
 
 TITLE_ROW, HEADER_ROW, FIRST_ROW = 1, 2, 3
 EDIT_COLUMNS = ("Edited by", "Reason")  # beside the Total, on editable rows
@@ -120,7 +120,7 @@ def draw_grid(workbook: Workbook, data: GridData) -> Worksheet:
             row.figure.label,
         )
         for column, text in enumerate(labels, start=1):
-            ws.cell(excel_row, column, text)
+            view_cell(ws, excel_row, column, text)
         fmt = _number_format(row)
         for column, value in enumerate((*row.values, row.total), start=FIRST_MONTH_COLUMN):
             cell = ws.cell(excel_row, column, value)

@@ -20,6 +20,12 @@ from sop_addin.contract import CONTRACT, ColumnType, Table, WorkbookContract
 from sop_addin.workbook.atomic import atomic_write_bytes
 from sop_addin.workbook.dashboard import EXEC_DATA_TAB, EXEC_TAB, prepare_dashboard_sheet
 from sop_addin.workbook.file_port import set_cell
+from sop_addin.workbook.forecast_chart import (
+    EMPTY_SERIES,
+    FORECAST_DATA_TAB,
+    FORECAST_TAB,
+    draw_forecast_chart,
+)
 from sop_addin.workbook.grids import prepare_grid_sheet
 from sop_addin.workbook.layout import (
     FIRST_DATA_ROW,
@@ -114,11 +120,12 @@ def _fill_settings(ws: Worksheet, contract: WorkbookContract) -> None:
 
 def sheet_order(contract: WorkbookContract = CONTRACT) -> list[str]:
     """The workbook's sheets: the contract's tabs, each view just before its data tab."""
-    views = {grid.data_tab: grid.tab for grid in contract.grids} | {EXEC_DATA_TAB: EXEC_TAB}
+    views: dict[str, list[str]] = {grid.data_tab: [grid.tab] for grid in contract.grids}
+    views.setdefault(EXEC_DATA_TAB, []).append(EXEC_TAB)
+    views.setdefault(FORECAST_DATA_TAB, []).append(FORECAST_TAB)
     names: list[str] = []
     for tab in contract.tabs:
-        if tab.name in views:
-            names.append(views[tab.name])
+        names += views.get(tab.name, [])
         names.append(tab.name)
     return names
 
@@ -135,6 +142,8 @@ def build_workbook(contract: WorkbookContract = CONTRACT) -> Workbook:
             prepare_grid_sheet(wb, grids[tab.name])
         if tab.name == EXEC_DATA_TAB:
             prepare_dashboard_sheet(wb)
+        if tab.name == FORECAST_DATA_TAB:
+            draw_forecast_chart(wb, EMPTY_SERIES)
         ws = wb.create_sheet(tab.name)
         for placement in placements(contract, tab.name):
             _add_table(ws, placement)
