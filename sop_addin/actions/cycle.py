@@ -6,6 +6,7 @@ from typing import Any
 
 from sop_addin import __version__
 from sop_addin.actions.accuracy import accuracy
+from sop_addin.actions.changes import update_changes
 from sop_addin.actions.consensus import apply_consensus
 from sop_addin.actions.exec_summary import update_exec_summary
 from sop_addin.actions.finance import reconcile_finance
@@ -40,9 +41,10 @@ def run_cycle(
     forecast["accuracy"] = accuracy(port, progress, inputs=inputs)
     plan = run_plan(port, progress, inputs=inputs, options=options)
     finance = reconcile_finance(port, progress, inputs=inputs)
+    changes = update_changes(port, inputs, progress)  # against the last approved plan
     kpis = update_exec_summary(port, progress, inputs=inputs)
     update_grids(port, progress, inputs=inputs)
-    update_dashboard(port, progress, inputs=inputs)
+    update_dashboard(port, progress, inputs=inputs, snapshot=(changes or {}).get("snapshot", ""))
     summary: dict[str, Any] = {
         "sop_addin_version": __version__,
         "company": settings.company,
@@ -55,6 +57,7 @@ def run_cycle(
         "plan": plan,
         "finance": finance,
         "kpis": kpis,
+        "changes_since_approval": changes,
     }
     # What produced this plan (inputs hash, solver, versions, seeds), for the approval.
     summary["lineage"] = record_run_lineage(port, summary)

@@ -72,7 +72,10 @@ def _rates(inputs: PlanInputs) -> dict[str, float]:
 
 
 def update_dashboard(
-    port: WorkbookPort, progress: Progress = no_progress, inputs: PlanInputs | None = None
+    port: WorkbookPort,
+    progress: Progress = no_progress,
+    inputs: PlanInputs | None = None,
+    snapshot: str = "",
 ) -> bool:
     """Redraw the Exec dashboard (tiles, checklist, alert colours); False without a file."""
     workbook = getattr(port, "workbook", None)
@@ -95,7 +98,8 @@ def update_dashboard(
     kpis = read_output(port, "KPIs", "Exec Summary", allow_empty=True)
     checklist = read_output(port, "Checklist", "Exec Summary", allow_empty=True)
     rates = _rates(inputs)
-    draw_dashboard(workbook, kpis, checklist, heading, rates)
+    changes = read_output(port, "Changes", "the cycle", allow_empty=True)
+    draw_dashboard(workbook, kpis, checklist, heading, rates, changes, snapshot)
     add_table_alerts(workbook, rates)
     progress("Exec dashboard", 1, 1)
     return True

@@ -21,10 +21,13 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from sop_addin.contract import CONTRACT
 from sop_addin.workbook.dashboard import (
+    BRIDGE_COLUMN,
+    CHANGES_ROWS,
     CHART_ROWS,
     COLUMN_WIDTH,
     EXEC_DATA_TAB,
     EXEC_TAB,
+    changes_row,
     chart_row,
     draw_dashboard,
     print_range,
@@ -128,6 +131,42 @@ def _chart(ws: Worksheet, spec: ChartSpec) -> ChartBase | None:
     return chart
 
 
+def _revenue_bridge(ws: Worksheet, top: int) -> BarChart | None:
+    """The waterfall of revenue from the approved plan to this run, by family: stacked bars
+    on an invisible base (the cells the dashboard wrote right of the page)."""
+    if ws.cell(top, BRIDGE_COLUMN).value != "Revenue bridge":
+        return None
+    steps = 0
+    while ws.cell(top + 1 + steps, BRIDGE_COLUMN).value is not None:
+        steps += 1
+    chart = BarChart()
+    chart.type = "col"
+    chart.grouping = "stacked"
+    chart.overlap = 100
+    chart.title = "Revenue: approved plan to this run"
+    chart.legend = None
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    chart.y_axis.number_format = "#,##0"
+    chart.width, chart.height = 5 * COLUMN_WIDTH * 0.18, (CHANGES_ROWS - 1) * 0.5  # type: ignore[assignment]  # cm
+    first, last = top, top + steps
+    data = Reference(
+        ws, min_col=BRIDGE_COLUMN + 1, max_col=BRIDGE_COLUMN + 4, min_row=first, max_row=last
+    )
+    chart.add_data(data, titles_from_data=True)
+    chart.set_categories(
+        Reference(ws, min_col=BRIDGE_COLUMN, max_col=BRIDGE_COLUMN, min_row=first + 1, max_row=last)
+    )
+    colours = (None, "1F4E78", "70AD47", "C00000")  # base hidden; plan, up, down
+    for series, colour in zip(chart.series, colours, strict=True):
+        if colour is None:
+            series.graphicalProperties.noFill = True
+            series.graphicalProperties.line.noFill = True
+        else:
+            series.graphicalProperties.solidFill = colour
+    return chart
+
+
 def _checks(data: Worksheet) -> int:
     """How many rows the Checklist table has (the dashboard lists them above the charts)."""
     table = _table(data, "Checklist")
@@ -155,6 +194,10 @@ def draw_exec_charts(workbook: Workbook) -> int:
         if chart is None:
             continue
         ws.add_chart(chart, f"{get_column_letter(1 + drawn * CHART_COLUMNS)}{row}")
+        drawn += 1
+    bridge = _revenue_bridge(ws, changes_row(_checks(data)))
+    if bridge is not None:
+        ws.add_chart(bridge, f"E{changes_row(_checks(data)) + 1}")
         drawn += 1
     # One page for the executives: landscape, scaled to fit, nothing cut.
     ws.print_area = print_range(_checks(data))

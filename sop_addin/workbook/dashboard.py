@@ -36,6 +36,7 @@ STATUS_COLUMN = 3  # the checklist's status; the check's name before it, the det
 FIRST_TILE_ROW = 4
 CHECKLIST_GAP = 1
 CHART_ROWS = 20  # the charts' height in rows
+CHANGES_ROWS = 14  # "Changes since the last approved plan": totals, inputs and the bridge
 LAST_TABLE_ROW = FIRST_DATA_ROW + 5000  # how far down a table column's alert applies
 
 ALERT = PatternFill("solid", fgColor="F8CBAD"), Font(bold=True, color="9C0006")
@@ -130,8 +131,64 @@ def checklist_row() -> int:
     return FIRST_TILE_ROW + 4 * TILE_ROWS
 
 
+def changes_row(checks: int) -> int:
+    """The first row of "Changes since the last approved plan", under the charts."""
+    return chart_row(checks) + CHART_ROWS + 1
+
+
 def print_range(checks: int) -> str:
-    return f"A1:{get_column_letter(COLUMNS)}{chart_row(checks) + CHART_ROWS}"
+    return f"A1:{get_column_letter(COLUMNS)}{changes_row(checks) + CHANGES_ROWS}"
+
+
+BRIDGE_COLUMN = COLUMNS + 2  # the waterfall's cells, right of the printed page
+BRIDGE_SERIES = ("Base", "Plan", "Up", "Down")
+
+
+def draw_changes(ws: Worksheet, changes: pd.DataFrame, top: int, snapshot: str) -> None:
+    """Totals of each measure against the approved plan, the inputs that changed, and the
+    revenue bridge by family (its cells right of the page; the chart is drawn on save)."""
+    title = "Changes since the last approved plan"
+    view_cell(ws, top, 1, f"{title} ({snapshot})" if snapshot else title).font = Font(
+        bold=True, size=12, color="1F4E78"
+    )
+    plan = changes[changes["kind"] == "plan"] if len(changes) else changes
+    if plan.empty:
+        view_cell(ws, top + 1, 1, "No approved plan to compare with yet: approve one first.")
+        return
+    for column, text in enumerate(("Measure", "Approved", "Current", "Change"), start=1):
+        cell = view_cell(ws, top + 1, column, text)
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = HEADER_FILL
+    totals = plan[plan["item"] == "Total"]
+    for offset, row in enumerate(totals.itertuples(index=False), start=2):
+        view_cell(ws, top + offset, 1, str(row.measure).capitalize())
+        for column, value in enumerate((row.approved, row.current, row.change), start=2):
+            view_cell(ws, top + offset, column, float(value)).number_format = "#,##0;-#,##0"
+    inputs = changes[changes["kind"] == "input"]
+    line = ", ".join(f"{r.item} {int(r.change):+d} rows" for r in inputs.itertuples())
+    view_cell(ws, top + 2 + len(totals), 1, f"Inputs changed: {line or 'none'}").font = Font(
+        italic=True, color="595959"
+    )
+    revenue = plan[(plan["measure"] == "revenue") & (plan["item"] != "Total")]
+    total = plan[(plan["measure"] == "revenue") & (plan["item"] == "Total")]
+    if total.empty:
+        return
+    approved, current = float(total["approved"].iloc[0]), float(total["current"].iloc[0])
+    steps: list[tuple[str, float, float, float, float]] = [("Approved", 0.0, approved, 0.0, 0.0)]
+    level = approved
+    for r in revenue.itertuples(index=False):
+        delta = float(r.change)
+        if abs(delta) < 0.5:
+            continue
+        base = level + min(delta, 0.0)
+        steps.append((str(r.item), base, 0.0, max(delta, 0.0), max(-delta, 0.0)))
+        level += delta
+    steps.append(("Current", 0.0, current, 0.0, 0.0))
+    for column, text in enumerate(("Revenue bridge", *BRIDGE_SERIES), start=BRIDGE_COLUMN):
+        view_cell(ws, top, column, text)
+    for offset, step in enumerate(steps, start=1):
+        for column, value in enumerate(step, start=BRIDGE_COLUMN):
+            view_cell(ws, top + offset, column, value)
 
 
 def draw_dashboard(
@@ -140,8 +197,11 @@ def draw_dashboard(
     checklist: pd.DataFrame,
     heading: str,
     rates: dict[str, float],
+    changes: pd.DataFrame | None = None,
+    snapshot: str = "",
 ) -> Worksheet:
-    """Redraw the Exec tab: heading, KPI tiles with alert colours, the checklist."""
+    """Redraw the Exec tab: heading, KPI tiles with alert colours, the checklist, and the
+    changes since the last approved plan (under the charts, which are drawn on save)."""
     ws = prepare_dashboard_sheet(workbook)
     view_cell(ws, 2, 1, heading).font = Font(italic=True, color="595959")
     alerts = {
@@ -186,6 +246,8 @@ def draw_dashboard(
         for alert in load_alerts():
             if alert.target == "Checklist.status":
                 ws.conditional_formatting.add(status, _rule(alert, [f'"{alert.value}"']))
+    if changes is not None:
+        draw_changes(ws, changes, changes_row(len(checklist)), snapshot)
     ws.print_area = print_range(len(checklist))
     return ws
 
