@@ -50,13 +50,8 @@ def test_figures_by_family_and_the_input_rows_that_changed():
     assert table.loc[("plan", "G", "demand"), "change"] == 0.0
     assert table.loc[("plan", "Total", "revenue"), "change"] == 200.0  # 500 -> 700 for F
     # Overrides: B's value retyped (changed) and A's added: 2 rows new, 1 then, 2 now.
-    assert table.loc[
-        ("input", "Overrides", "rows"), ["approved", "current", "change"]
-    ].tolist() == [
-        1.0,
-        2.0,
-        2.0,
-    ]
+    overrides = table.loc[("input", "Overrides", "rows")]
+    assert overrides[["approved", "current", "change"]].tolist() == [1.0, 2.0, 2.0]
     assert ("input", "Products", "rows") not in table.index  # unchanged tables are not listed
 
 
@@ -98,7 +93,7 @@ def test_a_new_override_shows_as_a_demand_change_and_an_input_change(replanned):
 
 
 def test_the_exec_page_shows_the_changes_and_the_revenue_bridge(replanned):
-    planned, summary = replanned
+    planned, _ = replanned
     ws = load_workbook(planned)["Exec"]
     found = {
         ws.cell(r, 1).value: ws.cell(r, 4).value
