@@ -17,6 +17,7 @@ def _balance(unmet_a: float) -> pd.DataFrame:
             "sku": ["A", "B"],
             "month": [M1, M1],
             "demand": [100.0, 100.0],
+            "served": [100.0 - unmet_a, 100.0],  # lost sales: served + unmet = demand
             "unmet": [unmet_a, 0.0],
             "below_safety_stock": [0.0, 0.0],
         }

@@ -139,7 +139,7 @@ def test_lifecycle_input_errors_name_their_row_and_column() -> None:
         "launch curve 'nope' is not in the LaunchCurves table"
     )
     assert "OLD has no end_of_life_month" in problems[("PhaseOuts", "sku")]
-    assert all(p.tab == "Demand" for p in caught.value.problems)
+    assert all(p.tab == "Demand data" for p in caught.value.problems)
 
 
 def test_a_new_product_and_a_cannibalisation_gain_stop_at_the_end_of_life() -> None:
@@ -177,8 +177,8 @@ def test_an_end_of_life_before_the_launch_is_a_problem_naming_its_cell(
     ref = ws.tables["Products"].ref.split(":")[0]
     header_row = int(ref.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
     column = {c.value: c.column_letter for c in ws[header_row] if c.value}
-    ws[f"{column['launch_month']}{header_row + 1}"] = datetime(2026, 9, 1)
-    ws[f"{column['end_of_life_month']}{header_row + 1}"] = datetime(2026, 1, 1)
+    ws[f"{column['Launch month']}{header_row + 1}"] = datetime(2026, 9, 1)
+    ws[f"{column['End of life month']}{header_row + 1}"] = datetime(2026, 1, 1)
     wb.save(tiny_workbook)
     with pytest.raises(ValidationError) as caught:
         read_inputs(FilePort.open(tiny_workbook))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from sop_addin.approval.verify import verify_workbook
 from sop_addin.cli import cli
 from sop_addin.contract import CONTRACT
 from sop_addin.store import PlanStore
+from sop_addin.workbook.charts import EXEC_CHARTS
 from sop_addin.workbook.file_port import FilePort
 from tests.approval_support import approve_tiny, planned_tiny
 from tests.libreoffice import convert
@@ -36,10 +38,10 @@ def test_departments_are_configuration() -> None:
     departments = {d.name: d.tables for d in load_departments()}
     assert departments == {
         "Sales": ("Consensus", "ProductBalance"),
-        "Operations": ("ProductionPlan", "CapacityUse"),
+        "Operations": ("ProductionPlan", "CapacityUse", "Shortfalls", "Bottlenecks"),
         "Procurement": ("PurchasePlan",),
         "Finance": ("FinancePlan", "Budget"),
-        "Executive": ("KPIs", "MonthlySummary", "Checklist"),
+        "Executive": ("KPIs", "MonthlySummary", "Checklist", "ResourceLoad"),
     }
 
 
@@ -67,7 +69,11 @@ def test_each_department_workbook_holds_only_its_tables(distributed: dict[str, A
         tables = sorted(name for ws in wb.worksheets for name in ws.tables)
         assert tables == sorted(item["tables"]), item["department"]
         tabs = ["Approval", *dict.fromkeys(CONTRACT.table(t).tab for t in item["tables"])]
+        if "KPIs" in item["tables"]:  # the Exec page, tiles and charts, before its tables
+            tabs.insert(tabs.index("Exec data"), "Exec")
         assert wb.sheetnames == tabs
+        charts = [n for n in zipfile.ZipFile(path).namelist() if n.startswith("xl/charts/chart")]
+        assert len(charts) == (len(EXEC_CHARTS) if "KPIs" in item["tables"] else 0)
         for ws in wb.worksheets:
             assert ws.protection.sheet and ws.protection.algorithmName == "SHA-512"
         assert wb.security.lockStructure
@@ -110,7 +116,7 @@ def test_a_tampered_snapshot_is_not_distributed(
     shutil.copy(snapshot, copy)
     shutil.copy(manifest_path(snapshot), manifest_path(copy))
     wb = load_workbook(copy)
-    wb["Supply"].protection.sheet = False
+    wb["Supply data"].protection.sheet = False
     wb.save(copy)
     store = PlanStore(distributed["folder"] / ".sop-store")
     with pytest.raises(SnapshotNotIntact, match="protection was removed"):

@@ -35,9 +35,10 @@ def _edit_assumption(port: FilePort, table: str, key: str, column: str, value: f
     frame, _ = read_table(port, table)
     assert frame is not None
     row = int(frame.index[frame.iloc[:, 0] == key][0])  # the Excel row of the key
-    ws = port.workbook["Finance"]
+    ws = port.workbook["Finance data"]
     min_col, header_row, max_col, _ = range_boundaries(ws.tables[table].ref)
-    col = next(c for c in range(min_col, max_col + 1) if ws.cell(header_row, c).value == column)
+    heading = CONTRACT.table(table).column(column).heading
+    col = next(c for c in range(min_col, max_col + 1) if ws.cell(header_row, c).value == heading)
     ws.cell(row, col).value = value
 
 
@@ -56,12 +57,13 @@ def exec_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     _edit_assumption(port, "FinanceRates", "labour_rate", "value", NEW_LABOUR_RATE)
     port.save()
 
-    # The Exec tab alone, as the executives print it (its charts read only Exec cells).
+    # The Exec tab alone, as the executives print it: its charts read the (hidden) Exec data.
     exec_only = tmp / "exec_only.xlsx"
     port = FilePort.open(plan)
     for name in list(port.workbook.sheetnames):
-        if name != "Exec":
+        if name not in ("Exec", "Exec data"):
             del port.workbook[name]
+    port.workbook["Exec data"].sheet_state = "hidden"
     port.save(exec_only)
 
     recalculated = convert([plan, edited], tmp / "xlsx", "xlsx")
@@ -111,14 +113,15 @@ def _compare(formulas: pd.DataFrame, python: pd.DataFrame, keys: list[str]) -> N
 
 def test_the_file_holds_formulas_and_charts(exec_files):
     port = FilePort.open(exec_files["plan"])
-    cell = port.workbook["Finance"]
+    cell = port.workbook["Finance data"]
     formulas = [c.value for row in cell.iter_rows() for c in row if c.data_type == "f"]
-    assert any(str(f).startswith("=SUMIFS('Supply'!") for f in formulas)
+    assert any(str(f).startswith("=SUMIFS('Supply data'!") for f in formulas)
+    # The Exec charts and the Forecast chart tab's one.
     names = zipfile.ZipFile(exec_files["plan"]).namelist()
-    assert len([n for n in names if n.startswith("xl/charts/chart")]) == len(EXEC_CHARTS)
+    assert len([n for n in names if n.startswith("xl/charts/chart")]) == len(EXEC_CHARTS) + 1
     # Charts survive a later open and save by another step (openpyxl drops them on load).
     names = zipfile.ZipFile(exec_files["edited"]).namelist()
-    assert len([n for n in names if n.startswith("xl/charts/chart")]) == len(EXEC_CHARTS)
+    assert len([n for n in names if n.startswith("xl/charts/chart")]) == len(EXEC_CHARTS) + 1
 
 
 def test_formula_pnl_equals_python_after_recalculation(exec_files):
@@ -170,6 +173,8 @@ def test_exec_tab_renders_on_one_page_with_its_charts(exec_files):
     content = "".join("".join(text).split())  # PDF text may split words: compare unspaced
     for spec in EXEC_CHARTS:
         assert spec.title.replace(" ", "") in content, f"chart {spec.title!r} missing"
-    assert "KPIs(output)" in content
+    # The tiles and the checklist share the page with the charts.
+    for words in ("Fill rate", "Unmet demand", "Supply feasible", "Gross margin %"):
+        assert words.replace(" ", "") in content, words
     # Three charts draw at least their axes, gridlines, series lines and bars as paths.
     assert shapes > 30

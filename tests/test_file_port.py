@@ -44,7 +44,7 @@ def test_output_table_grows_shrinks_and_round_trips(tiny_workbook, tmp_path):
     write_table(port, "KPIs", small)
     port.save()
     wb = load_workbook(tiny_workbook)
-    ws = wb["Exec"]
+    ws = wb["Exec data"]
     assert ws.tables["KPIs"].ref == "A2:D5"  # kpi, value, unit, detail
     assert ws["A6"].value is None and ws["A32"].value is None  # old rows cleared
     pd.testing.assert_frame_equal(
@@ -59,7 +59,7 @@ def test_text_that_looks_like_a_formula_stays_text(tiny_workbook):
     evil = pd.DataFrame({"kpi": ["=1+1", "+SUM(A1)", "@x", "-2"], "value": [1.0] * 4, "unit": ""})
     write_table(port, "KPIs", evil)
     port.save()
-    ws = load_workbook(tiny_workbook)["Exec"]
+    ws = load_workbook(tiny_workbook)["Exec data"]
     assert [ws.cell(r, 1).data_type for r in range(3, 7)] == ["s"] * 4
     assert read_output(FilePort.open(tiny_workbook), "KPIs", "t")["kpi"].tolist() == [
         "=1+1",
@@ -94,7 +94,7 @@ def test_an_optional_column_missing_from_an_older_workbook_reads_blank(tiny_work
     wb = load_workbook(tiny_workbook)
     ws = wb["Products"]
     header = [c.value for c in ws[2]]
-    column = header.index("launch_month") + 1
+    column = header.index("Launch month") + 1
     for row in range(2, ws.max_row + 1):
         ws.cell(row, column).value = "ignored" if row == 2 else None  # an unknown header
     wb.save(tiny_workbook)

@@ -28,6 +28,7 @@ from sop_addin.approval.protection import SPIN_COUNT, hash_password, password_ma
 from sop_addin.approval.verify import verify_workbook
 from sop_addin.cli import cli
 from sop_addin.store import ApprovalConflict, PlanStore
+from sop_addin.workbook.charts import EXEC_CHARTS
 from sop_addin.workbook.file_port import FilePort
 from sop_addin.workbook.tables import read_output
 from tests.approval_support import approve_tiny, planned_tiny, set_setting
@@ -80,7 +81,9 @@ def test_every_sheet_protected_with_salted_sha512_and_structure_locked(
 ) -> None:
     wb = load_workbook(approved["snapshot"])
     assert wb.sheetnames[0] == "Approval"
-    assert {"Setup", "Demand", "Supply", "Finance", "Exec"} <= set(wb.sheetnames)
+    assert {"Setup", "Demand data", "Supply data", "Finance data", "Exec data"} <= set(
+        wb.sheetnames
+    )
     for ws in wb.worksheets:
         p = ws.protection
         assert p.sheet, ws.title
@@ -151,12 +154,12 @@ def test_saving_again_unchanged_keeps_the_content_hash(
 def test_verify_names_the_changed_cell(approved: dict[str, Any], tmp_path: Path) -> None:
     copy = _copy(Path(approved["snapshot"]), tmp_path)
     wb = load_workbook(copy)
-    ws = wb["Demand"]
-    column = next(c.column_letter for c in ws[2] if c.value == "forecast")
+    ws = wb["Demand data"]
+    column = next(c.column_letter for c in ws[2] if c.value == "Forecast")
     ws[f"{column}4"] = float(ws[f"{column}4"].value) + 1
     wb.save(copy)
     result = verify_workbook(copy)
-    assert result.problems == [f"sheet 'Demand': value changed in Demand!{column}4"]
+    assert result.problems == [f"sheet 'Demand data': value changed in Demand data!{column}4"]
 
 
 def test_verify_names_the_sheet_whose_protection_was_removed(
@@ -164,9 +167,9 @@ def test_verify_names_the_sheet_whose_protection_was_removed(
 ) -> None:
     copy = _copy(Path(approved["snapshot"]), tmp_path)
     wb = load_workbook(copy)
-    wb["Supply"].protection.sheet = False
+    wb["Supply data"].protection.sheet = False
     wb.save(copy)
-    assert verify_workbook(copy).problems == ["sheet 'Supply': protection was removed"]
+    assert verify_workbook(copy).problems == ["sheet 'Supply data': protection was removed"]
 
 
 def test_verify_catches_an_edited_manifest_and_a_foreign_key(
@@ -369,3 +372,19 @@ def test_a_damaged_manifest_is_a_clear_error(approved: dict[str, Any], tmp_path:
     result = CliRunner().invoke(cli, ["verify", str(copy)])
     assert result.exit_code == 2
     assert "is damaged" in result.output
+
+
+def test_the_snapshot_holds_the_exec_page_and_its_charts(approved: dict[str, Any]) -> None:
+    path = Path(approved["snapshot"])
+    wb = load_workbook(path)
+    assert wb.sheetnames.index("Exec") + 1 == wb.sheetnames.index("Exec data")
+    ws = wb["Exec"]
+    tiles = {ws.cell(r, c).value: ws.cell(r + 1, c).value for r in (4, 8) for c in range(1, 8)}
+    kpis = read_output(FilePort.open(path), "KPIs", "test").set_index("kpi")["value"]
+    # Each tile shows its KPI of the snapshot's own table (the currency in money's label).
+    for name in ("Unmet demand", "Fill rate", "Consensus demand", "Gross margin %"):
+        assert tiles[name] == pytest.approx(kpis[name]), name
+    assert ws.protection.sheet  # locked like every sheet of the snapshot
+    names = zipfile.ZipFile(path).namelist()
+    assert len([n for n in names if n.startswith("xl/charts/chart")]) == len(EXEC_CHARTS)
+    assert verify_workbook(path).ok

@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 
 from sop_addin.contract import CONTRACT, Role
 from sop_addin.workbook.layout import EDITABLE_FILL, OUTPUT_FILL
-from sop_addin.workbook.template import TEMPLATE_NAME, write_template
+from sop_addin.workbook.template import TEMPLATE_NAME, sheet_order, write_template
 
 COMMITTED = Path(__file__).resolve().parents[1] / "templates" / TEMPLATE_NAME
 
@@ -28,7 +28,10 @@ def test_two_builds_are_identical(tmp_path):
 
 def test_template_structure():
     wb = load_workbook(COMMITTED)
-    assert wb.sheetnames == [tab.name for tab in CONTRACT.tabs]
+    assert wb.sheetnames == sheet_order(CONTRACT)
+    views = {"Exec", "Forecast chart", *(g.tab for g in CONTRACT.grids)}
+    assert [n for n in wb.sheetnames if n not in views] == [tab.name for tab in CONTRACT.tabs]
+    assert wb.active.title == "Exec"  # opens on the one-page view
     for tab in CONTRACT.tabs:
         ws = wb[tab.name]
         assert ws.freeze_panes == "A3"
@@ -36,8 +39,8 @@ def test_template_structure():
         for table in tab.tables:
             excel_table = ws.tables[table.name]
             header = next(ws.iter_rows(min_row=2, max_row=2, values_only=True))
-            assert [c.name for c in excel_table.tableColumns] == table.column_names
-            assert set(table.column_names) <= set(header)
+            assert [c.name for c in excel_table.tableColumns] == table.headings
+            assert set(table.headings) <= set(header)
             first_col = excel_table.ref.split(":")[0].rstrip("0123456789")
             body = ws[f"{first_col}3"]
             fill = EDITABLE_FILL if table.role is not Role.OUTPUT else OUTPUT_FILL

@@ -116,9 +116,11 @@ def test_required_setting_and_bad_setting(tiny_workbook):
 
 
 def test_sku_without_price_is_reported(tiny_workbook):
-    problems = _problems(_break(tiny_workbook, lambda wb: wb["Finance"].__setitem__("A4", None)))
+    problems = _problems(
+        _break(tiny_workbook, lambda wb: wb["Finance data"].__setitem__("A4", None))
+    )
     # The blank key in Prices and the unpriced SKU B are both named.
-    assert ("Finance", "Prices", 4, "sku") in {_where(p) for p in problems}
+    assert ("Finance data", "Prices", 4, "sku") in {_where(p) for p in problems}
 
 
 def test_cli_lists_every_problem_and_writes_nothing(tiny_workbook, tmp_path):

@@ -24,7 +24,7 @@ def test_both_ports_read_the_same_inputs(tiny_workbook):
 def test_writes_unprotect_then_reprotect_and_keep_text(tiny_workbook):
     book = book_from_file(tiny_workbook)
     port = XlwingsPort(book)
-    exec_sheet = next(s for s in book.sheets if s.name == "Exec")
+    exec_sheet = next(s for s in book.sheets if s.name == "Exec data")
     assert exec_sheet.api.ProtectContents
     kpis = pd.DataFrame({"kpi": ["=cmd|' /c calc'!A0", "b"], "value": [1.0, 2.0], "unit": "u"})
     write_table(port, "KPIs", kpis)
@@ -34,7 +34,7 @@ def test_writes_unprotect_then_reprotect_and_keep_text(tiny_workbook):
     )
     write_table(port, "KPIs", kpis.head(1))
     assert port.read_block("KPIs") == [
-        ["kpi", "value", "unit", "detail"],
+        ["KPI", "Value", "Unit", "Detail"],  # the contract's labels
         ["=cmd|' /c calc'!A0", 1.0, "u", None],
     ]
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from sop_addin.actions.demand_inputs import optional_table
 from sop_addin.actions.progress import Progress, no_progress
+from sop_addin.actions.views import capture_grid_edits, update_grids
 from sop_addin.core.forecasting.consensus import ConsensusInputs, build_consensus
 from sop_addin.core.forecasting.lifecycle import LifecycleInputs, lifecycle_layer
 from sop_addin.core.inputs import PlanInputs
@@ -20,8 +21,14 @@ def apply_consensus(
     progress: Progress = no_progress,
     inputs: PlanInputs | None = None,
 ) -> dict[str, Any]:
-    """Build the Consensus and OverrideLog tables from the Forecast and the Demand inputs."""
-    inputs = inputs or read_inputs(port)
+    """Build the Consensus and OverrideLog tables from the Forecast and the Demand inputs.
+
+    Called alone (no `inputs`), it first turns consensus typed into the Demand grid into
+    overrides; it redraws the grids after, so the grid always shows the Consensus table.
+    """
+    if inputs is None:
+        capture_grid_edits(port)
+        inputs = read_inputs(port)
     progress("Consensus", 0, 2)
     forecast = read_output(port, "Forecast", produced_by="Refresh Forecast")
     months = inputs.months
@@ -59,6 +66,7 @@ def apply_consensus(
     )
     write_table(port, "Consensus", result.consensus)
     write_table(port, "OverrideLog", result.override_log)
+    update_grids(port, inputs=inputs)
     progress("Consensus", 2, 2)
     c = result.consensus
     layers = ("statistical", "lifecycle", "sales", "marketing", "family_adjustment", "override")

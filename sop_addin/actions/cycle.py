@@ -6,12 +6,14 @@ from typing import Any
 
 from sop_addin import __version__
 from sop_addin.actions.accuracy import accuracy
+from sop_addin.actions.changes import update_changes
 from sop_addin.actions.consensus import apply_consensus
 from sop_addin.actions.exec_summary import update_exec_summary
 from sop_addin.actions.finance import reconcile_finance
 from sop_addin.actions.forecast import refresh_forecast
 from sop_addin.actions.plan import run_plan
 from sop_addin.actions.progress import Progress, no_progress
+from sop_addin.actions.views import capture_grid_edits, update_dashboard, update_grids
 from sop_addin.approval.lineage import record_run_lineage
 from sop_addin.core.calendar import month_label
 from sop_addin.core.planning import SolverOptions
@@ -30,6 +32,7 @@ def run_cycle(
     The caller saves the workbook afterwards; nothing is saved when a step fails.
     """
     progress("Validate inputs", 0, 1)
+    capture_grid_edits(port)  # consensus typed into the Demand grid becomes an override
     inputs = read_inputs(port)
     progress("Validate inputs", 1, 1)
     settings = inputs.settings
@@ -38,7 +41,10 @@ def run_cycle(
     forecast["accuracy"] = accuracy(port, progress, inputs=inputs)
     plan = run_plan(port, progress, inputs=inputs, options=options)
     finance = reconcile_finance(port, progress, inputs=inputs)
+    changes = update_changes(port, inputs, progress)  # against the last approved plan
     kpis = update_exec_summary(port, progress, inputs=inputs)
+    update_grids(port, progress, inputs=inputs)
+    update_dashboard(port, progress, inputs=inputs, snapshot=(changes or {}).get("snapshot", ""))
     summary: dict[str, Any] = {
         "sop_addin_version": __version__,
         "company": settings.company,
@@ -51,6 +57,7 @@ def run_cycle(
         "plan": plan,
         "finance": finance,
         "kpis": kpis,
+        "changes_since_approval": changes,
     }
     # What produced this plan (inputs hash, solver, versions, seeds), for the approval.
     summary["lineage"] = record_run_lineage(port, summary)

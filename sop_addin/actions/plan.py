@@ -7,6 +7,7 @@ from typing import Any
 from sop_addin.actions.plan_demand import plan_demand
 from sop_addin.actions.progress import Progress, no_progress
 from sop_addin.core.inputs import PlanInputs
+from sop_addin.core.kpis import service_level
 from sop_addin.core.planning import PlanResult, SolverOptions, prepare_planning_data, solve_plan
 from sop_addin.workbook.port import WorkbookPort
 from sop_addin.workbook.tables import read_inputs, write_table
@@ -77,7 +78,7 @@ def plan_summary(result: PlanResult) -> dict[str, Any]:
         "constraints": result.constraints,
         "build_seconds": round(result.build_seconds, 3),
         "solve_seconds": round(result.solve_seconds, 3),
-        "unmet_units": float(result.balance["unmet"].sum()),
+        "unmet_units": service_level(result.balance).unmet,  # the KPIs' definition
         "shortfalls": int(result.shortfalls[["sku", "month"]].drop_duplicates().shape[0]),
         "slacks_used": len(result.slacks),
     }

@@ -26,6 +26,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sop_addin.approval.protection import PasswordHash, hash_password, lock_structure, protect_sheet
 from sop_addin.contract import CONTRACT, Column
 from sop_addin.workbook.atomic import atomic_write
+from sop_addin.workbook.charts import add_exec_view
 from sop_addin.workbook.codec import FormulaWithoutValue
 from sop_addin.workbook.file_port import set_cell
 from sop_addin.workbook.layout import (
@@ -97,7 +98,8 @@ def read_table_values(port: WorkbookPort, names: Sequence[str]) -> list[TableVal
 
 
 def _data_style(col: Column | None) -> str:
-    return f"Snapshot {col.type.value if col else 'general'}"
+    # One style per number format (units, money and hours differ within the number type).
+    return f"Snapshot {number_format(col) if col else 'general'}"
 
 
 def _register_styles(wb: Workbook) -> None:
@@ -126,7 +128,10 @@ def _write_table(ws: Worksheet, first_col: int, values: TableValues) -> int:
     spec = CONTRACT.tables.get(values.name)
     header = [str(h) if h is not None else "" for h in values.block[0]]
     width = len(header)
-    columns: dict[str, Column] = {c.name: c for c in spec.columns} if spec else {}
+    # Headers are labels ("Month") or, in older workbooks, names ("month"): match either.
+    columns: dict[str, Column | None] = {
+        h: spec.column_for_header(h) if spec else None for h in header
+    }
     styles = [_data_style(columns.get(h)) for h in header]
     title = ws.cell(TITLE_ROW, first_col)
     set_cell(title, title_text(spec) if spec else values.name)
@@ -192,6 +197,7 @@ def build_locked_workbook(
     if by_name:
         msg = f"tables not in the workbook contract: {', '.join(sorted(by_name))}"
         raise ValueError(msg)
+    add_exec_view(wb)  # the Exec page (tiles, checklist, charts) when the Exec tables are in
     hashed = hash_password(secrets.token_urlsafe(32))
     for ws in wb.worksheets:
         protect_sheet(ws, hashed)

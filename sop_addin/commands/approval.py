@@ -457,20 +457,27 @@ def demo_approval(workbook: Path, out_dir: Path, seed: int) -> dict[str, Any]:
         store=store,
         actor=DEMO_APPROVER,
     )
-    review = _demo_review(port, workbook, store)
+    review = _demo_review(port, workbook, store, seed)
     return {"approval": approval, "distribution": distribution, "review": review}
 
 
-def _demo_review(port: Any, workbook: Path, store: Path) -> dict[str, Any] | None:
-    """Plan vs Actual on the demo's Actuals, then the exec summary again so its forecast-bias
-    KPI shows them; saved into the working workbook (the approved snapshot is untouched)."""
+def _demo_review(port: Any, workbook: Path, store: Path, seed: int) -> dict[str, Any] | None:
+    """Plan vs Actual on actuals made from the approved plan with noise (so the governance
+    figures are those of a plan that was followed), then the exec summary again so its
+    forecast-bias KPI shows them; saved into the working workbook (the snapshot is untouched).
+    """
+    from sop_addin.actions.approval import open_store
     from sop_addin.actions.exec_summary import update_exec_summary
     from sop_addin.actions.governance import plan_vs_actual
-    from sop_addin.workbook.tables import read_table
+    from sop_addin.approval.approved_plan import load_approved_plan
+    from sop_addin.core.demo_actuals import plan_actuals
+    from sop_addin.workbook.tables import read_table, write_input_table
 
     actuals, problems = read_table(port, "Actuals")
-    if actuals is None or problems or actuals.empty:
+    if actuals is None or problems:
         return None
+    approved = load_approved_plan(open_store(port, store))
+    write_input_table(port, "Actuals", plan_actuals(approved.plan, seed))
     review = plan_vs_actual(port, store=store)
     update_exec_summary(port)
     port.save(workbook)

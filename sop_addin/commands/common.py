@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from sop_addin.commands.progress_lines import ProgressLines
 from sop_addin.contract.problems import ValidationError
 from sop_addin.core.planning.solve import SolverError
 from sop_addin.workbook.file_port import FilePort, WorkbookOpenError
@@ -69,6 +70,9 @@ def user_errors() -> Iterator[None]:
 
 @contextmanager
 def progress_bar(enabled: bool = True) -> Iterator[Callable[[str, int, int], None]]:
+    if enabled and not err.is_terminal:  # a log (CI, cron, 2> file): plain timestamped lines
+        yield ProgressLines(err.file)
+        return
     with Progress(
         TextColumn("{task.description:<16}"),
         BarColumn(),

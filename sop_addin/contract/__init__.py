@@ -5,7 +5,17 @@ writers, the validation messages and the exports all read them through `CONTRACT
 """
 
 from sop_addin.contract.load import load_contract
-from sop_addin.contract.model import Column, ColumnType, Role, Setting, Tab, Table, WorkbookContract
+from sop_addin.contract.model import (
+    Column,
+    ColumnType,
+    Grid,
+    KeyFigure,
+    Role,
+    Setting,
+    Tab,
+    Table,
+    WorkbookContract,
+)
 
 CONTRACT = load_contract()
 
@@ -13,6 +23,8 @@ __all__ = [
     "CONTRACT",
     "Column",
     "ColumnType",
+    "Grid",
+    "KeyFigure",
     "Role",
     "Setting",
     "Tab",

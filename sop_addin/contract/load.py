@@ -7,7 +7,16 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sop_addin.contract.model import Column, Setting, Tab, Table, WorkbookContract
+from sop_addin.contract.model import (
+    Column,
+    Grid,
+    KeyFigure,
+    Setting,
+    Tab,
+    Table,
+    WorkbookContract,
+    header_key,
+)
 
 HERE = Path(__file__).parent
 
@@ -28,6 +37,7 @@ def _number(text: str) -> float | None:
 def _column(row: dict[str, str]) -> Column:
     fields: dict[str, Any] = {
         "name": row["column"],
+        "label": row["label"].strip(),
         "type": row["type"],
         "unit": row["unit"],
         "required": _flag(row["required"]),
@@ -78,9 +88,30 @@ def load_contract() -> WorkbookContract:
     contract = WorkbookContract(
         tabs=tuple(Tab(name=name, tables=tuple(tables)) for name, tables in tabs.items()),
         settings=settings,
+        grids=_grids(),
     )
     _check(contract)
     return contract
+
+
+def _grids() -> tuple[Grid, ...]:
+    figures: dict[str, list[KeyFigure]] = {}
+    for row in _rows("grids.csv"):
+        if row["months"] not in ("history", "plan"):
+            msg = f"grids.csv: months must be history or plan, got {row['months']!r}"
+            raise ValueError(msg)
+        figures.setdefault(row["tab"], []).append(
+            KeyFigure(
+                label=row["key_figure"],
+                table=row["table"],
+                column=row["column"],
+                history=row["months"] == "history",
+                total=row["total"],  # type: ignore[arg-type]
+                editable=_flag(row["editable"]),
+                description=row["description"],
+            )
+        )
+    return tuple(Grid(tab=tab, key_figures=tuple(rows)) for tab, rows in figures.items())
 
 
 def _check(contract: WorkbookContract) -> None:
@@ -93,8 +124,39 @@ def _check(contract: WorkbookContract) -> None:
         if len(set(table.column_names)) != len(table.column_names):
             msg = f"table {table.name} repeats a column name"
             raise ValueError(msg)
+        _check_labels(table)
         for col in table.columns:
             for ref_table, ref_column in col.ref_targets:
                 if ref_table not in tables or ref_column not in tables[ref_table].column_names:
                     msg = f"{table.name}.{col.name} refers to unknown {ref_table}.{ref_column}"
                     raise ValueError(msg)
+    tab_names = {tab.name for tab in contract.tabs}
+    for grid in contract.grids:
+        if grid.tab in tab_names or grid.data_tab not in tab_names:
+            msg = f"grid {grid.tab}: its tables belong on the tab {grid.data_tab!r}"
+            raise ValueError(msg)
+        for figure in grid.key_figures:
+            if (figure.total == "ratio") != figure.is_ratio:
+                msg = f"grid {grid.tab}, {figure.label}: a ratio column totals as ratio"
+                raise ValueError(msg)
+            if figure.editable and (figure.table, figure.column) != ("Consensus", "consensus"):
+                msg = f"grid {grid.tab}, {figure.label}: only the consensus can be edited"
+                raise ValueError(msg)
+            if figure.table not in tables:
+                msg = f"grid {grid.tab}, {figure.label}: no table {figure.table}"
+                raise ValueError(msg)
+            for name in figure.columns:
+                tables[figure.table].column(name)  # KeyError names the typo
+
+
+def _check_labels(table: Table) -> None:
+    """Each header a reader accepts (a name or a label) must mean one column only."""
+    owner: dict[str, str] = {}
+    for col in table.columns:
+        for text in {header_key(col.name), header_key(col.heading)}:
+            if owner.setdefault(text, col.name) != col.name:
+                msg = (
+                    f"table {table.name}: the header {text!r} would mean both "
+                    f"{owner[text]} and {col.name}"
+                )
+                raise ValueError(msg)

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
+
+
+def header_key(text: str) -> str:
+    """How a header cell is compared: case, spaces and underscores do not matter."""
+    return " ".join(text.replace("_", " ").split()).casefold()
 
 
 class Role(StrEnum):
@@ -35,6 +41,8 @@ class Column(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     name: str
+    # The header the planner reads ("Gross margin %"); readers also accept the name.
+    label: str = ""
     type: ColumnType
     unit: str = ""
     required: bool = False
@@ -46,6 +54,11 @@ class Column(BaseModel):
     ref: str | None = None
     width: int = 12
     description: str = ""
+
+    @property
+    def heading(self) -> str:
+        """The header cell text: the label, or the name when the column has none."""
+        return self.label or self.name
 
     @property
     def ref_targets(self) -> tuple[tuple[str, str], ...]:
@@ -71,8 +84,20 @@ class Table(BaseModel):
         return [c.name for c in self.columns]
 
     @property
+    def headings(self) -> list[str]:
+        return [c.heading for c in self.columns]
+
+    @property
     def key_columns(self) -> list[str]:
         return [c.name for c in self.columns if c.key]
+
+    def column_for_header(self, text: str) -> Column | None:
+        """The column a header cell names, by its label or (older workbooks) its name."""
+        key = header_key(text)
+        for col in self.columns:
+            if key in (header_key(col.name), header_key(col.heading)):
+                return col
+        return None
 
     def column(self, name: str) -> Column:
         for col in self.columns:
@@ -111,13 +136,55 @@ class Setting(BaseModel):
     description: str = ""
 
 
+class KeyFigure(BaseModel):
+    """One row of a time-phased grid: a column of a table, summed by month (grids.csv).
+
+    `column` is a column of `table`, or "numerator/denominator" for a ratio of two sums.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    label: str
+    table: str
+    column: str
+    history: bool = False  # filled in the months before the plan (else in the plan months)
+    total: Literal["sum", "last", "ratio"] = "sum"  # stocks total as their last month
+    editable: bool = False
+    description: str = ""
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(self.column.split("/"))
+
+    @property
+    def is_ratio(self) -> bool:
+        return "/" in self.column
+
+
+class Grid(BaseModel):
+    """A time-phased grid on its own tab: key figures in rows, months across.
+
+    Its source tables live on the companion tab "<tab> data".
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    tab: str
+    key_figures: tuple[KeyFigure, ...]
+
+    @property
+    def data_tab(self) -> str:
+        return f"{self.tab} data"
+
+
 class WorkbookContract(BaseModel):
-    """Every tab, table, column and setting of an S&OP workbook."""
+    """Every tab, table, column and setting of an S&OP workbook, and the grids over them."""
 
     model_config = ConfigDict(frozen=True)
 
     tabs: tuple[Tab, ...]
     settings: tuple[Setting, ...]
+    grids: tuple[Grid, ...] = ()
 
     @property
     def tables(self) -> dict[str, Table]:

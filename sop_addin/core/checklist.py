@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from sop_addin.core.kpis import service_level
+
 PASS, WARN, FAIL = "pass", "warn", "fail"
 CHECKLIST_COLUMNS = ["check", "status", "detail"]
 
@@ -40,9 +42,8 @@ def _supply_line(balance: pd.DataFrame | None, limits: ChecklistThresholds) -> d
     check = "Supply feasible"
     if balance is None or balance.empty:
         return _line(check, FAIL, "no supply plan: run Run Plan")
-    demand = float(balance["demand"].sum())
-    unmet = float(balance["unmet"].sum())
-    fill = 1.0 if demand == 0 else 1 - unmet / demand
+    service = service_level(balance)  # the KPIs' definition, not a second one
+    unmet, fill = service.unmet, service.fill_rate
     detail = f"fill rate {fill:.1%}, unmet {unmet:,.0f} units"
     if unmet <= 1e-6:
         return _line(check, PASS, detail)

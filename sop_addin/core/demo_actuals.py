@@ -1,9 +1,10 @@
 """Actuals for the demo company: what happened in its first plan month, for governance and S&OE.
 
-Derived from the demo's own tables (recent sales level, stock, bill of materials) with a
-random stream of their own, so adding them changes no other figure of a seed. One SKU's open
-orders spike in the current week and another makes 60% of its level, so S&OE has something to
-flag.
+`plan_actuals` makes them from the approved plan (what `sop demo` reviews); `demo_actuals`
+fills a new workbook before any plan exists, from the demo's own tables (recent sales level,
+stock, bill of materials). Each has a random stream of its own, so adding them changes no
+other figure of a seed. One SKU's open orders spike in the current week and another makes 60%
+of its level, so S&OE has something to flag.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sop_addin.contract import CONTRACT, ColumnType
+from sop_addin.core.governance import ApprovedPlan, planned_receipts
 from sop_addin.core.soe import split_to_weeks, week_label
 
 _DTYPES = {
@@ -104,3 +106,52 @@ def demo_actuals(frames: dict[str, pd.DataFrame], seed: int) -> dict[str, pd.Dat
             )
     weekly_actuals = _typed("WeeklyActuals", weekly_rows)
     return {"Actuals": actuals, "WeeklyActuals": weekly_actuals}
+
+
+def plan_actuals(plan: ApprovedPlan, seed: int) -> pd.DataFrame:
+    """The Actuals of the approved plan's first month: the plan itself with realistic noise.
+
+    Orders miss the consensus by about 12% (lognormal), shipments follow the plan's served
+    units (never above the orders), production lands within a few percent of the plan,
+    receipts a little under it, and the closing stock moves by what production and
+    shipments did differently from the plan. So plan vs actual shows accuracy and adherence
+    of a plan that was followed, not of one that was never made.
+    """
+    rng = np.random.default_rng([seed, 7])
+    first = plan.first_month
+    month = plan.balance[plan.balance["month"] == first]
+    balance = month.groupby("sku")[["demand", "served", "closing"]].sum().sort_index()
+    skus = list(balance.index)
+    n = len(skus)
+    demand, served, closing = (balance[c].to_numpy(float) for c in ("demand", "served", "closing"))
+    orders = demand * rng.lognormal(0.0, 0.12, n)
+    shipped = np.minimum(orders, served * rng.uniform(0.95, 1.03, n))
+    made_plan = (
+        plan.production[plan.production["month"] == first]
+        .groupby("sku")["good_quantity"]
+        .sum()
+        .reindex(skus, fill_value=0.0)
+        .to_numpy(float)
+    )
+    made = np.maximum(made_plan * rng.normal(1.0, 0.04, n), 0.0)
+    stock = np.maximum(closing + (made - made_plan) - (shipped - served), 0.0)
+    rows: list[dict[str, object]] = []
+    for kind, values in (
+        ("orders", orders),
+        ("shipments", shipped),
+        ("production", made),
+        ("inventory", stock),
+    ):
+        rows += [
+            {"month": first, "kind": kind, "item": s, "quantity": round(float(v))}
+            for s, v in zip(skus, values, strict=True)
+        ]
+    receipts = planned_receipts(plan)
+    receipts = receipts[receipts["month"] == first]
+    arrived = receipts["plan"].to_numpy(float) * rng.uniform(0.93, 1.04, len(receipts))
+    rows += [
+        {"month": first, "kind": "receipts", "item": item, "quantity": round(float(q))}
+        for item, q in zip(receipts["item"], arrived, strict=True)
+        if q > 0
+    ]
+    return _typed("Actuals", rows)

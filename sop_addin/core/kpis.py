@@ -2,9 +2,41 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
 from sop_addin.core.calendar import month_label
+
+
+@dataclass(frozen=True)
+class ServiceLevel:
+    """The plan's service over the horizon: the one definition every report uses.
+
+    The KPIs table, the checklist, the `--json` summary and the scenario comparison all
+    take their demand, unmet demand and fill rate from `service_level`.
+    """
+
+    demand: float
+    served: float  # shipped against the horizon's demand, backlog caught up included
+    unmet: float  # never shipped within the horizon: lost, or still owed at its end
+    fill_rate: float  # served / demand, a share; 1.0 without demand
+
+
+def service_level(balance: pd.DataFrame) -> ServiceLevel:
+    """Demand, served, unmet and fill rate of a ProductBalance over the whole horizon.
+
+    A month's unmet demand that is served later from backlog is not unmet over the horizon,
+    so the monthly `unmet` column is not summed: unmet = demand - served.
+    """
+    demand = float(balance["demand"].sum())
+    served = min(float(balance["served"].sum()), demand)
+    return ServiceLevel(
+        demand=demand,
+        served=served,
+        unmet=demand - served,
+        fill_rate=served / demand if demand else 1.0,
+    )
 
 
 def _ratio(part: float, whole: float) -> float | None:
@@ -78,8 +110,7 @@ def headline_kpis(
     Inventory value and working capital are the last plan month's (from the finance plan);
     forecast bias is the lag-1 bias of the last approved plan, when Plan vs Actual has run.
     """
-    demand = float(balance["demand"].sum())
-    served = float(balance["served"].sum())
+    service = service_level(balance)
     revenue = float(finance["revenue"].sum())
     margin = float(finance["gross_margin"].sum())
     budget = finance["revenue_budget"].dropna()
@@ -87,11 +118,10 @@ def headline_kpis(
     closing = float(balance.loc[balance["month"] == last_month, "closing"].sum())
     details: dict[str, str] = {}
     rows: list[tuple[str, float | None, str]] = [
-        ("Consensus demand", demand, "units"),
-        ("Constrained supply (demand served)", served, "units"),
-        # Over the horizon: what was never shipped (lost, or still owed at the end).
-        ("Unmet demand", max(demand - served, 0.0), "units"),
-        ("Fill rate", _percent(served, demand) if demand else 100.0, "%"),
+        ("Consensus demand", service.demand, "units"),
+        ("Constrained supply (demand served)", service.served, "units"),
+        ("Unmet demand", service.unmet, "units"),
+        ("Fill rate", 100.0 * service.fill_rate, "%"),
         ("Revenue", revenue, currency),
         ("Gross margin", margin, currency),
         ("Gross margin %", _percent(margin, revenue), "%"),

@@ -20,6 +20,7 @@ from sop_addin.contract.problems import Problem, ValidationError
 from sop_addin.core.calendar import weekdays_in_month
 from sop_addin.core.finance import finance_plan, finance_rates
 from sop_addin.core.inputs import PlanInputs
+from sop_addin.core.kpis import service_level
 from sop_addin.core.planning import PlanResult, SolverOptions, prepare_planning_data, solve_plan
 from sop_addin.core.planning.data import DAYS_PER_MONTH
 
@@ -213,17 +214,16 @@ def plan_figures(
     balance: pd.DataFrame, capacity: pd.DataFrame, purchases: pd.DataFrame, finance: pd.DataFrame
 ) -> dict[str, object]:
     """The comparison figures of one plan: service, money, inventory and bottlenecks."""
-    demand = float(balance["demand"].sum())
-    served = float(balance["served"].sum())
+    service = service_level(balance)  # the KPIs' definition of fill rate and unmet demand
     revenue = float(finance["revenue"].sum())
     margin = float(finance["gross_margin"].sum())
     last = finance["month"].max()
     full = capacity[capacity["utilisation"] >= FULL]
     counts = full.groupby("resource").size().sort_values(ascending=False, kind="stable")
     return {
-        "fill_rate": served / demand if demand else 1.0,
-        "demand": demand,
-        "unmet": float(balance["unmet"].sum()),
+        "fill_rate": service.fill_rate,
+        "demand": service.demand,
+        "unmet": service.unmet,
         "revenue": revenue,
         "gross_margin": margin,
         "gross_margin_pct": margin / revenue if revenue else math.nan,

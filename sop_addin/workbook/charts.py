@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import cast
 
+import pandas as pd
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.chart._chart import ChartBase
@@ -19,11 +20,25 @@ from openpyxl.worksheet.table import Table as ExcelTable
 from openpyxl.worksheet.worksheet import Worksheet
 
 from sop_addin.contract import CONTRACT
-from sop_addin.workbook.layout import placements
+from sop_addin.workbook.dashboard import (
+    BRIDGE_COLUMN,
+    CHANGES_ROWS,
+    CHART_ROWS,
+    COLUMN_WIDTH,
+    EXEC_DATA_TAB,
+    EXEC_TAB,
+    changes_row,
+    chart_row,
+    draw_dashboard,
+    print_range,
+    sheet_table,
+)
+from sop_addin.workbook.forecast_chart import add_forecast_chart
 
-EXEC_TAB = "Exec"
-CHART_ROWS = 18  # rows between the tops of stacked charts
-WIDTH_CM, HEIGHT_CM = 20, 9
+# Three charts side by side under the checklist, three dashboard columns each: a column of
+# 16 characters is about 2.9 cm wide in Excel and LibreOffice.
+CHART_COLUMNS = 3
+WIDTH_CM, HEIGHT_CM = CHART_COLUMNS * COLUMN_WIDTH * 0.18, CHART_ROWS * 0.5
 
 
 @dataclass(frozen=True)
@@ -86,7 +101,13 @@ def _chart(ws: Worksheet, spec: ChartSpec) -> ChartBase | None:
         return None
     if ws.cell(min_row + 1, min_col).value is None:  # an empty table: nothing to draw
         return None
-    header = {ws.cell(min_row, c).value: c for c in range(min_col, min_col + 60)}
+    contract_table = CONTRACT.table(spec.table)
+    header: dict[str, int] = {}
+    for c in range(min_col, min_col + 60):  # header cells hold labels (or, older, names)
+        value = ws.cell(min_row, c).value
+        named = contract_table.column_for_header(str(value)) if value is not None else None
+        if named is not None:
+            header[named.name] = c
     if spec.categories not in header or any(s not in header for s in spec.series):
         return None
     chart: BarChart | LineChart = BarChart() if spec.kind == "bar" else LineChart()
@@ -96,7 +117,7 @@ def _chart(ws: Worksheet, spec: ChartSpec) -> ChartBase | None:
     # openpyxl 3.1 marks axes as deleted unless told otherwise: Excel would hide them.
     chart.x_axis.delete = False
     chart.y_axis.delete = False
-    chart.width, chart.height = WIDTH_CM, HEIGHT_CM
+    chart.width, chart.height = WIDTH_CM, HEIGHT_CM  # type: ignore[assignment]  # cm, floats
     for name in spec.series:
         col = header[name]
         data = Reference(ws, min_col=col, max_col=col, min_row=min_row, max_row=max_row)
@@ -110,29 +131,95 @@ def _chart(ws: Worksheet, spec: ChartSpec) -> ChartBase | None:
     return chart
 
 
-def chart_anchor_column() -> int:
-    """The first column right of the Exec tab's tables (with one gap column)."""
-    last = placements(CONTRACT, EXEC_TAB)[-1]
-    return last.last_column + 2
+def _revenue_bridge(ws: Worksheet, top: int) -> BarChart | None:
+    """The waterfall of revenue from the approved plan to this run, by family: stacked bars
+    on an invisible base (the cells the dashboard wrote right of the page)."""
+    if ws.cell(top, BRIDGE_COLUMN).value != "Revenue bridge":
+        return None
+    steps = 0
+    while ws.cell(top + 1 + steps, BRIDGE_COLUMN).value is not None:
+        steps += 1
+    chart = BarChart()
+    chart.type = "col"
+    chart.grouping = "stacked"
+    chart.overlap = 100
+    chart.title = "Revenue: approved plan to this run"
+    chart.legend = None
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    chart.y_axis.number_format = "#,##0"
+    chart.width, chart.height = 5 * COLUMN_WIDTH * 0.18, (CHANGES_ROWS - 1) * 0.5  # type: ignore[assignment]  # cm
+    first, last = top, top + steps
+    data = Reference(
+        ws, min_col=BRIDGE_COLUMN + 1, max_col=BRIDGE_COLUMN + 4, min_row=first, max_row=last
+    )
+    chart.add_data(data, titles_from_data=True)
+    chart.set_categories(
+        Reference(ws, min_col=BRIDGE_COLUMN, max_col=BRIDGE_COLUMN, min_row=first + 1, max_row=last)
+    )
+    colours = (None, "1F4E78", "70AD47", "C00000")  # base hidden; plan, up, down
+    for series, colour in zip(chart.series, colours, strict=True):
+        if colour is None:
+            series.graphicalProperties.noFill = True
+            series.graphicalProperties.line.noFill = True
+        else:
+            series.graphicalProperties.solidFill = colour
+    return chart
+
+
+def _checks(data: Worksheet) -> int:
+    """How many rows the Checklist table has (the dashboard lists them above the charts)."""
+    table = _table(data, "Checklist")
+    if table is None:
+        return 0
+    _, min_row, _, max_row = range_boundaries(table.ref)
+    return (max_row or 0) - (min_row or 0)
 
 
 def draw_exec_charts(workbook: Workbook) -> int:
-    """Replace the Exec tab's charts with fresh ones; fit the tab on one page. Return count."""
-    if EXEC_TAB not in workbook.sheetnames:
+    """Replace the Exec dashboard's charts with fresh ones; fit it on one page. Return count.
+
+    The charts read the tables on the Exec data tab and sit side by side under the checklist.
+    """
+    add_forecast_chart(workbook)  # the other chart of the workbook, also lost on load
+    if EXEC_TAB not in workbook.sheetnames or EXEC_DATA_TAB not in workbook.sheetnames:
         return 0
-    ws = cast(Worksheet, workbook[EXEC_TAB])  # a worksheet by the contract (tables on it)
+    ws = cast(Worksheet, workbook[EXEC_TAB])
+    data = cast(Worksheet, workbook[EXEC_DATA_TAB])  # a worksheet by the contract
     ws._charts = []  # type: ignore[attr-defined]  # drop the charts of an earlier save
-    column = get_column_letter(chart_anchor_column())
+    row = chart_row(_checks(data))
     drawn = 0
     for spec in EXEC_CHARTS:
-        chart = _chart(ws, spec)
+        chart = _chart(data, spec)
         if chart is None:
             continue
-        ws.add_chart(chart, f"{column}{3 + drawn * CHART_ROWS}")
+        ws.add_chart(chart, f"{get_column_letter(1 + drawn * CHART_COLUMNS)}{row}")
         drawn += 1
-    # One page for the executives: landscape, scaled to fit.
+    bridge = _revenue_bridge(ws, changes_row(_checks(data)))
+    if bridge is not None:
+        ws.add_chart(bridge, f"E{changes_row(_checks(data)) + 1}")
+        drawn += 1
+    # One page for the executives: landscape, scaled to fit, nothing cut.
+    ws.print_area = print_range(_checks(data))
     ws.page_setup.orientation = "landscape"
     ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 1
     return drawn
+
+
+def add_exec_view(workbook: Workbook, heading: str = "") -> bool:
+    """The Exec page in a workbook that holds the Exec tables (approved snapshot, Executive
+    department file): tiles, checklist and charts from those tables. False when absent."""
+    if EXEC_DATA_TAB not in workbook.sheetnames:
+        return False
+    data = workbook[EXEC_DATA_TAB]
+    kpis = sheet_table(data, "KPIs")
+    if kpis is None or kpis.empty:
+        return False
+    checklist = sheet_table(data, "Checklist")
+    if checklist is None:
+        checklist = pd.DataFrame(columns=CONTRACT.table("Checklist").column_names)
+    draw_dashboard(workbook, kpis, checklist, heading, rates={})
+    draw_exec_charts(workbook)
+    return True

@@ -68,8 +68,12 @@ def _is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _header_name(value: Any) -> str:
-    return str(value).strip().lower().replace(" ", "_") if value is not None else ""
+def _header_column(value: Any, table: Table) -> str | None:
+    """The column name a header cell stands for (its label or its name), if any."""
+    if value is None:
+        return None
+    col = table.column_for_header(str(value))
+    return col.name if col else None
 
 
 def empty_frame(table: Table) -> pd.DataFrame:
@@ -103,14 +107,18 @@ def block_to_frame(
     if not block:
         report("the table has no header row")
         return empty_frame(table), problems
-    header = [_header_name(v) for v in block[0]]
+    header = [_header_column(v, table) for v in block[0]]
     positions: dict[str, int] = {}
     absent: set[str] = set()
     for col in table.columns:
         if col.name in header:
             positions[col.name] = header.index(col.name)
         elif col.required:
-            report(f"column {col.name!r} is missing from the header", header_row, col.name)
+            report(
+                f"column {col.heading!r} ({col.name}) is missing from the header",
+                header_row,
+                col.name,
+            )
         else:
             # An optional column added in a later version: older workbooks and approved
             # snapshots stay readable, the column reads as blank.
@@ -183,8 +191,12 @@ def _cell_value(value: Any, column_type: ColumnType) -> Any:
     return number
 
 
-def frame_to_block(frame: pd.DataFrame, table: Table) -> list[list[Any]]:
-    """Turn a frame into a header + body block of plain Python cell values."""
+def frame_to_block(frame: pd.DataFrame, table: Table, *, labels: bool = True) -> list[list[Any]]:
+    """Turn a frame into a header + body block of plain Python cell values.
+
+    The header holds the columns' labels (what a planner reads) unless `labels` is False
+    (machine files such as CSV exports keep the stable column names).
+    """
     missing = [c.name for c in table.columns if c.name not in frame.columns and c.required]
     if missing:
         msg = f"frame for table {table.name} lacks columns {missing}"
@@ -197,4 +209,4 @@ def frame_to_block(frame: pd.DataFrame, table: Table) -> list[list[Any]]:
         for col in table.columns
     ]
     body = [list(row) for row in zip(*columns, strict=True)] if columns else []
-    return [table.column_names, *body]
+    return [table.headings if labels else table.column_names, *body]

@@ -33,7 +33,7 @@ def export_csv(frames: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:
     written = []
     for name, frame in frames.items():
         table = CONTRACT.table(name)
-        block = frame_to_block(frame, table)
+        block = frame_to_block(frame, table, labels=False)
         buffer = io.StringIO()
         # RFC 4180 line ends; with them csv quotes any field holding a CR or LF.
         writer = csv.writer(buffer, lineterminator="\r\n")

@@ -179,7 +179,7 @@ class FilePort:
                 set_cell(cell, value)
                 if offset:
                     cell.style = styles[index] if index < len(styles) else "Normal"
-        if width != len(tbl.tableColumns):
+        if [c.name for c in tbl.tableColumns] != [str(v) for v in block[0]]:
             tbl.tableColumns = []  # openpyxl rebuilds them from the header cells on save
         ref = f"{get_column_letter(min_col)}{min_row}:{get_column_letter(max_col)}{max_row}"
         tbl.ref = ref

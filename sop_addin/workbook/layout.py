@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, cast
 
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Font, NamedStyle, PatternFill, Protection
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from sop_addin.contract import Column, ColumnType, Role, Table, WorkbookContract
 
@@ -45,6 +48,22 @@ def placements(contract: WorkbookContract, tab_name: str) -> list[Placement]:
     return result
 
 
+def view_cell(ws: Worksheet, row: int, column: int, value: Any) -> Cell:
+    """Write a value into a view (grid, dashboard, chart tab) as data, never as a formula.
+
+    Names come from the planner's tables: a SKU called "=cmd|..." stays text. (The file
+    port's set_cell does the same for tables; views are drawn below it, so they keep their
+    own three lines rather than import the port.)
+    """
+    cell = cast(Cell, ws.cell(row, column))  # views never merge cells
+    if isinstance(value, str):
+        cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        cell.data_type = "s"
+    else:
+        cell.value = value
+    return cell
+
+
 def number_format(col: Column) -> str:
     if col.type is ColumnType.TEXT:
         return "@"
@@ -54,12 +73,19 @@ def number_format(col: Column) -> str:
         return "0.0%"
     if col.type is ColumnType.MONTH:
         return "yyyy-mm"
-    return "#,##0.00" if "currency" in col.unit else "#,##0.0"
+    if "currency" in col.unit:
+        return "#,##0.00"
+    # Units read as whole numbers with thousands separators; the cell keeps the exact value.
+    return "#,##0" if col.unit == "units" else "#,##0.0"
 
 
 def style_name(role: Role, col: Column) -> str:
     kind = "editable" if role.editable else "output"
-    fmt = "money" if col.type is ColumnType.NUMBER and "currency" in col.unit else col.type.value
+    fmt = col.type.value
+    if col.type is ColumnType.NUMBER and "currency" in col.unit:
+        fmt = "money"
+    elif col.type is ColumnType.NUMBER and col.unit == "units":
+        fmt = "units"
     return f"SOP {kind} {fmt}"
 
 

@@ -18,7 +18,15 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from sop_addin.contract import CONTRACT, ColumnType, Table, WorkbookContract
 from sop_addin.workbook.atomic import atomic_write_bytes
+from sop_addin.workbook.dashboard import EXEC_DATA_TAB, EXEC_TAB, prepare_dashboard_sheet
 from sop_addin.workbook.file_port import set_cell
+from sop_addin.workbook.forecast_chart import (
+    EMPTY_SERIES,
+    FORECAST_DATA_TAB,
+    FORECAST_TAB,
+    draw_forecast_chart,
+)
+from sop_addin.workbook.grids import prepare_grid_sheet
 from sop_addin.workbook.layout import (
     FIRST_DATA_ROW,
     HEADER_ROW,
@@ -81,7 +89,7 @@ def _add_table(ws: Worksheet, placement: Placement) -> None:
     title = ws.cell(TITLE_ROW, first, title_text(table))
     title.style = "SOP title"
     for index, col in enumerate(table.columns):
-        header = ws.cell(HEADER_ROW, first + index, col.name)
+        header = ws.cell(HEADER_ROW, first + index, col.heading)
         header.style = "SOP header"
         body = ws.cell(FIRST_DATA_ROW, first + index)
         body.style = style_name(table.role, col)
@@ -110,13 +118,32 @@ def _fill_settings(ws: Worksheet, contract: WorkbookContract) -> None:
     tbl.ref = f"{get_column_letter(placement.first_column)}{HEADER_ROW}:{last}{row}"
 
 
+def sheet_order(contract: WorkbookContract = CONTRACT) -> list[str]:
+    """The workbook's sheets: the contract's tabs, each view just before its data tab."""
+    views: dict[str, list[str]] = {grid.data_tab: [grid.tab] for grid in contract.grids}
+    views.setdefault(EXEC_DATA_TAB, []).append(EXEC_TAB)
+    views.setdefault(FORECAST_DATA_TAB, []).append(FORECAST_TAB)
+    names: list[str] = []
+    for tab in contract.tabs:
+        names += views.get(tab.name, [])
+        names.append(tab.name)
+    return names
+
+
 def build_workbook(contract: WorkbookContract = CONTRACT) -> Workbook:
     """An empty S&OP workbook: every tab and table of the contract, styled and validated."""
     wb = Workbook()
     wb.remove(wb.worksheets[0])  # the default empty sheet
     for style in all_named_styles(contract):
         wb.add_named_style(style)
+    grids = {grid.data_tab: grid for grid in contract.grids}
     for tab in contract.tabs:
+        if tab.name in grids:  # the planner's grid first, its tables on the tab after it
+            prepare_grid_sheet(wb, grids[tab.name])
+        if tab.name == EXEC_DATA_TAB:
+            prepare_dashboard_sheet(wb)
+        if tab.name == FORECAST_DATA_TAB:
+            draw_forecast_chart(wb, EMPTY_SERIES)
         ws = wb.create_sheet(tab.name)
         for placement in placements(contract, tab.name):
             _add_table(ws, placement)
@@ -131,7 +158,8 @@ def build_workbook(contract: WorkbookContract = CONTRACT) -> Workbook:
         else:
             ws.sheet_properties.tabColor = "FFD966"
     _fill_settings(wb["Setup"], contract)
-    wb.active = 0
+    assert wb.sheetnames == sheet_order(contract)
+    wb.active = wb.sheetnames.index(EXEC_TAB)  # the workbook opens on the one-page view
     wb.properties.creator = "sop-addin"
     wb.properties.created = BUILD_TIME
     return wb

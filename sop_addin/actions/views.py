@@ -1,0 +1,151 @@
+"""The planner's views, redrawn from the tables on every run.
+
+The time-phased Demand, Supply and Finance grids (key figures in rows, months across,
+families over SKUs) and the one-page Exec dashboard; the tables on the companion
+"<tab> data" tabs stay the contract. Only a workbook file gets them for now: a live Excel
+book keeps its tables (drawing through xlwings is to come).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from sop_addin.actions.progress import Progress, no_progress
+from sop_addin.contract import CONTRACT, Role
+from sop_addin.contract.problems import Problem, ValidationError
+from sop_addin.core.calendar import month_label
+from sop_addin.core.grid import build_grid
+from sop_addin.core.grid_edits import GridEdit, edits_to_overrides, merge_overrides
+from sop_addin.core.inputs import PlanInputs
+from sop_addin.workbook.dashboard import add_table_alerts, draw_dashboard
+from sop_addin.workbook.forecast_chart import draw_forecast_chart, forecast_series
+from sop_addin.workbook.grids import draw_grid, read_grid_edits
+from sop_addin.workbook.port import WorkbookPort
+from sop_addin.workbook.tables import read_inputs, read_output, read_table, write_input_table
+
+
+def grid_sources(port: WorkbookPort, inputs: PlanInputs) -> dict[str, pd.DataFrame]:
+    """Every table a grid reads: inputs from `inputs`, outputs from the workbook."""
+    frames: dict[str, pd.DataFrame] = {}
+    for grid in CONTRACT.grids:
+        for figure in grid.key_figures:
+            if figure.table in frames:
+                continue
+            table = CONTRACT.table(figure.table)
+            if table.role is Role.OUTPUT:
+                frames[table.name] = read_output(port, table.name, "the cycle", allow_empty=True)
+            else:
+                frames[table.name] = inputs[table.name]
+    return frames
+
+
+def update_grids(
+    port: WorkbookPort, progress: Progress = no_progress, inputs: PlanInputs | None = None
+) -> int:
+    """Redraw every grid of the contract; return how many were drawn."""
+    workbook = getattr(port, "workbook", None)  # the file port's openpyxl workbook
+    if workbook is None:
+        return 0
+    inputs = inputs or read_inputs(port)
+    grids = CONTRACT.grids
+    progress("Grids", 0, len(grids))
+    frames = grid_sources(port, inputs)
+    for done, grid in enumerate(grids, start=1):
+        draw_grid(workbook, build_grid(grid, frames, inputs["Products"], inputs.months))
+        progress("Grids", done, len(grids))
+    forecast = read_output(port, "Forecast", "Refresh Forecast", allow_empty=True)
+    series = forecast_series(
+        inputs["SalesHistory"], frames["Consensus"], forecast, inputs["Products"], inputs.months
+    )
+    draw_forecast_chart(workbook, series)
+    return len(grids)
+
+
+def _rates(inputs: PlanInputs) -> dict[str, float]:
+    rates = inputs.tables.get("FinanceRates")
+    if rates is None or rates.empty:
+        return {}
+    known = rates.dropna(subset=["value"])
+    return {str(r): float(v) for r, v in zip(known["rate"], known["value"], strict=True)}
+
+
+def update_dashboard(
+    port: WorkbookPort,
+    progress: Progress = no_progress,
+    inputs: PlanInputs | None = None,
+    snapshot: str = "",
+) -> bool:
+    """Redraw the Exec dashboard (tiles, checklist, alert colours); False without a file."""
+    workbook = getattr(port, "workbook", None)
+    if workbook is None:
+        return False
+    inputs = inputs or read_inputs(port)
+    progress("Exec dashboard", 0, 1)
+    settings = inputs.settings
+    heading = " | ".join(
+        part
+        for part in (
+            settings.company,
+            f"cycle {settings.plan_cycle}",
+            f"version {settings.plan_version}",
+            f"{month_label(settings.first_plan_month)} + {settings.horizon_months} months",
+            f"amounts in {settings.currency}",
+        )
+        if part
+    )
+    kpis = read_output(port, "KPIs", "Exec Summary", allow_empty=True)
+    checklist = read_output(port, "Checklist", "Exec Summary", allow_empty=True)
+    rates = _rates(inputs)
+    changes = read_output(port, "Changes", "the cycle", allow_empty=True)
+    draw_dashboard(workbook, kpis, checklist, heading, rates, changes, snapshot)
+    add_table_alerts(workbook, rates)
+    progress("Exec dashboard", 1, 1)
+    return True
+
+
+def capture_grid_edits(port: WorkbookPort, today: date | None = None) -> int:
+    """Turn consensus typed into a grid into Overrides rows; return how many cells changed.
+
+    Runs before the inputs are read, so the run that follows applies the overrides (and
+    records them in the OverrideLog). A grid is compared with the Consensus table it was
+    drawn from; nothing happens before the first consensus or when those tables do not read
+    (validation reports them).
+    """
+    workbook = getattr(port, "workbook", None)
+    grids = [
+        g
+        for g in CONTRACT.grids
+        if any(f.editable for f in g.key_figures)
+        and workbook is not None
+        and g.tab in workbook.sheetnames
+    ]
+    if workbook is None or not grids:
+        return 0
+    products, found = read_table(port, "Products")
+    consensus, more = read_table(port, "Consensus")
+    overrides, most = read_table(port, "Overrides")
+    if found or more or most or products is None or consensus is None or overrides is None:
+        return 0
+    if consensus.empty:
+        return 0
+    months = pd.DatetimeIndex(sorted(consensus["month"].unique()))
+    edits: list[GridEdit] = []
+    problems: list[Problem] = []
+    for grid in grids:
+        drawn = build_grid(grid, {"Consensus": consensus}, products, months)
+        got, wrong = read_grid_edits(workbook[grid.tab], drawn)
+        edits += got
+        problems += wrong
+    if problems:
+        raise ValidationError(problems)
+    if not edits:
+        return 0
+    families = dict(
+        zip(products["sku"].astype(str), products["family"].fillna("(no family)"), strict=True)
+    )
+    stamp = (today or date.today()).isoformat()
+    new = edits_to_overrides(edits, consensus, families, stamp)
+    write_input_table(port, "Overrides", merge_overrides(overrides.reset_index(drop=True), new))
+    return len(edits)
