@@ -23,7 +23,7 @@ import pulp
 
 from sop_addin.core.planning.build import PlanModel, _add, _lookup
 
-MAX_ROUNDS = 6
+MAX_ROUNDS = 40
 MIN_VIOLATION = 1e-4  # relative to the SKU's demand over the horizon
 
 
