@@ -540,6 +540,7 @@ def define_order_quantity_constraints(model: PlanModel) -> None:
 
 
 SERVICE_KINDS = ("lost", "backlog", "overflow", "overload")
+SOONER = 1e-5  # extra weight of a lost sale per month before the horizon end
 
 
 def define_objective(model: PlanModel) -> None:
@@ -566,7 +567,13 @@ def define_objective(model: PlanModel) -> None:
         "material_stock": {
             k: float(materials.at[k[0], "holding_cost"]) for k in v["material_stock"]
         },
-        "lost": {k: float(products.at[k[0], "unmet_penalty"]) for k in v["lost"]},
+        # A sale lost sooner weighs a little more (1e-5 a month): among plans that lose as
+        # much, the one that ships now and loses later wins, never one that keeps a buffer
+        # while customers go without.
+        "lost": {
+            k: float(products.at[k[0], "unmet_penalty"]) * (1.0 + SOONER * (last - k[1]))
+            for k in v["lost"]
+        },
         "backlog": {
             k: float(products.at[k[0], "backlog_penalty"])
             + (float(products.at[k[0], "unmet_penalty"]) if k[1] == last else 0.0)

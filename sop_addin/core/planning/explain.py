@@ -155,7 +155,8 @@ class _Tracer:
         found: dict[str, dict[str, Any]] = {}
 
         def add(kind: str, key: Key, impact: float, cause: str, text: str) -> None:
-            # Ties go to the constraint nearest the shortfall month.
+            # Ties (within a thousandth: a sale lost sooner weighs 1e-5 more a month) go to the
+            # constraint nearest the shortfall month.
             name = self.model.name(kind, key)
             if name not in found or found[name]["impact"] < impact:
                 price = abs(self.price(kind, key))
@@ -175,7 +176,7 @@ class _Tracer:
             if tau < t:
                 self._storage(sku, tau, add)
         ranked = sorted(
-            found.values(), key=lambda c: (-round(c["impact"], 9), c["distance"], c["constraint"])
+            found.values(), key=lambda c: (-round(c["impact"], 3), c["distance"], c["constraint"])
         )
         return ranked[:MAX_CAUSES]
 

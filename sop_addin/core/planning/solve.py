@@ -163,8 +163,9 @@ def _service_tolerance(model: PlanModel) -> float:
 def _hold_service(model: PlanModel, level: float) -> None:
     """Stage 2's row: weighted unmet demand at most stage 1's value (plus a tolerance)."""
     _release_service(model)
-    # Roundoff room only: stage 2 spends all of it on cost, so it must stay far below a unit.
-    slack = 1e-9 * max(1.0, abs(level))
+    # Roundoff room only: stage 2 spends all of it on buffers and cost, so it must stay below
+    # what serving a unit a month sooner weighs (build.SOONER x a unit's weight, ~1e-5).
+    slack = 1e-7 + 1e-12 * abs(level)
     model.problem.addConstraint(model.objectives["service"] <= level + slack, SERVICE_ROW)
 
 
