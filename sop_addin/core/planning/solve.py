@@ -261,11 +261,15 @@ def _mip_stages(model: PlanModel, options: SolverOptions) -> tuple[SolverRun, So
     def solve_relaxation() -> bool:
         return run_solver(problem, options, mip=False).feasible
 
-    problem.setObjective(model.objectives["service"] if has_service else model.objectives["plan"])
+    # Cuts and the first plan come from the relaxation of the whole objective: a plan that
+    # serves demand at a sensible cost, so stage 1 starts near the best service and stage 2
+    # near the best cost.
+    problem.setObjective(model.objectives["service"] + model.objectives["plan"])
     add_lot_cover_cuts(model, solve_relaxation)
     start = relax_and_round(model, solve_relaxation)
     first: SolverRun | None = None
     if has_service:
+        problem.setObjective(model.objectives["service"])
         first = run_solver(
             problem,
             options,
@@ -277,7 +281,7 @@ def _mip_stages(model: PlanModel, options: SolverOptions) -> tuple[SolverRun, So
         _require(first, "serving demand", mip=True)
         _hold_service(model, float(pulp.value(model.objectives["service"]) or 0.0))
         start = _integer_values(model)
-        problem.setObjective(model.objectives["plan"])
+    problem.setObjective(model.objectives["plan"])
     second = run_solver(problem, options, mip=True, start=start, time_limit=clock.left())
     if not second.feasible and start is not None:
         # Stage 1's plan meets stage 2's rows: keep its setups if the search found nothing.
