@@ -1,20 +1,24 @@
 """Solve the plan model demand first, then buffers and cost, and collect the Supply tables.
 
-The solve is lexicographic, in two stages over the model's objective parts (build.py):
+The solve is lexicographic over the model's objective parts (build.py):
 
-1. "service": minimise the weighted unmet demand (margin x priority per unit lost or late), to
-   proven optimality within a ten-thousandth of the least valued unit.
-2. "plan": with the service held at that value (plus the solver's feasibility tolerance),
-   minimise buffer shortfall, weighted above any cost of making a unit, and then cost.
+1. "service": minimise the weighted unmet demand (margin x priority per unit lost or late).
+2. "plan": with the service held at that value (plus the solvers' roundoff, 1e-7), minimise
+   buffer shortfall, weighted above any cost of making a unit, and then cost.
 
-So the MIP gap asked for (--gap) is taken on cost alone: lost sales are never inside it. For a
-MILP (lot rules or changeovers present) both stages start from a feasible plan rounded from the
-LP relaxation (lot_start.py) after (l,S) cuts tightened it (lot_cuts.py); then every setup and
-lot count is fixed at the stage-2 solution and both stages are solved again as LPs, and the
-second LP's plan (never worse than the MIP's) is the plan written. Their duals are the shadow
-prices the explanations quote: for a row that limits serving demand, stage 1's (the lost-sales
-value one more unit of it would serve: margin x priority weight + 1 a unit); for any other
-row, stage 2's (the buffer penalty and cost one more unit saves).
+An LP (no lot rules, or --lp) is solved exactly so, as two LPs. A MILP (lot rules or
+changeovers) is searched once, over service x K + plan, with K large enough that a unit of the
+least valued demand outweighs a unit below the dearest buffer (capped at 1000), from the LP
+relaxation tightened by (l,S) cuts (lot_cuts.py) and rounded into a feasible plan
+(lot_start.py). Then every setup, lot count and order is fixed at the MIP's solution and the two
+stages are solved as LPs: that plan (never worse than the MIP's) is the plan written. Two gaps
+are reported apart, so lost sales are never inside the cost gap: the unmet-demand gap (its value
+less the relaxation's least unmet demand, a bound no plan beats) and the cost gap (the plan's
+cost against the MIP's bound less the weighted service the plan keeps).
+
+Shadow prices are the final LPs' duals: for a row that limits serving demand, stage 1's (the
+lost-sales value one more unit of it would serve: margin x priority weight + 1 a unit); for any
+other row, stage 2's (the buffer penalty and cost one more unit saves).
 
 A run that ends without a solution the solver proved feasible raises SolverError: nothing is
 written. The status says "Optimal" only for a proven optimum.
@@ -42,6 +46,7 @@ from sop_addin.core.planning.solvers import (
     SolverOptions,
     SolverRun,
     package_version,
+    relative_gap,
     run_solver,
 )
 from sop_addin.core.planning.tables import (
@@ -62,9 +67,8 @@ __all__ = [
     "solve_plan",
 ]
 
+MAX_SERVICE_WEIGHT = 1000.0
 SERVICE_ROW = "service_level"  # PuLP turns "-" in a name into "_"
-# Stage 1 of a MILP may use at most this share of the time limit; stage 2 has the rest.
-SERVICE_TIME_SHARE = 0.5
 STATUS_OPTIMAL = "Optimal"
 STATUS_WITHIN_GAP = "Within the gap"
 STATUS_NOT_PROVEN = "Feasible, not proven"
@@ -152,12 +156,6 @@ def _require(run: SolverRun, what: str, mip: bool) -> None:
     if mip:
         msg += ": raise --time-limit or --gap, or plan with --lp (lot rules relaxed)"
     raise SolverError(msg)
-
-
-def _service_tolerance(model: PlanModel) -> float:
-    """Stage 1's absolute gap: a ten-thousandth of the least valued unit of service."""
-    weights = [w for w in model.objectives["service"].values() if w > 0]
-    return 1e-4 * min(weights) if weights else 1e-6
 
 
 def _hold_service(model: PlanModel, level: float) -> None:
@@ -252,85 +250,100 @@ def _lp_stages(model: PlanModel, options: SolverOptions) -> tuple[SolverRun, flo
     return replace(run, seconds=seconds), level
 
 
-def _mip_stages(model: PlanModel, options: SolverOptions) -> tuple[SolverRun, SolverRun | None]:
-    """Stage 1 and stage 2 as MIPs; returns their runs (stage 1 None when nothing to serve)."""
+def service_weight(model: PlanModel) -> float:
+    """How much the MIP's one objective multiplies unmet demand by: enough that a unit of
+    the least valued demand outweighs a unit below the dearest buffer, itself weighted above
+    making a unit on any routing, overtime included (data.py); capped at 1000 so the cost
+    part keeps its precision."""
+    weights = [w for w in model.objectives["service"].values() if w > 0]
+    buffer = model.data.products["safety_penalty"]
+    if not weights or buffer.empty:
+        return 1.0
+    return float(min(max(1.0, float(buffer.max()) / min(weights)), MAX_SERVICE_WEIGHT))
+
+
+def _mip_search(model: PlanModel, options: SolverOptions) -> tuple[SolverRun, float, float]:
+    """One MIP over service x K + plan, from cut and rounded relaxations; every integer is then
+    fixed at its solution. Returns the run, K and a lower bound on unmet demand's value."""
     problem = model.problem
     clock = _Clock(options.time_limit if options.time_limit is not None else MIP_TIME_LIMIT)
-    has_service = bool(model.objectives["service"])
+    weight = service_weight(model)
+    service, plan = model.objectives["service"], model.objectives["plan"]
 
     def solve_relaxation() -> bool:
         return run_solver(problem, options, mip=False).feasible
 
-    # Cuts and the first plan come from the relaxation of the whole objective: a plan that
-    # serves demand at a sensible cost, so stage 1 starts near the best service and stage 2
-    # near the best cost.
-    problem.setObjective(model.objectives["service"] + model.objectives["plan"])
+    problem.setObjective(weight * service + plan)
     add_lot_cover_cuts(model, solve_relaxation)
+    # The search stops when what is left to gain is nine tenths of the asked share of the
+    # relaxation's cost (a tenth in reserve for the final LPs): then the cost gap (solve_model)
+    # is within the asked gap, and lost sales are not.
+    cost = float(pulp.value(plan) or 0.0) if solve_relaxation() else 0.0
+    gap_abs = max(0.9 * options.mip_gap * abs(cost), 1e-6)
+    # What no plan can beat: the relaxation's least unmet demand (the cuts tighten it too).
+    service_bound = 0.0
+    if service:
+        problem.setObjective(service)
+        if solve_relaxation():
+            service_bound = float(pulp.value(service) or 0.0)
+    problem.setObjective(weight * service + plan)
     start = relax_and_round(model, solve_relaxation)
-    first: SolverRun | None = None
-    if has_service:
-        problem.setObjective(model.objectives["service"])
-        first = run_solver(
-            problem,
-            options,
-            mip=True,
-            start=start,
-            gap_abs=_service_tolerance(model),
-            time_limit=clock.left(SERVICE_TIME_SHARE),
-        )
-        _require(first, "serving demand", mip=True)
-        _hold_service(model, float(pulp.value(model.objectives["service"]) or 0.0))
-        start = _integer_values(model)
-    problem.setObjective(model.objectives["plan"])
-    second = run_solver(problem, options, mip=True, start=start, time_limit=clock.left())
-    if not second.feasible and start is not None:
-        # Stage 1's plan meets stage 2's rows: keep its setups if the search found nothing.
-        _fix_integers(model, start)
-        second = replace(second, reason=f"{second.reason}; stage 1's setups kept")
-    elif not second.feasible:
-        _require(second, "buffers and cost", mip=True)
-    else:
+    run = run_solver(
+        problem, options, mip=True, start=start, gap_abs=gap_abs, time_limit=clock.left()
+    )
+    if run.feasible:
         _fix_integers(model, _integer_values(model))
+    elif start is not None:
+        # The rounded relaxation is a feasible plan: keep it if the search found nothing.
+        _fix_integers(model, start)
+        run = replace(run, reason=f"{run.reason}; the rounded relaxation's setups kept")
+    else:
+        _require(run, "lot sizes", mip=True)
     _drop_redundant_rows(model)
-    return second, first
+    return run, weight, service_bound
 
 
-def _status(runs: list[SolverRun]) -> tuple[str, str]:
-    """Optimal only when every stage was proven optimal (an LP: solved to optimality)."""
-    if all(r.proven for r in runs):
-        if all((r.gap or 0.0) <= PROVEN_OPTIMAL_GAP for r in runs):
+def _status(proven: bool, gaps: list[float | None]) -> tuple[str, str]:
+    """Optimal only for a proof: an LP's optimum, or a MIP proven with no gap left."""
+    if proven:
+        if all((g or 0.0) <= PROVEN_OPTIMAL_GAP for g in gaps):
             return STATUS_OPTIMAL, "Optimal Solution Found"
         return STATUS_WITHIN_GAP, "Optimal within the gap asked (proven)"
     return STATUS_NOT_PROVEN, "Feasible plan, stopped before the gap was proven"
 
 
 def solve_model(model: PlanModel, options: SolverOptions) -> SolveReport:
-    """Solve the model lexicographically (see the module docstring)."""
+    """Solve the model demand first, then buffers and cost (see the module docstring)."""
     mip = model.is_mip
-    seconds = 0.0
-    runs: list[SolverRun] = []
-    mip_objective = gap = bound = None
-    service_gap: float | None = None
+    search = None
+    duals_from = "LP relaxation of the lot rules" if model.relax_lots else "LP"
     if mip:
-        second, first = _mip_stages(model, options)
-        runs = [r for r in (first, second) if r is not None]
-        seconds += sum(r.seconds for r in runs)
-        mip_objective, gap, bound = second.objective, second.gap, second.bound
-        if first is not None and first.objective is not None and first.bound is not None:
-            service_gap = first.objective - first.bound
+        search = _mip_search(model, options)
         duals_from = "LPs with setups and lot counts fixed at the MIP solution"
-    else:
-        duals_from = "LP relaxation of the lot rules" if model.relax_lots else "LP"
     final, service = _lp_stages(model, options)
-    seconds += final.seconds
-    status, solution = _status([*runs, final])
-    last = runs[-1] if runs else final
+    objective = float(pulp.value(model.objectives["plan"]) or 0.0)
+    if search is None:
+        status, solution = _status(final.proven, [])
+        mip_objective = gap = bound = service_gap = None
+        reason, seconds = final.reason, final.seconds
+    else:
+        run, weight, service_bound = search
+        service_gap = max(service - service_bound, 0.0)
+        mip_objective, bound, gap = run.objective, None, None
+        if run.bound is not None:
+            # Any plan serving no worse than this one costs at least the MIP's bound less the
+            # weighted service it keeps: the gap on cost, with lost sales outside it.
+            bound = run.bound - weight * service
+            gap = relative_gap(objective, min(bound, objective))
+        proven = run.proven and gap is not None and gap <= options.mip_gap + 1e-9
+        status, solution = _status(proven, [gap, service_gap])
+        reason, seconds = run.reason, run.seconds + final.seconds
     return SolveReport(
         solver=final.name,
         status=status,
         solution=solution,
-        stop_reason=last.reason,
-        objective=float(pulp.value(model.objectives["plan"]) or 0.0),
+        stop_reason=reason,
+        objective=objective,
         mip=mip,
         mip_objective=mip_objective,
         mip_gap=gap,
@@ -338,7 +351,7 @@ def solve_model(model: PlanModel, options: SolverOptions) -> SolveReport:
         duals_from=duals_from,
         seconds=seconds,
         service=service,
-        service_gap=None if service_gap is None else max(service_gap, 0.0),
+        service_gap=service_gap,
     )
 
 
