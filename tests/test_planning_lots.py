@@ -20,7 +20,6 @@ from sop_addin.core.planning.solve import (
     SolverError,
     _status,
 )
-from sop_addin.core.planning.solvers import SolverRun
 from tests.factories import M1, M2, M3, demand, frame, inputs_from, tiny_tables
 
 
@@ -247,15 +246,13 @@ def test_shortfall_kept_as_safety_stock_is_named_so():
 # -- what the report may call optimal --------------------------------------------------------
 
 
-def _run(proven, gap=None, feasible=True):
-    return SolverRun("HiGHS", 1.0, "r", feasible=feasible, proven=proven, gap=gap)
-
-
 def test_status_says_optimal_only_for_a_proof():
-    assert _status([_run(True)])[0] == STATUS_OPTIMAL  # an LP
-    assert _status([_run(True, 0.0), _run(True, 0.0), _run(True)])[0] == STATUS_OPTIMAL
-    assert _status([_run(True, 0.0), _run(True, 0.004), _run(True)])[0] == STATUS_WITHIN_GAP
-    assert _status([_run(True, 0.0), _run(False, 0.03), _run(True)])[0] == STATUS_NOT_PROVEN
+    # (proven, [cost gap, unmet-demand gap])
+    assert _status(True, [])[0] == STATUS_OPTIMAL  # an LP solved to optimality
+    assert _status(True, [0.0, 0.0])[0] == STATUS_OPTIMAL
+    assert _status(True, [0.004, 0.0])[0] == STATUS_WITHIN_GAP
+    assert _status(True, [0.0, 12.5])[0] == STATUS_WITHIN_GAP  # unmet demand not proven least
+    assert _status(False, [0.03, 0.0])[0] == STATUS_NOT_PROVEN
 
 
 def test_a_time_limited_lp_without_a_proven_plan_is_an_error():

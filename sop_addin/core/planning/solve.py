@@ -27,6 +27,7 @@ written. The status says "Optimal" only for a proven optimum.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import pandas as pd
@@ -67,7 +68,8 @@ __all__ = [
     "solve_plan",
 ]
 
-MAX_SERVICE_WEIGHT = 1000.0
+MAX_SERVICE_WEIGHT = 1e4
+FIRST_SEARCH_SHARE = 0.5  # of the time limit, for the search over weighted service + cost
 SERVICE_ROW = "service_level"  # PuLP turns "-" in a name into "_"
 STATUS_OPTIMAL = "Optimal"
 STATUS_WITHIN_GAP = "Within the gap"
@@ -253,13 +255,16 @@ def _lp_stages(model: PlanModel, options: SolverOptions) -> tuple[SolverRun, flo
 def service_weight(model: PlanModel) -> float:
     """How much the MIP's one objective multiplies unmet demand by: enough that a unit of
     the least valued demand outweighs a unit below the dearest buffer, itself weighted above
-    making a unit on any routing, overtime included (data.py); capped at 1000 so the cost
+    making a unit on any routing, overtime included (data.py); capped at 1e4 so the cost
     part keeps its precision."""
     weights = [w for w in model.objectives["service"].values() if w > 0]
     buffer = model.data.products["safety_penalty"]
     if not weights or buffer.empty:
         return 1.0
-    return float(min(max(1.0, float(buffer.max()) / min(weights)), MAX_SERVICE_WEIGHT))
+    # A unit served from the buffer may leave it short for every month after.
+    months = len(model.data.months)
+    needed = months * float(buffer.max()) / min(weights)
+    return float(min(max(1.0, needed), MAX_SERVICE_WEIGHT))
 
 
 def _mip_search(model: PlanModel, options: SolverOptions) -> tuple[SolverRun, float, float]:
@@ -288,19 +293,55 @@ def _mip_search(model: PlanModel, options: SolverOptions) -> tuple[SolverRun, fl
             service_bound = float(pulp.value(service) or 0.0)
     problem.setObjective(weight * service + plan)
     start = relax_and_round(model, solve_relaxation)
-    run = run_solver(
-        problem, options, mip=True, start=start, gap_abs=gap_abs, time_limit=clock.left()
+    first = run_solver(
+        problem,
+        options,
+        mip=True,
+        start=start,
+        gap_abs=gap_abs,
+        time_limit=clock.left(FIRST_SEARCH_SHARE),
     )
+    if not first.feasible and start is None:
+        _require(first, "lot sizes", mip=True)
+    if first.feasible:
+        start = _integer_values(model)
+    # Hold the most service those setups can give (an LP with them fixed: the search's own
+    # incumbent may serve less to save cost); the rounded relaxation is a feasible plan too.
+    level: list[float] = []
+    _fix_integers_then(model, start, lambda: level.append(_lp_service(model, options)))
+    _hold_service(model, level[0])
+    # Stage 2: cost with that service held; its bound is a true bound on cost at that service.
+    problem.setObjective(plan)
+    run = run_solver(problem, options, mip=True, start=start, time_limit=clock.left())
     if run.feasible:
         _fix_integers(model, _integer_values(model))
-    elif start is not None:
-        # The rounded relaxation is a feasible plan: keep it if the search found nothing.
-        _fix_integers(model, start)
-        run = replace(run, reason=f"{run.reason}; the rounded relaxation's setups kept")
     else:
-        _require(run, "lot sizes", mip=True)
+        # Stage 1's plan meets stage 2's rows: keep its setups if the search found nothing.
+        _fix_integers(model, start or {})
+        run = replace(run, reason=f"{run.reason}; the first search's setups kept")
     _drop_redundant_rows(model)
     return run, weight, service_bound
+
+
+def _lp_service(model: PlanModel, options: SolverOptions) -> float:
+    """The least unmet demand's value with the integers as they are bound now (an LP)."""
+    model.problem.setObjective(model.objectives["service"])
+    _require(run_solver(model.problem, options, mip=False), "serving demand, LP", mip=False)
+    return float(pulp.value(model.objectives["service"]) or 0.0)
+
+
+def _fix_integers_then(
+    model: PlanModel, values: dict[pulp.LpVariable, float] | None, action: Callable[[], None]
+) -> None:
+    """Run action with the integers fixed at values, then give them their bounds back."""
+    saved = {var: (var.lowBound, var.upBound) for var in (values or {})}
+    try:
+        for var, value in (values or {}).items():
+            var.lowBound = var.upBound = value
+        action()
+    finally:
+        for var, (low, high) in saved.items():
+            var.lowBound, var.upBound = low, high
 
 
 def _status(proven: bool, gaps: list[float | None]) -> tuple[str, str]:
@@ -327,14 +368,12 @@ def solve_model(model: PlanModel, options: SolverOptions) -> SolveReport:
         mip_objective = gap = bound = service_gap = None
         reason, seconds = final.reason, final.seconds
     else:
-        run, weight, service_bound = search
+        run, _weight, service_bound = search
         service_gap = max(service - service_bound, 0.0)
-        mip_objective, bound, gap = run.objective, None, None
-        if run.bound is not None:
-            # Any plan serving no worse than this one costs at least the MIP's bound less the
-            # weighted service it keeps: the gap on cost, with lost sales outside it.
-            bound = run.bound - weight * service
-            gap = relative_gap(objective, min(bound, objective))
+        mip_objective, bound = run.objective, run.bound
+        # Stage 2's bound holds for every plan serving at least as much: the cost gap, with
+        # lost sales outside it.
+        gap = None if bound is None else relative_gap(objective, min(bound, objective))
         proven = run.proven and gap is not None and gap <= options.mip_gap + 1e-9
         status, solution = _status(proven, [gap, service_gap])
         reason, seconds = run.reason, run.seconds + final.seconds
