@@ -7,14 +7,16 @@ The solve is lexicographic over the model's objective parts (build.py):
    buffer shortfall, weighted above any cost of making a unit, and then cost.
 
 An LP (no lot rules, or --lp) is solved exactly so, as two LPs. A MILP (lot rules or
-changeovers) is searched once, over service x K + plan, with K large enough that a unit of the
-least valued demand outweighs a unit below the dearest buffer (capped at 1000), from the LP
-relaxation tightened by (l,S) cuts (lot_cuts.py) and rounded into a feasible plan
-(lot_start.py). Then every setup, lot count and order is fixed at the MIP's solution and the two
-stages are solved as LPs: that plan (never worse than the MIP's) is the plan written. Two gaps
-are reported apart, so lost sales are never inside the cost gap: the unmet-demand gap (its value
-less the relaxation's least unmet demand, a bound no plan beats) and the cost gap (the plan's
-cost against the MIP's bound less the weighted service the plan keeps).
+changeovers) is tightened by (l,S) cuts (lot_cuts.py), started from its relaxation rounded into
+a feasible plan (lot_start.py), and searched in two steps: first over service x K + cost, with
+K large enough that a unit of the least valued demand outweighs the dearest buffer over the
+horizon (capped at 1e4), for at most half the time limit; then, with the most service those
+setups can give held (an LP), over cost alone, for the rest of the time and to the gap asked.
+Every setup, lot count and order is then fixed and the two stages are solved as LPs: that plan
+(never worse than the MIP's) is the plan written. Two gaps are reported apart, so lost sales
+are never inside the cost gap: the cost gap is stage 2's (its bound holds for every plan that
+serves as much), and the unmet-demand gap is the value of unmet demand less the relaxation's
+least (a bound no plan beats; a MILP seldom proves it zero).
 
 Shadow prices are the final LPs' duals: for a row that limits serving demand, stage 1's (the
 lost-sales value one more unit of it would serve: margin x priority weight + 1 a unit); for any
@@ -293,31 +295,34 @@ def _mip_search(model: PlanModel, options: SolverOptions) -> tuple[SolverRun, fl
             service_bound = float(pulp.value(service) or 0.0)
     problem.setObjective(weight * service + plan)
     start = relax_and_round(model, solve_relaxation)
-    first = run_solver(
-        problem,
-        options,
-        mip=True,
-        start=start,
-        gap_abs=gap_abs,
-        time_limit=clock.left(FIRST_SEARCH_SHARE),
-    )
-    if not first.feasible and start is None:
-        _require(first, "lot sizes", mip=True)
-    if first.feasible:
-        start = _integer_values(model)
-    # Hold the most service those setups can give (an LP with them fixed: the search's own
-    # incumbent may serve less to save cost); the rounded relaxation is a feasible plan too.
-    level: list[float] = []
-    _fix_integers_then(model, start, lambda: level.append(_lp_service(model, options)))
-    _hold_service(model, level[0])
+    if service:
+        first = run_solver(
+            problem,
+            options,
+            mip=True,
+            start=start,
+            gap_abs=gap_abs,
+            time_limit=clock.left(FIRST_SEARCH_SHARE),
+        )
+        if not first.feasible and start is None:
+            _require(first, "lot sizes", mip=True)
+        if first.feasible:
+            start = _integer_values(model)
+        # Hold the most service those setups can give (an LP with them fixed: the search's
+        # own incumbent may serve less to save cost); the rounded relaxation is a plan too.
+        level: list[float] = []
+        _fix_integers_then(model, start, lambda: level.append(_lp_service(model, options)))
+        _hold_service(model, level[0])
     # Stage 2: cost with that service held; its bound is a true bound on cost at that service.
     problem.setObjective(plan)
     run = run_solver(problem, options, mip=True, start=start, time_limit=clock.left())
     if run.feasible:
         _fix_integers(model, _integer_values(model))
+    elif start is None:
+        _require(run, "lot sizes", mip=True)
     else:
         # Stage 1's plan meets stage 2's rows: keep its setups if the search found nothing.
-        _fix_integers(model, start or {})
+        _fix_integers(model, start)
         run = replace(run, reason=f"{run.reason}; the first search's setups kept")
     _drop_redundant_rows(model)
     return run, weight, service_bound
