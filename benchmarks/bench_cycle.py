@@ -2,11 +2,13 @@
 
 Runs each command in a fresh process on demo workbooks of 40, 400 and 2000 SKUs and prints
 a table with the figures and ratios against the 40-SKU run (the machines are shared and
-noisy, so compare ratios within one run). Peak memory is the main process's maximum
-resident set; forecasting worker processes (with --jobs > 1) are reported separately by
-`--jobs 1` runs where asked.
+noisy, so compare ratios within one run). Each size also runs `sop run --lp` (lot rules
+relaxed) on a copy of the same workbook: the MILP / LP ratios of wall time and unmet units
+are the supply engine's cost of exact lot sizing (issue 14: at most 1.5x and 1.05x at 400).
+Peak memory is the main process's maximum resident set; forecasting worker processes (with
+--jobs > 1) are reported separately by `--jobs 1` runs where asked.
 
-Usage: python benchmarks/bench_cycle.py [--sizes 40 400 2000] [--jobs N] [--out DIR]
+Usage: python benchmarks/bench_cycle.py [--sizes 40 400 2000] [--jobs N] [--out DIR] [--no-demo]
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[40, 400, 2000])
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--out", type=Path, default=None, help="Keep the workbooks here.")
+    parser.add_argument("--no-demo", action="store_true", help="Skip timing `sop demo`.")
     options = parser.parse_args()
     work = options.out or Path(tempfile.mkdtemp(prefix="sop-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -51,16 +54,20 @@ def main() -> None:
     rows = []
     for skus in options.sizes:
         demo_dir = work / f"demo_{skus}"
-        wall_demo, rss_demo, out = measure(
-            [*SOP, "demo", "--out", str(demo_dir), "--skus", str(skus), "--json", *jobs]
-        )
-        summary = json.loads(out)
-        planned = demo_dir / "sop_demo.xlsx"
+        wall_demo = rss_demo = float("nan")
+        if not options.no_demo:
+            wall_demo, rss_demo, _ = measure(
+                [*SOP, "demo", "--out", str(demo_dir), "--skus", str(skus), "--json", *jobs]
+            )
         fresh = work / f"new_{skus}.xlsx"
         measure([*SOP, "new", str(fresh), "--demo", "--skus", str(skus), "--force"])
+        relaxed = work / f"new_{skus}_lp.xlsx"
+        shutil.copyfile(fresh, relaxed)
         wall_run, rss_run, out = measure([*SOP, "run", str(fresh), "--json", *jobs])
         run_summary = json.loads(out)
         plan = run_summary["plan"]
+        wall_lp, _, out = measure([*SOP, "run", str(relaxed), "--json", "--lp", *jobs])
+        lp_plan = json.loads(out)["plan"]
         rows.append(
             {
                 "skus": skus,
@@ -71,11 +78,21 @@ def main() -> None:
                 "lp_vars": plan["variables"],
                 "lp_build_s": plan["build_seconds"],
                 "lp_solve_s": plan["solve_seconds"],
-                "size_mb": planned.stat().st_size / 1e6,
-                "fill": summary["kpis"]["Fill rate"]["value"],
+                "size_mb": fresh.stat().st_size / 1e6,
+                "fill": run_summary["kpis"]["Fill rate"]["value"],
+                "status": plan["status"],
+                "gap": plan["mip_gap"],
+                "lp_run_s": wall_lp,
+                "unmet": plan["unmet_units"],
+                "lp_unmet": lp_plan["unmet_units"],
+                "lp_plan_s": lp_plan["build_seconds"] + lp_plan["solve_seconds"],
             }
         )
-        print(f"  {skus} SKUs done: demo {wall_demo:.1f} s, run {wall_run:.1f} s", flush=True)
+        print(
+            f"  {skus} SKUs done: demo {wall_demo:.1f} s, run {wall_run:.1f} s, "
+            f"run --lp {wall_lp:.1f} s",
+            flush=True,
+        )
     base = rows[0]
     header = (
         f"{'SKUs':>6} {'demo s':>8} {'demo MiB':>9} {'run s':>8} {'run MiB':>8} "
@@ -90,6 +107,19 @@ def main() -> None:
             f"{r['fill']:>7.1f}"
         )
     print(f"ratios are against the {base['skus']}-SKU run in this same session")
+    print(
+        f"{'SKUs':>6} {'MILP s':>8} {'--lp s':>8} {'x wall':>7} {'plan s':>8} {'lp plan s':>10} "
+        f"{'unmet':>10} {'lp unmet':>10} {'x unmet':>8} {'gap %':>7}  status"
+    )
+    for r in rows:
+        gap = "n/a" if r["gap"] is None else f"{100 * r['gap']:.2f}"
+        print(
+            f"{r['skus']:>6} {r['run_s']:>8.1f} {r['lp_run_s']:>8.1f} "
+            f"{r['run_s'] / r['lp_run_s']:>7.2f} {r['lp_build_s'] + r['lp_solve_s']:>8.1f} "
+            f"{r['lp_plan_s']:>10.1f} {r['unmet']:>10.0f} {r['lp_unmet']:>10.0f} "
+            f"{r['unmet'] / max(r['lp_unmet'], 1e-9):>8.3f} {gap:>7}  {r['status']}"
+        )
+    print("x wall and x unmet: `sop run` (MILP) over `sop run --lp`, same workbook, same session")
     if options.out is None:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -9,8 +9,9 @@ planned by:
   in one call, so "PuLP overhead" = PuLP's (build + hand-over) / highspy's (build + hand-over).
 
 Build is the time to assemble the model (PuLP: create_model; highspy: arrays and passModel);
-solve is the solver call as PuLP sees it (hand-over to the solver included) and, for HiGHS,
-also its own run time. Every path must reach the same objective (checked to 1e-6, relative).
+solve is the solver call as PuLP sees it (hand-over to the solver included; the product solves
+two LPs, demand first) and, for HiGHS, also its own run time. The product's paths must agree on
+the objective (1e-6, relative); CBC alone and direct highspy solve one weighted objective.
 The lot-size MILP runs on HiGHS and CBC with a 1% gap target and a 60 s limit.
 
 Goals (issue 4): (500,18,50) built and solved in <= 10 s; (2000,24,100) in <= 60 s with build
@@ -478,11 +479,24 @@ def bench_lp(size: tuple[int, int, int], cbc_limit: float) -> dict[str, Any]:
     runs.append(run_direct(data, "ipm"))
     runs.append(run_direct(data, "simplex"))
     _print(size, prepare, runs)
-    ref = runs[0].objective
-    for r in runs:
-        if r.status.startswith(("Optimal", "Opt")) and np.isfinite(r.objective):
-            rel = abs(r.objective - ref) / max(1.0, abs(ref))
-            assert rel < 1e-6, f"{r.path}: objective {r.objective} differs from {ref}"
+    # The product solves demand first, then buffers and cost (two LPs); the CBC-only and
+    # direct highspy paths solve one weighted objective (service + plan) as build and speed
+    # references. Each family must agree within itself (the weighted one to 1e-4: the direct
+    # build leaves out the 1e-5-a-month weight of a sale lost sooner).
+    families = (
+        [(r for r in runs if r.path.startswith("PuLP + HiGHS")), 1e-6],
+        [
+            (r for r in runs if not r.path.startswith("PuLP + HiGHS")),
+            1e-4,
+        ],
+    )
+    for family, tolerance in families:
+        members = [r for r in family if r.status.startswith("Opt") and np.isfinite(r.objective)]
+        for r in members[1:]:
+            rel = abs(r.objective - members[0].objective) / max(1.0, abs(members[0].objective))
+            assert rel < tolerance, f"{r.path}: objective {r.objective} vs {members[0].objective}"
+    for r in runs[:2]:
+        print(f"  {r.path}: PuLP build / solve = {r.build / max(r.solve, 1e-9):.2f}")
     by_path = {r.path: r for r in runs}
     ipm, simplex = runs[0], runs[1]
     for method, through_pulp in (("ipm", ipm), ("simplex", simplex)):

@@ -45,7 +45,8 @@ def demo_run(tmp_path_factory) -> tuple[Path, dict]:
 def test_demo_summary_figures(demo_run):
     path, summary = demo_run
     assert summary["workbook"] == str(path)
-    assert summary["plan"]["status"] == "Optimal"
+    # The demo has lot rules: a MILP proven within the 1% gap asked, or to optimality.
+    assert summary["plan"]["status"] in ("Optimal", "Within the gap")
     assert summary["forecast"]["skus"] == 12
     kpis = {k: v["value"] for k, v in summary["kpis"].items()}
     demand, served = kpis["Consensus demand"], kpis["Constrained supply (demand served)"]
@@ -73,7 +74,9 @@ def test_demo_workbook_outputs_are_consistent(demo_run):
     finance = read_output(port, "FinancePlan", "t")
     assert finance["revenue"].sum() == pytest.approx(summary["kpis"]["Revenue"]["value"])
     capacity = read_output(port, "CapacityUse", "t")
-    assert (capacity["used_hours"] <= capacity["available_hours"] + 1e-4).all()
+    # Overtime (scheduled hours x efficiency, at most the hours) is capacity too.
+    room = capacity["available_hours"] + capacity["overtime_hours"]
+    assert (capacity["used_hours"] <= room + 1e-4).all()
 
 
 def test_run_never_changes_inputs_and_is_repeatable(tmp_path):

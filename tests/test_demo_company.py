@@ -326,3 +326,13 @@ def test_other_sizes_pass_the_contract_validation(
 def test_bad_arguments_are_refused(kwargs: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         generate_demo(**kwargs)  # type: ignore[arg-type]
+
+
+def test_batched_routings_have_changeovers(demo: dict[str, pd.DataFrame]) -> None:
+    routes = demo["Routings"]
+    batched = (routes["min_lot"] > 0) | (routes["lot_multiple"] > 0)
+    assert batched.any()
+    # Every routing with a lot rule has a changeover of 2-8 h and a cost; no other has one.
+    assert routes.loc[batched, "setup_hours"].between(2.0, 8.0).all()
+    assert (routes.loc[batched, "setup_cost"] > 0).all()
+    assert (routes.loc[~batched, ["setup_hours", "setup_cost"]] == 0).all().all()

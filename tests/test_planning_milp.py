@@ -35,7 +35,7 @@ def test_minimum_lot_forces_one_batch(solver):
     assert _closing(result, "A") == pytest.approx([40.0, 20.0])
     assert result.report.mip and result.integer_variables == 2
     assert result.report.mip_gap is not None and result.report.mip_gap <= 0.01 + 1e-9
-    assert result.report.duals_from.startswith("LP with setups")
+    assert result.report.duals_from.startswith("LPs with setups")
 
 
 def test_lp_relaxation_mode_ignores_the_lot_rule():

@@ -199,7 +199,7 @@ def test_resource_on_overtime_only_reads_as_overloaded():
 def test_solver_noise_is_reported_as_zero():
     # CBC leaves e.g. served = -4e-6 in a difference of values: reported as 0, while a real
     # hundredth of a unit stays.
-    from sop_addin.core.planning.solve import _clean
+    from sop_addin.core.planning.tables import clean as _clean
 
     assert _clean(-4e-6) == 0.0 and _clean(3e-6) == 0.0
     assert _clean(0.01) == 0.01 and _clean(-2.5) == -2.5

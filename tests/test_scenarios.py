@@ -286,3 +286,54 @@ def test_cli_scenarios_and_risk(tmp_path):
     risk = read_output(FilePort.open(path), "RiskSummary", "t")
     assert risk["metric"].tolist() == ["Fill rate", "Gross margin", "Closing inventory value"]
     assert read_output(FilePort.open(path), "Promotions", "t")["promoted_by"].tolist() == ["Ana"]
+
+
+def _outcome(name, unmet, margin, service_gap, mip_gap, mip_objective):
+    from sop_addin.core.planning.solve import PlanResult, SolveReport
+    from sop_addin.core.scenarios import ScenarioOutcome
+
+    report = SolveReport(
+        solver="HiGHS",
+        status="Within the gap",
+        solution="",
+        stop_reason="",
+        objective=mip_objective,
+        mip=True,
+        mip_objective=mip_objective,
+        mip_gap=mip_gap,
+        best_bound=None,
+        duals_from="",
+        seconds=0.0,
+        service_gap=service_gap,
+    )
+    empty = pd.DataFrame()
+    plan = PlanResult(empty, empty, empty, empty, "", 0.0, "", "", 0.0, 0.0, 0, 0, report)
+    figures = {
+        "fill_rate": 1.0,
+        "demand": 1000.0,
+        "unmet": unmet,
+        "revenue": 5000.0,
+        "gross_margin": margin,
+        "gross_margin_pct": margin / 5000.0,
+        "inventory_value": 0.0,
+        "peak_utilisation": 1.0,
+        "bottlenecks": None,
+        "purchase_spend": 0.0,
+    }
+    return ScenarioOutcome(name, "x", plan, empty, figures)
+
+
+def test_differences_within_solver_tolerance_are_shown_as_none():
+    from sop_addin.core.scenarios import comparison
+
+    # The base's cost stage stopped at a 1% gap on a cost of 2000: margins within 20 (plus the
+    # scenario's own 20) may be the solver's, not the scenario's. Unmet is proven to 0.01 of
+    # weighted value, i.e. 0.1 unit at most: 0.05 units apart is no difference, 3 units are.
+    base = _outcome(BASE, 10.0, 1500.0, 0.01, 0.01, 2000.0)
+    close = _outcome("close", 10.05, 1470.0, 0.0, 0.01, 2000.0)
+    far = _outcome("far", 13.0, 1400.0, 0.0, 0.01, 2000.0)
+    table = comparison({BASE: base, "close": close, "far": far}).set_index("scenario")
+    assert table.loc["close", ["unmet_vs_base", "margin_vs_base"]].tolist() == [0.0, 0.0]
+    assert table.loc["far", ["unmet_vs_base", "margin_vs_base"]].tolist() == pytest.approx(
+        [3.0, -100.0]
+    )

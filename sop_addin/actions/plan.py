@@ -63,10 +63,13 @@ def plan_summary(result: PlanResult) -> dict[str, Any]:
     report = result.report
     assert report is not None
     return {
-        "status": report.status,  # PuLP's: "Optimal" whenever a plan was found
-        "solution": report.solution,  # what that plan is: proven optimal, within the gap, ...
+        # "Optimal" only for a proof; "Within the gap" (proven) or "Feasible, not proven".
+        "status": report.status,
+        "solution": report.solution,
         "solver_says": report.stop_reason,
-        "objective": result.objective,
+        "objective": result.objective,  # buffers and cost (stage 2)
+        "unmet_value": report.service,  # weighted unmet demand (stage 1)
+        "unmet_value_gap": report.service_gap if report.mip else 0.0,
         "problem": "MILP" if report.mip else "LP",
         "mip_objective": report.mip_objective,
         "mip_gap": report.mip_gap if report.mip else 0.0,

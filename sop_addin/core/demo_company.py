@@ -15,7 +15,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -280,6 +280,7 @@ def generate_demo(
     # Planning rules (priorities, lot sizes, overtime, storage) draw from their own stream, so
     # adding them left every other figure of a seed unchanged.
     rules = _planning_rules(np.random.default_rng([seed, 4]), products, demand, plant)
+    rules = _with_changeovers(np.random.default_rng([seed, 6]), plant, rules)
     frames = {
         "Settings": _settings(rng, cal),
         "Products": _products_frame(products, cal, rules),
@@ -706,6 +707,8 @@ class _Rules:
     overtime_cost: FloatArray  # per resource: extra cost per overtime hour
     min_lot: FloatArray  # per routing (primary then alternates, as in _plant_frames)
     lot_multiple: FloatArray
+    setup_hours: FloatArray  # per routing: changeover hours per run
+    setup_cost: FloatArray  # per routing: cost per changeover (labour and scrap)
 
 
 def _planning_rules(rng: np.random.Generator, p: _Products, d: _Demand, plant: _Plant) -> _Rules:
@@ -735,7 +738,20 @@ def _planning_rules(rng: np.random.Generator, p: _Products, d: _Demand, plant: _
     with_multiple = regular & (draw >= 0.15) & (draw < 0.25) & (monthly >= 5 * pallet)
     min_lot[:s] = np.where(with_min, np.maximum(np.round(monthly * share, -1), 10.0), 0.0)
     lot_multiple[:s] = np.where(with_multiple, pallet, 0.0)
-    return _Rules(priority, backlog, overtime_max, overtime_cost, min_lot, lot_multiple)
+    none = np.zeros(n_routes)
+    return _Rules(priority, backlog, overtime_max, overtime_cost, min_lot, lot_multiple, none, none)
+
+
+def _with_changeovers(rng: np.random.Generator, plant: _Plant, rules: _Rules) -> _Rules:
+    """Changeovers where runs are batched: every primary routing with a lot rule has one (2-8
+    hours, costed at the resource's hourly rate plus 50-200 of scrap)."""
+    n_routes = len(rules.min_lot)
+    batched = (rules.min_lot > 0) | (rules.lot_multiple > 0)
+    hours = np.where(batched, np.round(rng.uniform(2.0, 8.0, n_routes), 1), 0.0)
+    resource = np.concatenate([plant.primary, plant.alt_resource])
+    scrap = np.round(rng.uniform(50.0, 200.0, n_routes), -1)
+    cost = np.where(batched, np.round(hours * plant.rate[resource] + scrap, 0), 0.0)
+    return replace(rules, setup_hours=hours, setup_cost=cost)
 
 
 def _warehouses_frame(p: _Products, d: _Demand, plant: _Plant) -> pd.DataFrame:
@@ -844,6 +860,8 @@ def _plant_frames(
             yield_=np.concatenate([plant.yield_, plant.alt_yield])[order],
             min_lot=rules.min_lot[order],
             lot_multiple=rules.lot_multiple[order],
+            setup_hours=rules.setup_hours[order],
+            setup_cost=rules.setup_cost[order],
         ),
     }
 

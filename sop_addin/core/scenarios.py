@@ -282,22 +282,58 @@ def run_scenarios(
     return comparison(outcomes), outcomes
 
 
+def _tolerances(outcome: ScenarioOutcome) -> tuple[float, float]:
+    """How far the solver may leave a plan's unmet units and its money from the optimum.
+
+    Unmet demand is solved first, to an absolute gap on its weighted value (SolveReport's
+    service_gap; a unit weighs at least 0.1, a backlog month); cost comes second, within the
+    MIP gap asked. A plan read back from the workbook has no report: solver tolerance only.
+    """
+    report = outcome.plan.report
+    if report is None:
+        return 0.0, 0.0
+    units = 10.0 * (report.service_gap or 0.0)
+    money = (report.mip_gap or 0.0) * abs(report.mip_objective or 0.0)
+    return units, money
+
+
+def _delta(value: float, base: float, tolerance: float) -> float:
+    """value - base, or 0 when the difference is within the tolerance of both plans' solves
+    (1e-6 relative at least: the solvers' own feasibility tolerance)."""
+    delta = value - base
+    scale = max(abs(value), abs(base), 1.0)
+    return 0.0 if abs(delta) <= max(tolerance, 1e-6 * scale) else delta
+
+
 def comparison(
     outcomes: dict[str, ScenarioOutcome], base: dict[str, object] | None = None
 ) -> pd.DataFrame:
-    """Side by side: one row per scenario, the base first, with deltas against the base."""
+    """Side by side: one row per scenario, the base first, with deltas against the base.
+
+    A delta smaller than what the two solves may leave from their optima is shown as 0: a
+    scenario is never reported better or worse than the base by solver tolerance alone.
+    """
+    base_units, base_money = (
+        _tolerances(outcomes[BASE]) if base is None and BASE in outcomes else (0.0, 0.0)
+    )
     base = base or outcomes[BASE].figures
     rows = []
     for outcome in outcomes.values():
         figures = outcome.figures
+        units, money = _tolerances(outcome)
+        units, money = units + base_units, money + base_money
+
+        def vs_base(key: str, tolerance: float, figures: dict[str, object] = figures) -> float:
+            return _delta(float(figures[key]), float(base[key]), tolerance)  # type: ignore[arg-type]
+
         rows.append(
             {
                 "scenario": outcome.name,
                 "changes": outcome.changes,
                 **figures,
-                "revenue_vs_base": float(figures["revenue"]) - float(base["revenue"]),  # type: ignore[arg-type]
-                "margin_vs_base": float(figures["gross_margin"]) - float(base["gross_margin"]),  # type: ignore[arg-type]
-                "unmet_vs_base": float(figures["unmet"]) - float(base["unmet"]),  # type: ignore[arg-type]
+                "revenue_vs_base": vs_base("revenue", money),
+                "margin_vs_base": vs_base("gross_margin", money),
+                "unmet_vs_base": vs_base("unmet", units),
             }
         )
     frame = pd.DataFrame(rows, columns=COMPARISON_COLUMNS)

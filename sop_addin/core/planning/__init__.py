@@ -1,4 +1,10 @@
-"""Constrained supply planning: a PuLP model assembled from planning data, like PyPSA's."""
+"""Constrained supply planning: a PuLP model assembled from planning data, like PyPSA's.
+
+Modules: data (inputs into indexed frames), build (the model's define_* families), lot_cuts and
+lot_start (tightening and a first plan for the lot-size MILP), solvers (HiGHS and CBC
+adapters), solve (the demand-first orchestration), tables (the Supply tab's tables) and
+explain (shortfalls, bottlenecks, slacks).
+"""
 
 from sop_addin.core.planning.build import create_model
 from sop_addin.core.planning.data import PlanningData, prepare_planning_data

@@ -4,13 +4,19 @@ Each `define_*` function has one shape: select its index set, return early when 
 bounds from the data, add what it defines under a name a planner can read (the name is what
 the planner sees when the constraint binds), e.g. ``Resource-capacity[Press-2,2027-03]``.
 
-The model is an LP unless lot rules are present (Routings min_lot / lot_multiple, supplier
-MOQ): then setup binaries and lot counts make it a MILP. With ``relax_lots`` the binaries and
-counts are continuous, which is the LP relaxation: fast, but lot rules are no longer enforced.
+The model is an LP unless lot rules or changeovers are present (Routings min_lot,
+lot_multiple, setup_hours, setup_cost; supplier MOQ): then setup binaries and lot counts make
+it a MILP. With ``relax_lots`` the binaries and counts are continuous, which is the LP
+relaxation: fast, but lot rules are no longer enforced.
+
+The objective comes in three parts (``PlanModel.objectives``) that solve.py minimises in
+order: "service" (weighted unmet demand, and the elastic slacks only impossible inputs use),
+then "plan" (buffer shortfall weighted above any cost of making a unit, plus cost).
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +47,9 @@ class PlanModel:
     variables: dict[str, dict[Key, pulp.LpVariable]] = field(default_factory=dict)
     constraints: dict[str, dict[Key, pulp.LpConstraint]] = field(default_factory=dict)
     costs: dict[str, dict[Key, float]] = field(default_factory=dict)
+    objectives: dict[str, pulp.LpAffineExpression] = field(default_factory=dict)
+    # Rows whose shadow price is stage 1's: the lost-sales value one more unit would serve.
+    service_priced: set[str] = field(default_factory=set)
     _count: int = 0
     _rows: int = 0
 
@@ -113,16 +122,22 @@ def define_overtime_variables(model: PlanModel) -> None:
     model.add_variables("overtime", list(upper), upper)
 
 
+def needs_setup(route: Any) -> bool:
+    """A run on this routing is a yes/no decision: it has a minimum lot or a changeover."""
+    return bool(route["min_lot"] > 0 or route["setup_hours"] > 0 or route["setup_cost"] > 0)
+
+
 def define_lot_variables(model: PlanModel) -> None:
-    """Setup binaries (a run happens) for minimum lots, and lot counts for lot multiples."""
+    """Setup binaries (a run happens) for minimum lots and changeovers, lot counts for lot
+    multiples."""
     data = model.data
     routes = data.routings
     periods = range(len(data.months))
-    needs_setup = [(s, r) for (s, r), v in routes["min_lot"].items() if v > 0]
+    with_setup = [key for key, route in routes.iterrows() if needs_setup(route)]
     needs_lots = [(s, r) for (s, r), v in routes["lot_multiple"].items() if v > 0]
     binary = pulp.LpContinuous if model.relax_lots else pulp.LpBinary
     integer = pulp.LpContinuous if model.relax_lots else pulp.LpInteger
-    setup = [(s, r, t) for s, r in needs_setup for t in periods]
+    setup = [(s, r, t) for s, r in with_setup for t in periods]
     model.add_variables("setup", setup, dict.fromkeys(setup, 1.0), cat=binary)
     model.add_variables("lots", [(s, r, t) for s, r in needs_lots for t in periods], cat=integer)
 
@@ -139,7 +154,7 @@ def define_unmet_demand_variables(model: PlanModel) -> None:
     demand = _lookup(data.demand)
     backlog = data.products["backlog"]
     lost_keys, owed_keys, upper = [], [], {}
-    for sku in data.products.index:
+    for sku in [] if data.all_demand_met else data.products.index:
         for t, month in enumerate(data.months):
             if backlog[sku]:
                 owed_keys.append((sku, t))
@@ -247,20 +262,28 @@ def define_backlog_growth_constraints(model: PlanModel) -> None:
 
 
 def define_resource_capacity_constraints(model: PlanModel) -> None:
-    """Hours planned plus firm hours stay within run time net of maintenance x efficiency,
-    plus overtime (scheduled hours x efficiency); firm hours beyond it all are overload."""
+    """Run hours, changeover hours and firm hours stay within run time net of maintenance x
+    efficiency, plus overtime (scheduled hours x efficiency); firm hours beyond it all are
+    overload."""
     data = model.data
-    make, overtime, overload = (model.variables[k] for k in ("make", "overtime", "overload"))
+    v = model.variables
+    make, overtime, overload, setup = (v[k] for k in ("make", "overtime", "overload", "setup"))
     if not make:
         return
-    by_resource: dict[str, list[tuple[str, float]]] = defaultdict(list)
-    for (sku, res), hours in data.routings["hours_per_unit"].items():
-        by_resource[res].append((sku, float(hours)))
+    by_resource: dict[str, list[tuple[str, float, float]]] = defaultdict(list)
+    for (sku, res), route in data.routings.iterrows():
+        by_resource[res].append((sku, float(route["hours_per_unit"]), float(route["setup_hours"])))
     capacity, firm = _lookup(data.capacity), _lookup(data.firm_hours)
     efficiency = data.resources["efficiency"]
     for res, items in by_resource.items():
         for t, month in enumerate(data.months):
-            terms = [(make[(sku, res, t)], hours) for sku, hours in items if hours > 0]
+            terms = [(make[(sku, res, t)], hours) for sku, hours, _ in items if hours > 0]
+            # A changeover takes its hours from the same capacity, overtime included.
+            terms += [
+                (setup[(sku, res, t)], changeover)
+                for sku, _, changeover in items
+                if changeover > 0 and (sku, res, t) in setup
+            ]
             if not terms:
                 continue
             if (res, t) in overtime:
@@ -290,45 +313,103 @@ def units_still_useful(data: PlanningData) -> dict[tuple[str, int], float]:
     return useful
 
 
-def define_lot_size_constraints(model: PlanModel) -> None:
-    """A run is either nothing or at least the minimum lot; lot multiples are whole counts.
+@dataclass(frozen=True)
+class LegalRuns:
+    """The run sizes a routing's lot rules allow: 0, or a whole number of lot multiples (any
+    quantity when there is none) of at least the minimum lot."""
 
-    The setup's big-M is the most the run could ever need: what the resource can make in the
-    month with all its overtime, and no more than the demand it can still serve plus the buffer
-    after yield (or the minimum lot, if larger). A tight big-M keeps the LP relaxation close
-    to the MILP, which is what lets the solver prove a small gap.
+    min_lot: float
+    multiple: float
+
+    @property
+    def smallest(self) -> float:
+        """The smallest positive legal run (0 when any positive quantity is legal)."""
+        if self.multiple > 0:
+            return self.multiple * max(1, math.ceil(self.min_lot / self.multiple - 1e-9))
+        return self.min_lot
+
+    def up(self, quantity: float) -> float:
+        """The smallest legal run of at least the quantity."""
+        if self.multiple > 0:
+            quantity = self.multiple * math.ceil(quantity / self.multiple - 1e-9)
+        return max(quantity, self.smallest)
+
+    def down(self, quantity: float) -> float:
+        """The largest legal run of at most the quantity (0 when none is positive)."""
+        if self.multiple > 0:
+            quantity = self.multiple * math.floor(quantity / self.multiple + 1e-9)
+        return quantity if quantity >= self.smallest - 1e-9 and quantity > 0 else 0.0
+
+
+def legal_runs(route: Any) -> LegalRuns:
+    return LegalRuns(float(route["min_lot"]), float(route["lot_multiple"]))
+
+
+def run_room(data: PlanningData) -> dict[tuple[str, int], float]:
+    """Hours a resource can give one run in a month: capacity net of firm hours, plus overtime."""
+    capacity, firm = _lookup(data.capacity), _lookup(data.firm_hours)
+    resources = data.resources
+    room: dict[tuple[str, int], float] = {}
+    for (res, month), hours in capacity.items():
+        extra = 0.0
+        if res in resources.index:
+            extra = float(resources.at[res, "overtime_max"] * resources.at[res, "efficiency"])
+        left = max(hours - firm.get((res, month), 0.0), 0.0) + extra
+        room[(res, data.months.get_loc(month))] = left
+    return room
+
+
+def largest_runs(data: PlanningData) -> dict[tuple[str, str, int], float]:
+    """Per routing and month, the largest run an optimal plan may make (0: the run is closed).
+
+    It is the largest legal run that fits the month's hours after the changeover, and no more
+    than the smallest legal run covering all the demand it can still serve plus the buffer
+    (after yield): making more is never optimal, so the cap is a big-M that cuts off no optimum
+    while keeping the LP relaxation tight.
     """
+    room = run_room(data)
+    useful = units_still_useful(data)
+    caps: dict[tuple[str, str, int], float] = {}
+    for (sku, res), route in data.routings.iterrows():
+        legal = legal_runs(route)
+        hours, changeover = float(route["hours_per_unit"]), float(route["setup_hours"])
+        for t in range(len(data.months)):
+            need = legal.up(useful[(sku, t)] / float(route["yield"]))
+            left = room.get((res, t), 0.0) - changeover
+            fits = legal.down(left / hours) if hours > 0 else need
+            caps[(sku, res, t)] = min(fits, need) if left >= -1e-9 else 0.0
+    return caps
+
+
+def define_lot_size_constraints(model: PlanModel) -> None:
+    """A run is nothing or a legal run: at least the minimum lot, in whole lot multiples, with
+    its changeover; its cap (largest_runs) comes from the legal run sizes."""
     data = model.data
     make, setup, lots = (model.variables[k] for k in ("make", "setup", "lots"))
     if not setup and not lots:
         return
     routes = data.routings
-    capacity = _lookup(data.capacity)
-    resources = data.resources
-    useful = units_still_useful(data)
+    caps = largest_runs(data)
     for sku, res, t in setup:
-        route = routes.loc[(sku, res)]
-        run_hours = capacity.get((res, data.months[t]), 0.0)
-        if res in resources.index:
-            run_hours += float(resources.at[res, "overtime_max"] * resources.at[res, "efficiency"])
-        need = useful[(sku, t)] / float(route["yield"])
-        min_lot = float(route["min_lot"])
-        # A run may exceed the demand to reach a minimum lot or a whole lot multiple.
-        need = max(need + float(route["lot_multiple"]), min_lot)
-        fits = run_hours / float(route["hours_per_unit"])
-        big_m = max(min(fits, need), 0.0)
-        on = setup[(sku, res, t)]
-        run = make[(sku, res, t)]
-        if fits < min_lot:
-            # No room for a minimum lot in this month: the run is closed.
+        run, on = make[(sku, res, t)], setup[(sku, res, t)]
+        cap = caps[(sku, res, t)]
+        minimum = float(routes.at[(sku, res), "min_lot"])
+        if cap <= 0 or cap < minimum:
+            # No legal run fits this month: the run is closed.
+            on.upBound = 0.0
             _add(model, "Lot-setup", (sku, res, t), [(run, 1.0)], pulp.LpConstraintLE, 0.0)
             continue
-        _add(model, "Lot-minimum", (sku, res, t), [(run, 1.0), (on, -min_lot)], 1, 0.0)
-        _add(model, "Lot-setup", (sku, res, t), [(run, 1.0), (on, -big_m)], -1, 0.0)
+        if minimum > 0:
+            _add(model, "Lot-minimum", (sku, res, t), [(run, 1.0), (on, -minimum)], 1, 0.0)
+        _add(model, "Lot-setup", (sku, res, t), [(run, 1.0), (on, -cap)], -1, 0.0)
     for sku, res, t in lots:
         size = float(routes.at[(sku, res), "lot_multiple"])
         terms = [(make[(sku, res, t)], 1.0), (lots[(sku, res, t)], -size)]
         _add(model, "Lot-multiple", (sku, res, t), terms, pulp.LpConstraintEQ, 0.0)
+        if (sku, res, t) not in setup:
+            # No setup binary to carry the cap: bound the count itself.
+            count = math.floor(caps[(sku, res, t)] / size + 1e-9)
+            _add(model, "Lot-setup", (sku, res, t), [(lots[(sku, res, t)], 1.0)], -1, count)
 
 
 def define_safety_stock_constraints(model: PlanModel) -> None:
@@ -407,6 +488,32 @@ def define_supplier_limit_constraints(model: PlanModel) -> None:
                 _add(model, "Supplier-limit", (supplier, t), terms, pulp.LpConstraintLE, limit)
 
 
+def material_still_useful(data: PlanningData) -> dict[tuple[str, int], float]:
+    """Units of a material that arriving in month t can still be used: what its products'
+    useful output needs, started at the worst yield, plus a whole smallest legal run of
+    rounding per month a lot rule applies in (runs are rounded up to legal sizes)."""
+    horizon = len(data.months)
+    useful = units_still_useful(data)
+    per_sku: dict[str, tuple[float, float]] = {}
+    for sku, routes in data.routings.groupby(level="sku"):
+        worst_yield = float(routes["yield"].min())
+        rounding = max(
+            (max(legal_runs(r).smallest, float(r["lot_multiple"])) for _, r in routes.iterrows()),
+            default=0.0,
+        )
+        per_sku[str(sku)] = (max(worst_yield, 1e-6), rounding)
+    need: dict[tuple[str, int], float] = {}
+    for material in data.materials.index:
+        users = [(str(s), float(q)) for (s, m), q in data.bom.items() if m == material]
+        for t in range(horizon):
+            total = 0.0
+            for sku, qty in users:
+                worst_yield, rounding = per_sku.get(sku, (1.0, 0.0))
+                total += qty * (useful[(sku, t)] / worst_yield + rounding * (horizon - t))
+            need[(str(material), t)] = total
+    return need
+
+
 def define_order_quantity_constraints(model: PlanModel) -> None:
     """A purchase is either nothing or at least the supplier's minimum order quantity."""
     data = model.data
@@ -414,12 +521,8 @@ def define_order_quantity_constraints(model: PlanModel) -> None:
     if not order:
         return
     limits = _lookup(data.supplier_limits)
-    useful = units_still_useful(data)
     horizon = len(data.months)
-    worst_yield = data.routings["yield"].groupby(level="sku").min()
-    users: dict[str, list[tuple[str, float]]] = defaultdict(list)
-    for (sku, material), qty in data.bom.items():
-        users[str(material)].append((str(sku), float(qty) / float(worst_yield.get(sku, 1.0))))
+    need = material_still_useful(data)
     for material, t in order:
         moq = float(data.materials.at[material, "moq"])
         limit = limits.get((data.materials.at[material, "supplier"], data.months[t]), 0.0)
@@ -428,36 +531,49 @@ def define_order_quantity_constraints(model: PlanModel) -> None:
             _add(model, "Order-moq", (material, t), [(run, 1.0)], pulp.LpConstraintLE, 0.0)
             continue
         # Big-M: the supplier's limit, or all the material production can still use once the
-        # order arrives (the MOQ if that is less), whichever is smaller.
+        # order arrives (lot rounding included; the MOQ if that is more), whichever is smaller.
         arrival = t + int(data.materials.at[material, "lead_months"])
-        need = (
-            sum(q * useful[(s, arrival)] for s, q in users.get(material, []))
-            if arrival < horizon
-            else 0.0
-        )
-        big_m = min(limit, max(need, moq))
+        useful = need[(str(material), arrival)] if arrival < horizon else 0.0
+        big_m = min(limit, max(useful, moq))
         _add(model, "Order-moq", (material, t), [(run, 1.0), (on, -moq)], 1, 0.0)
         _add(model, "Order-open", (material, t), [(run, 1.0), (on, -big_m)], -1, 0.0)
 
 
+SERVICE_KINDS = ("lost", "backlog", "overflow", "overload")
+SOONER = 1e-5  # extra weight of a lost sale per month before the horizon end
+
+
 def define_objective(model: PlanModel) -> None:
-    """Minimise conversion, purchase, holding and overtime cost plus the slacks' penalties."""
+    """The objective's parts, minimised in order by solve.py: service, then plan.
+
+    "service": weighted unmet demand (lost, and backlog per month owed; what is still owed at
+    the horizon end weighs as lost) and the elastic slacks only impossible inputs use.
+    "plan": units below safety stock (weighted above any cost of making them), then
+    conversion, changeover, purchase, holding and overtime cost.
+    """
     data = model.data
     v = model.variables
     products, materials = data.products, data.materials
     last = len(data.months) - 1
     route_cost = _lookup(data.routings["cost_per_unit"])
+    setup_cost = _lookup(data.routings["setup_cost"])
     ot_cost = data.resources["overtime_cost"] if len(data.resources) else {}
     weights = {
         "make": {k: route_cost[(k[0], k[1])] for k in v["make"]},
+        "setup": {k: setup_cost[(k[0], k[1])] for k in v["setup"]},
         "overtime": {k: float(ot_cost[k[0]]) for k in v["overtime"]},
         "buy": {k: float(materials.at[k[0], "unit_cost"]) for k in v["buy"]},
         "stock": {k: float(products.at[k[0], "holding_cost"]) for k in v["stock"]},
         "material_stock": {
             k: float(materials.at[k[0], "holding_cost"]) for k in v["material_stock"]
         },
-        "lost": {k: float(products.at[k[0], "unmet_penalty"]) for k in v["lost"]},
-        # Backlog costs per month owed; what is still owed at the horizon end is lost as well.
+        # A sale lost sooner weighs a little more (1e-5 a month): among plans that lose as
+        # much, the one that ships now and loses later wins, never one that keeps a buffer
+        # while customers go without.
+        "lost": {
+            k: float(products.at[k[0], "unmet_penalty"]) * (1.0 + SOONER * (last - k[1]))
+            for k in v["lost"]
+        },
         "backlog": {
             k: float(products.at[k[0], "backlog_penalty"])
             + (float(products.at[k[0], "unmet_penalty"]) if k[1] == last else 0.0)
@@ -468,8 +584,15 @@ def define_objective(model: PlanModel) -> None:
         "overload": dict.fromkeys(v["overload"], data.big_penalty),
     }
     model.costs = weights
-    terms = [(v[kind][k], w) for kind, group in weights.items() for k, w in group.items() if w]
-    model.problem.setObjective(_expr(terms))
+
+    def part(kinds: Any) -> pulp.LpAffineExpression:
+        return _expr([(v[kind][k], w) for kind in kinds for k, w in weights[kind].items() if w])
+
+    model.objectives = {
+        "service": part(SERVICE_KINDS),
+        "plan": part([k for k in weights if k not in SERVICE_KINDS]),
+    }
+    model.problem.setObjective(model.objectives["service"] + model.objectives["plan"])
 
 
 def create_model(data: PlanningData, relax_lots: bool = False) -> PlanModel:

@@ -36,6 +36,8 @@ class PlanningData:
         storage: site -> most finished-goods units it holds at a month end (listed sites only).
         safety: the SafetyStock table (per SKU: the formula's inputs, result and target).
         big_penalty: cost per unit of an elastic slack that only infeasible inputs may use.
+        all_demand_met: demand is a hard constraint (no lost sales, no backlog): for models
+            whose inputs guarantee a plan exists, such as the public lot-sizing benchmarks.
     """
 
     months: pd.DatetimeIndex
@@ -55,6 +57,7 @@ class PlanningData:
     storage: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
     safety: pd.DataFrame = field(default_factory=pd.DataFrame)
     big_penalty: float = 1e6
+    all_demand_met: bool = False
 
     @property
     def labels(self) -> list[str]:
@@ -128,19 +131,29 @@ def _column(frame: pd.DataFrame, name: str, default: float) -> pd.Series:
     return pd.to_numeric(frame[name], errors="coerce").astype(float).fillna(default)
 
 
-def _product_penalties(products: pd.DataFrame, carrying_rate: float) -> None:
-    """Objective weights per SKU, chosen so the plan's priorities read as the planner's.
+def _product_penalties(
+    products: pd.DataFrame, routings: pd.DataFrame, carrying_rate: float
+) -> None:
+    """Objective weights per SKU, in the order the plan serves them: demand, buffers, cost.
 
-    A unit not served costs its standard cost plus its margin weighted by priority, plus one:
-    serving always pays while capacity allows, and when capacity is short the hours go to the
-    highest priority-weighted margin per hour first. A backlog unit costs a tenth of that value
-    per month late; backlog still owed at the horizon end is priced as lost. A unit below safety
-    stock costs more than making it but less than a lost sale: demand first, buffers second.
+    Demand comes first by construction (solve.py minimises the weighted unmet demand before
+    anything else); these weights say which demand first when not all of it can be served. A
+    unit not served weighs its margin times its priority weight, plus one, so the hours go to
+    the highest priority-weighted margin per hour first. A backlog unit weighs a tenth of that
+    per month late; backlog still owed at the horizon end weighs as lost.
+
+    Buffers come second, before cost: a unit below safety stock costs more than making it on
+    any routing, overtime included (setup costs aside: a changeover may cost more than a
+    buffer is worth).
     """
     value = products["margin"].clip(lower=0.0) * products["priority"].map(priority_weight) + 1.0
-    products["unmet_penalty"] = products["standard_cost"] + value
+    products["unmet_penalty"] = value
     products["backlog_penalty"] = 0.1 * value
-    products["safety_penalty"] = products["standard_cost"] + 0.5 * value
+    overtime_per_unit = routings["overtime_cost_per_unit"].groupby(level="sku").max()
+    dearest = (products["standard_cost"] + overtime_per_unit.reindex(products.index)).fillna(
+        products["standard_cost"]
+    )
+    products["safety_penalty"] = dearest + 0.5 * value + 1.0
     products["holding_cost"] = carrying_rate / 12 * products["standard_cost"]
 
 
@@ -211,17 +224,23 @@ def prepare_planning_data(inputs: PlanInputs, demand: pd.DataFrame) -> PlanningD
             "opening": stock["on_hand"].reindex(skus).fillna(0.0),
         }
     )
-    _product_penalties(products, inputs.settings.carrying_rate)
     products.index.name = "sku"
 
     resources = inputs["Resources"].set_index("resource")
     routings = inputs["Routings"].merge(
         resources[["site"]], left_on="resource", right_index=True, how="left"
     )
-    routings["min_lot"] = _column(routings, "min_lot", 0.0)
-    routings["lot_multiple"] = _column(routings, "lot_multiple", 0.0)
+    for name in ("min_lot", "lot_multiple", "setup_hours", "setup_cost"):
+        routings[name] = _column(routings, name, 0.0)
+    # What a good unit's conversion costs at most on a routing, on overtime: a unit below the
+    # buffer must weigh more than making it anywhere.
+    overtime_rate = routings["resource"].map(_column(resources, "overtime_cost_per_hour", 0.0))
+    routings["overtime_cost_per_unit"] = (
+        overtime_rate.fillna(0.0) * routings["hours_per_unit"] + routings["cost_per_unit"]
+    ) / routings["yield"].clip(lower=1e-6)
     routings = routings.set_index(["sku", "resource"]).sort_index()
     products["site"] = _home_sites(inputs, routings, skus)
+    _product_penalties(products, routings, inputs.settings.carrying_rate)
 
     calendar = inputs["ResourceCalendar"].set_index(["resource", "month"])
     capacity: dict[tuple[str, pd.Timestamp], float] = {}
@@ -290,7 +309,13 @@ def prepare_planning_data(inputs: PlanInputs, demand: pd.DataFrame) -> PlanningD
     # beyond storage) cost more than anything a unit or an hour can earn, so the plan never
     # buys output with them.
     horizon = len(months)
-    per_unit = float((products["unmet_penalty"] + horizon * products["backlog_penalty"]).max())
+    per_unit = float(
+        (
+            products["unmet_penalty"]
+            + horizon * products["backlog_penalty"]
+            + products["safety_penalty"]
+        ).max()
+    )
     fastest = float(routings["hours_per_unit"].min()) if len(routings) else 1.0
     big_penalty = 10.0 * max(per_unit, 1.0) / max(min(fastest, 1.0), 1e-3)
 

@@ -22,7 +22,8 @@ from typing import Any
 import pandas as pd
 
 from sop_addin.core.planning.build import SLACKS, Key, PlanModel
-from sop_addin.core.planning.solve import EPS, _value, shadow_price
+from sop_addin.core.planning.tables import EPS, setup_hours, shadow_price
+from sop_addin.core.planning.tables import value_of as _value
 
 MAX_CAUSES = 3
 SHORTFALL_COLUMNS = [
@@ -47,6 +48,7 @@ BOTTLENECK_COLUMNS = [
 SLACK_COLUMNS = ["slack", "kind", "quantity", "unit", "penalty"]
 _CAUSES = {
     "Resource-capacity": "capacity",
+    "Safety-stock": "kept as safety stock",
     "Material-balance": "material",
     "Supplier-limit": "supplier limit",
     "Storage-capacity": "storage",
@@ -68,10 +70,14 @@ _SLACK_NAMES = {
 def constraint_price(model: PlanModel, kind: str, key: Key) -> float:
     """The constraint's shadow price; for a material, only what it is worth above its price.
 
-    A material's balance dual is at least its purchase price whenever more can be bought in
-    time, so only the premium above the price says the material is scarce.
+    A row that limits serving demand is priced in lost-sales value (solve.py), which holds no
+    purchase price. Any other material balance dual is at least the material's price whenever
+    more can be bought in time, so only the premium above the price says it is scarce.
     """
-    price = shadow_price(model.constraints.get(kind, {}).get(key))
+    constraint = model.constraints.get(kind, {}).get(key)
+    price = shadow_price(constraint)
+    if constraint is not None and constraint.name in model.service_priced:
+        return price
     if kind == "Material-balance" and price:
         premium = price - float(model.data.materials.at[key[0], "unit_cost"])
         return premium if premium > 1e-6 * max(1.0, abs(price)) else 0.0
@@ -110,11 +116,38 @@ class _Tracer:
         for (sku, material), qty in data.bom.items():
             self.bom[str(sku)].append((str(material), float(qty)))
         self.overtime_max = data.resources["overtime_max"] if len(data.resources) else {}
+        self.changeovers = setup_hours(model)
 
     def price(self, kind: str, key: Key) -> float:
         return constraint_price(self.model, kind, key)
 
+    def kept_in_stock(self, sku: str, t: int) -> dict[str, Any] | None:
+        """The month closes with stock that could have shipped: the buffer was kept instead.
+
+        Demand is served before buffers (solve.py), so an optimal plan never does this; a plan
+        stopped before stage 1 was proven can, and then this is the cause to name first.
+        """
+        closing = _value(self.model.variables["stock"][(sku, t)])
+        if closing <= EPS:
+            return None
+        target = float(self.data.products.at[sku, "safety_stock"])
+        what = "kept as safety stock" if closing <= target + EPS else "kept in stock"
+        return {
+            "cause": what,
+            "constraint": self.model.name("Safety-stock", (sku, t)),
+            "shadow_price": 0.0,
+            "impact": float("inf"),
+            "distance": 0,
+            "explanation": (
+                f"{closing:g} units closed {self.labels[t]} in stock (safety stock "
+                f"{target:g}) while demand went unmet: {what}"
+            ),
+        }
+
     def causes(self, sku: str, t: int) -> list[dict[str, Any]]:
+        kept = self.kept_in_stock(sku, t)
+        if kept is not None:
+            return [kept]
         if not self.routes.get(sku):
             # Nothing can make it: blaming its materials or a resource would be untrue (the
             # caller reports "no routing").
@@ -122,7 +155,8 @@ class _Tracer:
         found: dict[str, dict[str, Any]] = {}
 
         def add(kind: str, key: Key, impact: float, cause: str, text: str) -> None:
-            # Ties go to the constraint nearest the shortfall month.
+            # Ties (within a thousandth: a sale lost sooner weighs 1e-5 more a month) go to the
+            # constraint nearest the shortfall month.
             name = self.model.name(kind, key)
             if name not in found or found[name]["impact"] < impact:
                 price = abs(self.price(kind, key))
@@ -142,7 +176,7 @@ class _Tracer:
             if tau < t:
                 self._storage(sku, tau, add)
         ranked = sorted(
-            found.values(), key=lambda c: (-round(c["impact"], 9), c["distance"], c["constraint"])
+            found.values(), key=lambda c: (-round(c["impact"], 3), c["distance"], c["constraint"])
         )
         return ranked[:MAX_CAUSES]
 
@@ -156,10 +190,14 @@ class _Tracer:
             limit = float(self.overtime_max.get(res, 0.0)) if len(self.overtime_max) else 0.0
             if (res, tau) in v["overtime"] and _value(v["overtime"][(res, tau)]) >= limit - 1e-6:
                 text += f", with all {limit:g} h of overtime"
+            changeover = self.changeovers.get((res, tau), 0.0)
+            if changeover > EPS:
+                text += f", {changeover:g} h of it changeovers"
             if tau < t:
                 text += f" (output built ahead for {self.labels[t]})"
             text += f"; one more hour would save {price:,.2f}"
-            add("Resource-capacity", (res, tau), price * hours, "capacity", text)
+            cause = "changeover capacity" if changeover > EPS else "capacity"
+            add("Resource-capacity", (res, tau), price * hours, cause, text)
 
     def _materials(self, sku: str, tau: int, add: Any) -> None:
         data = self.data

@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 import pulp
 
-from sop_addin.core.planning.build import PlanModel
+from sop_addin.core.planning.build import PlanModel, legal_runs
 
 INTEGER_KINDS = ("setup", "lots", "order")
 
@@ -96,8 +96,10 @@ def _round_runs(
     """Open a run where the plan makes at least `share` of the minimum lot; round lot counts."""
     v, routes = model.variables, model.data.routings
     for (sku, res, t), var in v["setup"].items():
-        minimum = float(routes.at[(sku, res), "min_lot"])
-        start[var] = 1.0 if made[(sku, res, t)] >= share * minimum - 1e-6 else 0.0
+        # The smallest legal run, not the minimum lot: with a lot multiple it can be more.
+        smallest = legal_runs(routes.loc[(sku, res)]).smallest
+        quantity = made[(sku, res, t)]
+        start[var] = 1.0 if quantity > 1e-6 and quantity >= share * smallest - 1e-6 else 0.0
     for (sku, res, t), var in v["lots"].items():
         size = float(routes.at[(sku, res), "lot_multiple"])
         count = float(rounding(made[(sku, res, t)] / size + 1e-9))

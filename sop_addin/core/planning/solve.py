@@ -1,78 +1,108 @@
-"""Solve the plan model and turn the solution into the Supply tab's tables.
+"""Solve the plan model demand first, then buffers and cost, and collect the Supply tables.
 
-Solvers: HiGHS (highspy) and CBC (bundled with PuLP), both through PuLP. HiGHS is the default
-and runs its dual simplex for LPs: on this model benchmarks/bench_plan.py measured it 2-3.6x
-faster than HiGHS's interior point (which other production-planning LPs favoured) and ahead of
-CBC at every size; a basic solution also gives the duals the explanations need. For a
-MILP (lot rules present), the MIP is solved to the gap asked for, then the LP with every setup
-and lot count fixed at the MIP's values is solved again: its duals are the shadow prices the
-explanations quote, and its plan (never worse than the MIP's incumbent) is the plan written.
+The solve is lexicographic over the model's objective parts (build.py):
+
+1. "service": minimise the weighted unmet demand (margin x priority per unit lost or late).
+2. "plan": with the service held at that value (plus the solvers' roundoff, 1e-7), minimise
+   buffer shortfall, weighted above any cost of making a unit, and then cost.
+
+An LP (no lot rules, or --lp) is solved exactly so, as two LPs. A MILP (lot rules or
+changeovers) is tightened by (l,S) cuts (lot_cuts.py), started from its relaxation rounded into
+a feasible plan (lot_start.py), and searched in two steps: first over service x K + cost, with
+K large enough that a unit of the least valued demand outweighs the dearest buffer over the
+horizon (capped at 1e4), for at most half the time limit; then, with the most service those
+setups can give held (an LP), over cost alone, for the rest of the time and to the gap asked.
+Every setup, lot count and order is then fixed and the two stages are solved as LPs: that plan
+(never worse than the MIP's) is the plan written. Two gaps are reported apart, so lost sales
+are never inside the cost gap: the cost gap is stage 2's (its bound holds for every plan that
+serves as much), and the unmet-demand gap is the value of unmet demand less the relaxation's
+least (a bound no plan beats; a MILP seldom proves it zero).
+
+Shadow prices are the final LPs' duals: for a row that limits serving demand, stage 1's (the
+lost-sales value one more unit of it would serve: margin x priority weight + 1 a unit); for any
+other row, stage 2's (the buffer penalty and cost one more unit saves).
+
+A run that ends without a solution the solver proved feasible raises SolverError: nothing is
+written. The status says "Optimal" only for a proven optimum.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import re
-import sys
-import tempfile
 import time
-import warnings
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
-from typing import Any
 
-import numpy as np
 import pandas as pd
 import pulp
 
 from sop_addin.core.planning.build import PlanModel, create_model
 from sop_addin.core.planning.data import PlanningData
+from sop_addin.core.planning.explain import bottlenecks, shortfalls, slack_report
+from sop_addin.core.planning.lot_cuts import add_lot_cover_cuts
+from sop_addin.core.planning.lot_start import INTEGER_KINDS, relax_and_round
+from sop_addin.core.planning.solvers import (
+    DEFAULT_SOLVER,
+    MIP_TIME_LIMIT,
+    PROVEN_OPTIMAL_GAP,
+    SOLVERS,
+    SolverError,
+    SolverOptions,
+    SolverRun,
+    package_version,
+    relative_gap,
+    run_solver,
+)
+from sop_addin.core.planning.tables import (
+    capacity_use,
+    product_balance,
+    production_plan,
+    purchase_plan,
+)
 
-EPS = 1e-6  # below this a solver value is numerical noise
-REPORT_EPS = 5e-6  # below this a reported quantity (often a difference of values) is noise
-SOLVERS = ("highs", "cbc")
-DEFAULT_SOLVER = "highs"  # fastest (with its simplex) on every size of bench_plan.py
-HIGHS_METHODS = ("ipm", "simplex", "choose")
-# A lot-size MILP can search for hours; without a limit from the caller it stops here and
-# reports the gap it proved (the LP path has no default limit: it always finishes).
-MIP_TIME_LIMIT = 120.0
+__all__ = [
+    "DEFAULT_SOLVER",
+    "SOLVERS",
+    "PlanResult",
+    "SolveReport",
+    "SolverError",
+    "SolverOptions",
+    "solve_model",
+    "solve_plan",
+]
 
-
-class SolverError(RuntimeError):
-    """The solver could not produce a plan (not available, or no solution in time)."""
-
-
-@dataclass(frozen=True)
-class SolverOptions:
-    """Which solver to use, how long it may take and how exact a MILP answer must be.
-
-    Attributes:
-        solver: "highs" or "cbc".
-        time_limit: seconds for each solver call (None: no limit for an LP, MIP_TIME_LIMIT for
-            a MILP).
-        mip_gap: relative MIP gap at which the search stops (0.01 = within 1% of the optimum).
-        relax_lots: solve the LP relaxation of the lot rules (fast; lot rules not enforced).
-        highs_method: HiGHS's LP algorithm: "ipm" (interior point), "simplex" or "choose".
-    """
-
-    solver: str = DEFAULT_SOLVER
-    time_limit: float | None = None
-    mip_gap: float = 0.01
-    relax_lots: bool = False
-    highs_method: str = "simplex"
+MAX_SERVICE_WEIGHT = 1e4
+FIRST_SEARCH_SHARE = 0.5  # of the time limit, for the search over weighted service + cost
+SERVICE_ROW = "service_level"  # PuLP turns "-" in a name into "_"
+STATUS_OPTIMAL = "Optimal"
+STATUS_WITHIN_GAP = "Within the gap"
+STATUS_NOT_PROVEN = "Feasible, not proven"
 
 
 @dataclass(frozen=True)
 class SolveReport:
-    """How the solver ended: always reported, whatever it was."""
+    """How the solve ended: always reported, whatever it was.
+
+    Attributes:
+        solver: the solver and its version.
+        status: "Optimal" (proven), "Within the gap" (proven within the gaps asked) or
+            "Feasible, not proven" (stopped at the time limit with a feasible plan).
+        solution: the same in a sentence, with the gaps.
+        stop_reason: the solver's own words for how the last MIP (or LP) stage stopped.
+        objective: the written plan's buffer-shortfall penalty plus cost.
+        service: the written plan's weighted unmet demand (stage 1's objective).
+        mip: whether lot rules made it a MILP.
+        mip_objective: stage 2's MIP objective (buffers and cost), before the LP re-solve.
+        mip_gap: stage 2's relative gap on buffers and cost.
+        best_bound: stage 2's best bound.
+        service_gap: stage 1's absolute gap on weighted unmet demand (MILP only).
+        duals_from: which LPs the shadow prices come from.
+        seconds: solver time.
+    """
 
     solver: str
-    status: str  # PuLP's status
-    solution: str  # what the numbers are: optimal, feasible (not proven), ...
-    stop_reason: str  # the solver's own words
+    status: str
+    solution: str
+    stop_reason: str
     objective: float
     mip: bool
     mip_objective: float | None
@@ -80,6 +110,8 @@ class SolveReport:
     best_bound: float | None
     duals_from: str
     seconds: float
+    service: float = 0.0
+    service_gap: float | None = None
 
 
 @dataclass(frozen=True)
@@ -107,256 +139,273 @@ class PlanResult:
     integer_variables: int = 0
 
 
-def _package_version(name: str) -> str:
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return "unknown"
+class _Clock:
+    """Seconds left of the caller's time limit (None: no limit)."""
+
+    def __init__(self, limit: float | None) -> None:
+        self.limit = limit
+        self.started = time.perf_counter()
+
+    def left(self, share: float = 1.0) -> float | None:
+        if self.limit is None:
+            return None
+        return max(self.limit * share - (time.perf_counter() - self.started), 1.0)
 
 
-class _HiGHSWithStart(pulp.HiGHS):
-    """PuLP's HiGHS, handing the MIP a partial start (integer values) before it runs.
-
-    HiGHS completes a partial start by fixing those integers and solving the LP; a start it
-    cannot complete is dropped, so a poor start costs a moment and never a wrong answer.
-    """
-
-    start: dict[pulp.LpVariable, float] | None = None
-
-    def callSolver(self, lp: pulp.LpProblem) -> None:  # PuLP's method name
-        if self.start:
-            # PuLP numbers only the variables the model uses: a setup or order binary whose
-            # run is closed (big-M 0) sits in no constraint and has no index to start from.
-            items = [
-                (var.index, value)
-                for var, value in self.start.items()
-                if getattr(var, "index", None) is not None
-            ]
-            if items:
-                index = np.array([i for i, _ in items], dtype=np.int32)
-                values = np.array([v for _, v in items], dtype=np.float64)
-                lp.solverModel.setSolution(len(items), index, values)
-        lp.solverModel.run()
-
-
-def make_solver(
-    options: SolverOptions,
-    mip: bool,
-    log_path: Path | None = None,
-    start: dict[pulp.LpVariable, float] | None = None,
-) -> tuple[pulp.LpSolver, str]:
-    """A PuLP solver object for the options; HiGHS falls back to CBC when highspy is missing."""
-    name = options.solver.lower()
-    if name == "highs":
-        params: dict[str, Any] = {}
-        if not mip:
-            if options.highs_method not in HIGHS_METHODS:
-                msg = (
-                    f"unknown HiGHS method {options.highs_method!r}; choose one of {HIGHS_METHODS}"
-                )
-                raise SolverError(msg)
-            params["solver"] = options.highs_method
-        solver = _HiGHSWithStart(
-            msg=False, timeLimit=options.time_limit, gapRel=options.mip_gap, mip=mip, **params
-        )
-        solver.start = start if mip else None
-        if solver.available():
-            return solver, f"HiGHS {_package_version('highspy')}"
-        name = "cbc"  # highspy missing: CBC ships inside PuLP
-    if name == "cbc":
-        with warnings.catch_warnings():
-            # PuLP 3.3 warns that the bundled CBC moves to an extra in PuLP 4 (Python >= 3.12).
-            warnings.simplefilter("ignore", DeprecationWarning)
-            cbc = pulp.PULP_CBC_CMD(
-                msg=False,
-                warmStart=bool(start) and mip,
-                timeLimit=options.time_limit,
-                gapRel=options.mip_gap if mip else None,
-                mip=mip,
-                logPath=str(log_path) if log_path else None,
-            )
-        return cbc, f"CBC (PuLP {pulp.__version__})"
-    msg = f"unknown solver {options.solver!r}; choose one of {', '.join(SOLVERS)}"
+def _require(run: SolverRun, what: str, mip: bool) -> None:
+    if run.feasible:
+        return
+    msg = f"the solver {run.name} found no proven-feasible plan ({what}: {run.reason}); no plan "
+    msg += "was written"
+    if mip:
+        msg += ": raise --time-limit or --gap, or plan with --lp (lot rules relaxed)"
     raise SolverError(msg)
 
 
-@contextlib.contextmanager
-def _quiet_stdout() -> Iterator[None]:
-    """Silence the solver's own banner (HiGHS prints it from C++ before msg=False applies)."""
-    sys.stdout.flush()
+def _hold_service(model: PlanModel, level: float) -> None:
+    """Stage 2's row: weighted unmet demand at most stage 1's value (plus a tolerance)."""
+    _release_service(model)
+    # Roundoff room only: stage 2 spends all of it on buffers and cost, so it must stay below
+    # what serving a unit a month sooner weighs (build.SOONER x a unit's weight, ~1e-5).
+    slack = 1e-7 + 1e-12 * abs(level)
+    model.problem.addConstraint(model.objectives["service"] <= level + slack, SERVICE_ROW)
+
+
+def _rows(problem: pulp.LpProblem) -> dict[str, pulp.LpConstraint]:
+    # PuLP 3.3 deprecates the dict view of problem.constraints; its own adapters read this.
+    return problem._constraints
+
+
+def _release_service(model: PlanModel) -> None:
+    _rows(model.problem).pop(SERVICE_ROW, None)
+
+
+def _integer_values(model: PlanModel) -> dict[pulp.LpVariable, float]:
+    return {
+        var: float(round(var.varValue or 0.0))
+        for kind in INTEGER_KINDS
+        for var in model.variables.get(kind, {}).values()
+    }
+
+
+def _fix_integers(model: PlanModel, values: dict[pulp.LpVariable, float]) -> None:
+    """Fix every setup, lot count and order binary, making the model an LP."""
+    for var, value in values.items():
+        var.cat = pulp.LpContinuous
+        var.lowBound = var.upBound = value
+
+
+def _drop_redundant_rows(model: PlanModel) -> None:
+    """With every integer fixed, the cuts and the caps of open runs only repeat what capacity
+    and demand already bound; dropped, they cannot take the shadow price that explains a
+    shortfall from the capacity row that causes it. A closed run's row stays: its price is
+    what the lot rule costs."""
+    rows = _rows(model.problem)
+    setup = model.variables["setup"]
+    for kind in ("Lot-cover", "Lot-setup"):
+        kept = {}
+        for key, row in model.constraints.get(kind, {}).items():
+            closed = kind == "Lot-setup" and key in setup and setup[key].upBound == 0
+            if closed:
+                kept[key] = row
+            else:
+                rows.pop(row.name, None)
+        if kind in model.constraints:
+            model.constraints[kind] = kept
+
+
+def _duals(problem: pulp.LpProblem) -> dict[str, float]:
+    return {name: float(c.pi or 0.0) for name, c in _rows(problem).items()}
+
+
+def _add_duals(model: PlanModel, first: dict[str, float]) -> None:
+    """Shadow prices in the objective's order: a row that limits serving demand is priced by
+    stage 1's dual (the lost-sales value one more unit of it serves); any other row by stage
+    2's (the buffer penalty and cost it saves)."""
+    model.service_priced.clear()
+    for name, constraint in _rows(model.problem).items():
+        served = first.get(name, 0.0)
+        if abs(served) > 1e-9:
+            constraint.pi = served
+            model.service_priced.add(name)
+
+
+def _lp_stages(model: PlanModel, options: SolverOptions) -> tuple[SolverRun, float]:
+    """Both stages as LPs (integrality ignored); stage 2's solution and summed duals stay."""
+    problem = model.problem
+    has_service = bool(model.objectives["service"])
+    first: dict[str, float] = {}
+    level = 0.0
+    seconds = 0.0
+    if has_service:
+        _release_service(model)
+        problem.setObjective(model.objectives["service"])
+        run = run_solver(problem, options, mip=False)
+        seconds += run.seconds
+        _require(run, "serving demand, LP", mip=False)
+        level = float(pulp.value(model.objectives["service"]) or 0.0)
+        first = _duals(problem)
+        _hold_service(model, level)
+    problem.setObjective(model.objectives["plan"])
+    run = run_solver(problem, options, mip=False)
+    seconds += run.seconds
+    _require(run, "buffers and cost, LP", mip=False)
+    _add_duals(model, first)
+    return replace(run, seconds=seconds), level
+
+
+def service_weight(model: PlanModel) -> float:
+    """How much the MIP's one objective multiplies unmet demand by: enough that a unit of
+    the least valued demand outweighs a unit below the dearest buffer, itself weighted above
+    making a unit on any routing, overtime included (data.py); capped at 1e4 so the cost
+    part keeps its precision."""
+    weights = [w for w in model.objectives["service"].values() if w > 0]
+    buffer = model.data.products["safety_penalty"]
+    if not weights or buffer.empty:
+        return 1.0
+    # A unit served from the buffer may leave it short for every month after.
+    months = len(model.data.months)
+    needed = months * float(buffer.max()) / min(weights)
+    return float(min(max(1.0, needed), MAX_SERVICE_WEIGHT))
+
+
+def _mip_search(model: PlanModel, options: SolverOptions) -> tuple[SolverRun, float, float]:
+    """One MIP over service x K + plan, from cut and rounded relaxations; every integer is then
+    fixed at its solution. Returns the run, K and a lower bound on unmet demand's value."""
+    problem = model.problem
+    clock = _Clock(options.time_limit if options.time_limit is not None else MIP_TIME_LIMIT)
+    weight = service_weight(model)
+    service, plan = model.objectives["service"], model.objectives["plan"]
+
+    def solve_relaxation() -> bool:
+        return run_solver(problem, options, mip=False).feasible
+
+    problem.setObjective(weight * service + plan)
+    add_lot_cover_cuts(model, solve_relaxation)
+    # The search stops when what is left to gain is nine tenths of the asked share of the
+    # relaxation's cost (a tenth in reserve for the final LPs): then the cost gap (solve_model)
+    # is within the asked gap, and lost sales are not.
+    cost = float(pulp.value(plan) or 0.0) if solve_relaxation() else 0.0
+    gap_abs = max(0.9 * options.mip_gap * abs(cost), 1e-6)
+    # What no plan can beat: the relaxation's least unmet demand (the cuts tighten it too).
+    service_bound = 0.0
+    if service:
+        problem.setObjective(service)
+        if solve_relaxation():
+            service_bound = float(pulp.value(service) or 0.0)
+    problem.setObjective(weight * service + plan)
+    start = relax_and_round(model, solve_relaxation)
+    if service:
+        first = run_solver(
+            problem,
+            options,
+            mip=True,
+            start=start,
+            gap_abs=gap_abs,
+            time_limit=clock.left(FIRST_SEARCH_SHARE),
+        )
+        if not first.feasible and start is None:
+            _require(first, "lot sizes", mip=True)
+        if first.feasible:
+            start = _integer_values(model)
+        # Hold the most service those setups can give (an LP with them fixed: the search's
+        # own incumbent may serve less to save cost); the rounded relaxation is a plan too.
+        level: list[float] = []
+        _fix_integers_then(model, start, lambda: level.append(_lp_service(model, options)))
+        _hold_service(model, level[0])
+    # Stage 2: cost with that service held; its bound is a true bound on cost at that service.
+    problem.setObjective(plan)
+    run = run_solver(problem, options, mip=True, start=start, time_limit=clock.left())
+    if run.feasible:
+        _fix_integers(model, _integer_values(model))
+    elif start is None:
+        _require(run, "lot sizes", mip=True)
+    else:
+        # Stage 1's plan meets stage 2's rows: keep its setups if the search found nothing.
+        _fix_integers(model, start)
+        run = replace(run, reason=f"{run.reason}; the first search's setups kept")
+    _drop_redundant_rows(model)
+    return run, weight, service_bound
+
+
+def _lp_service(model: PlanModel, options: SolverOptions) -> float:
+    """The least unmet demand's value with the integers as they are bound now (an LP)."""
+    model.problem.setObjective(model.objectives["service"])
+    _require(run_solver(model.problem, options, mip=False), "serving demand, LP", mip=False)
+    return float(pulp.value(model.objectives["service"]) or 0.0)
+
+
+def _fix_integers_then(
+    model: PlanModel, values: dict[pulp.LpVariable, float] | None, action: Callable[[], None]
+) -> None:
+    """Run action with the integers fixed at values, then give them their bounds back."""
+    saved = {var: (var.lowBound, var.upBound) for var in (values or {})}
     try:
-        saved = os.dup(1)
-    except OSError:  # no real stdout (e.g. inside Excel): nothing to silence
-        yield
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 1)
-        yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(devnull)
-
-
-def _value(var: pulp.LpVariable) -> float:
-    value = var.varValue
-    return 0.0 if value is None or abs(value) < EPS else float(value)
-
-
-def _clean(value: float) -> float:
-    """A reported quantity without solver noise (CBC leaves e.g. -4e-6 in a difference)."""
-    return 0.0 if abs(value) < REPORT_EPS else float(value)
-
-
-_CBC_FIGURES = {
-    "objective": re.compile(r"^Objective value:\s+(\S+)", re.M),
-    "bound": re.compile(r"^Lower bound:\s+(\S+)", re.M),
-    "gap": re.compile(r"^Gap:\s+(\S+)", re.M),
-    "result": re.compile(r"^Result - (.+)$", re.M),
-}
-
-
-def _cbc_log(path: Path) -> dict[str, str]:
-    text = path.read_text(errors="replace") if path.exists() else ""
-    found = {k: rx.search(text) for k, rx in _CBC_FIGURES.items()}
-    return {k: m.group(1).strip() for k, m in found.items() if m}
-
-
-def _float(text: str | None) -> float | None:
-    try:
-        return None if text is None else float(text)
-    except ValueError:
-        return None
-
-
-def run_solver(
-    model: PlanModel,
-    options: SolverOptions,
-    mip: bool,
-    start: dict[pulp.LpVariable, float] | None = None,
-) -> tuple[str, str, dict[str, Any]]:
-    """Solve once; return PuLP's status, the solution status and the solver's own figures."""
-    with tempfile.TemporaryDirectory() as tmp:
-        log_path = Path(tmp) / "cbc.log"
-        solver, solver_name = make_solver(options, mip, log_path, start)
-        started = time.perf_counter()
-        with warnings.catch_warnings(), _quiet_stdout():
-            warnings.simplefilter("ignore", DeprecationWarning)  # PuLP 3.3's notices about PuLP 4
-            model.problem.solve(solver)
-        figures: dict[str, Any] = {"seconds": time.perf_counter() - started, "name": solver_name}
-        problem = model.problem
-        if "HiGHS" in solver_name:
-            highs = problem.solverModel
-            figures["reason"] = highs.modelStatusToString(highs.getModelStatus())
-            if mip:
-                info = highs.getInfo()
-                figures["gap"] = float(info.mip_gap)
-                figures["bound"] = float(info.mip_dual_bound)
-        else:
-            cbc = _cbc_log(log_path)
-            figures["reason"] = cbc.get("result", pulp.LpStatus[problem.status])
-            if mip:
-                # CBC's own "Gap:" line is not always its final relative gap: compute it the
-                # way HiGHS does, |objective - bound| / |objective|.
-                objective, bound = _float(cbc.get("objective")), _float(cbc.get("bound"))
-                if bound is None and cbc.get("result") == "Optimal solution found":
-                    bound = objective  # search completed: proven optimal, no bound printed
-                figures["bound"] = bound
-                if objective is not None and bound is not None:
-                    figures["gap"] = abs(objective - bound) / max(abs(objective), 1e-9)
-    return pulp.LpStatus[problem.status], pulp.LpSolution[problem.sol_status], figures
-
-
-def _fix_integers(model: PlanModel) -> None:
-    """Fix every setup, lot count and order binary at its MIP value, making the model an LP."""
-    for kind in ("setup", "lots", "order"):
-        for var in model.variables.get(kind, {}).values():
-            value = float(round(var.varValue or 0.0))
-            var.cat = pulp.LpContinuous
+        for var, value in (values or {}).items():
             var.lowBound = var.upBound = value
+        action()
+    finally:
+        for var, (low, high) in saved.items():
+            var.lowBound, var.upBound = low, high
 
 
-def _solve_lp(model: PlanModel, options: SolverOptions) -> bool:
-    """Solve the model as an LP (integrality ignored); True when it has a solution."""
-    run_solver(model, options, mip=False)
-    return _solution_usable(model.problem)
-
-
-def _solution_usable(problem: pulp.LpProblem) -> bool:
-    return problem.status == pulp.LpStatusOptimal and problem.sol_status in (
-        pulp.LpSolutionOptimal,
-        pulp.LpSolutionIntegerFeasible,
-    )
+def _status(proven: bool, gaps: list[float | None]) -> tuple[str, str]:
+    """Optimal only for a proof: an LP's optimum, or a MIP proven with no gap left."""
+    if proven:
+        if all((g or 0.0) <= PROVEN_OPTIMAL_GAP for g in gaps):
+            return STATUS_OPTIMAL, "Optimal Solution Found"
+        return STATUS_WITHIN_GAP, "Optimal within the gap asked (proven)"
+    return STATUS_NOT_PROVEN, "Feasible plan, stopped before the gap was proven"
 
 
 def solve_model(model: PlanModel, options: SolverOptions) -> SolveReport:
-    """Solve the model; for a MILP, re-solve the LP with integers fixed to get duals."""
+    """Solve the model demand first, then buffers and cost (see the module docstring)."""
     mip = model.is_mip
-    if mip and options.time_limit is None:
-        options = replace(options, time_limit=MIP_TIME_LIMIT)
-    start = None
-    if mip:
-        # Both solvers take long to find any plan on lot-size models: start them from the LP
-        # relaxation rounded into a feasible plan (see lot_start.py).
-        from sop_addin.core.planning.lot_start import relax_and_round
-
-        start = relax_and_round(model, lambda: _solve_lp(model, options))
-    status, solution, figures = run_solver(model, options, mip, start)
-    solver_name = figures["name"]
-    # The model is elastic (unmet demand, buffer, storage and capacity shortfalls are slack),
-    # so anything but a solution means the solver stopped early or failed, never that the
-    # plan is impossible.
-    if not _solution_usable(model.problem):
-        msg = (
-            f"the solver {solver_name} returned status {status!r} ({figures['reason']}); "
-            "no plan was written"
-        )
-        if mip:
-            msg += ": raise --time-limit or --gap, or plan with --lp (lot rules relaxed)"
-        raise SolverError(msg)
-    seconds = figures["seconds"]
-    mip_objective = gap = bound = None
+    search = None
     duals_from = "LP relaxation of the lot rules" if model.relax_lots else "LP"
     if mip:
-        mip_objective = float(pulp.value(model.problem.objective) or 0.0)
-        gap, bound = figures.get("gap"), figures.get("bound")
-        if solution == pulp.LpSolution[pulp.LpSolutionOptimal] and gap is not None:
-            solution = "Optimal within the gap" if gap > 1e-9 else solution
-        _fix_integers(model)
-        lp_status, _, lp_figures = run_solver(model, options, mip=False)
-        seconds += lp_figures["seconds"]
-        if not _solution_usable(model.problem):
-            msg = f"re-solving the LP with lots fixed ended with {lp_status!r}; no plan was written"
-            raise SolverError(msg)
-        duals_from = "LP with setups and lot counts fixed at the MIP solution"
+        search = _mip_search(model, options)
+        duals_from = "LPs with setups and lot counts fixed at the MIP solution"
+    final, service = _lp_stages(model, options)
+    objective = float(pulp.value(model.objectives["plan"]) or 0.0)
+    if search is None:
+        status, solution = _status(final.proven, [])
+        mip_objective = gap = bound = service_gap = None
+        reason, seconds = final.reason, final.seconds
+    else:
+        run, _weight, service_bound = search
+        service_gap = max(service - service_bound, 0.0)
+        mip_objective, bound = run.objective, run.bound
+        # Stage 2's bound holds for every plan serving at least as much: the cost gap, with
+        # lost sales outside it.
+        gap = None if bound is None else relative_gap(objective, min(bound, objective))
+        proven = run.proven and gap is not None and gap <= options.mip_gap + 1e-9
+        status, solution = _status(proven, [gap, service_gap])
+        reason, seconds = run.reason, run.seconds + final.seconds
     return SolveReport(
-        solver=solver_name,
+        solver=final.name,
         status=status,
         solution=solution,
-        stop_reason=str(figures["reason"]),
-        objective=float(pulp.value(model.problem.objective) or 0.0),
+        stop_reason=reason,
+        objective=objective,
         mip=mip,
         mip_objective=mip_objective,
         mip_gap=gap,
         best_bound=bound,
         duals_from=duals_from,
         seconds=seconds,
+        service=service,
+        service_gap=service_gap,
     )
 
 
 def solve_plan(data: PlanningData, options: SolverOptions | None = None) -> PlanResult:
-    """Build and solve the model; raise SolverError when there is no usable solution."""
-    from sop_addin.core.planning.explain import bottlenecks, shortfalls, slack_report
-
+    """Build and solve the model; raise SolverError when there is no proven-feasible plan."""
     options = options or SolverOptions()
     started = time.perf_counter()
     model = create_model(data, relax_lots=options.relax_lots)
     built = time.perf_counter()
-    integers = sum(
-        1 for var in model.problem.variables() if var.cat == pulp.LpInteger
-    )  # before any fixing
+    integers = sum(1 for var in model.problem.variables() if var.cat == pulp.LpInteger)
     report = solve_model(model, options)
     solved = time.perf_counter()
     capacity = capacity_use(model)
@@ -368,7 +417,7 @@ def solve_plan(data: PlanningData, options: SolverOptions | None = None) -> Plan
         status=report.status,
         objective=report.objective,
         solver=report.solver,
-        solver_version=_package_version("highspy" if "HiGHS" in report.solver else "pulp"),
+        solver_version=package_version("highspy" if "HiGHS" in report.solver else "pulp"),
         build_seconds=built - started,
         solve_seconds=solved - built,
         variables=model.problem.numVariables(),
@@ -392,20 +441,23 @@ def _with_solver_table(result: PlanResult, options: SolverOptions) -> PlanResult
     def pct(x: float | None) -> str:
         return "n/a" if x is None else f"{100 * x:.3f}%"
 
+    def number(x: float | None) -> str:
+        return "n/a" if x is None else f"{x:.2f}"
+
     rows = [
         ("solver", report.solver),
         ("status", report.status),
         ("solution", report.solution),
         ("solver says", report.stop_reason),
-        ("objective", f"{report.objective:.2f}"),
+        ("objective order", "1. unmet demand (margin x priority), 2. buffers, then cost"),
+        ("unmet demand value", number(report.service)),
+        ("unmet demand gap", number(report.service_gap) if report.mip else "0 (LP)"),
+        ("objective", number(report.objective)),
         ("problem", "MILP (lot rules)" if report.mip else "LP"),
-        (
-            "MIP objective",
-            "n/a" if report.mip_objective is None else f"{report.mip_objective:.2f}",
-        ),
+        ("MIP objective", number(report.mip_objective)),
         ("MIP gap", pct(report.mip_gap) if report.mip else "0 (LP)"),
         ("MIP gap asked", pct(options.mip_gap) if report.mip else "n/a"),
-        ("best bound", "n/a" if report.best_bound is None else f"{report.best_bound:.2f}"),
+        ("best bound", number(report.best_bound)),
         ("shadow prices from", report.duals_from),
         ("variables", str(result.variables)),
         ("integer variables", str(result.integer_variables)),
@@ -414,181 +466,3 @@ def _with_solver_table(result: PlanResult, options: SolverOptions) -> PlanResult
     ]
     table = pd.DataFrame(rows, columns=["figure", "value"])
     return replace(result, solver_table=table)
-
-
-# -- solution tables ------------------------------------------------------------------------
-
-
-def production_plan(model: PlanModel) -> pd.DataFrame:
-    data = model.data
-    rows = []
-    for (sku, res, t), var in model.variables["make"].items():
-        qty = _value(var)
-        if qty:
-            route = data.routings.loc[(sku, res)]
-            rows.append(
-                {
-                    "sku": sku,
-                    "resource": res,
-                    "site": route["site"],
-                    "month": data.months[t],
-                    "quantity": qty,
-                    "good_quantity": qty * float(route["yield"]),
-                    "hours": qty * float(route["hours_per_unit"]),
-                }
-            )
-    columns = ["sku", "resource", "site", "month", "quantity", "good_quantity", "hours"]
-    return pd.DataFrame(rows, columns=columns).sort_values(
-        ["sku", "month", "resource"], ignore_index=True
-    )
-
-
-def product_balance(model: PlanModel) -> pd.DataFrame:
-    """Per SKU and month: supply, demand served, lost and owed, closing stock."""
-    data = model.data
-    v = model.variables
-    good: dict[tuple[str, int], float] = {}
-    for (sku, res, t), var in v["make"].items():
-        good[(sku, t)] = good.get((sku, t), 0.0) + _value(var) * float(
-            data.routings.at[(sku, res), "yield"]
-        )
-    demand = {k: float(x) for k, x in data.demand.items()}
-    receipts = {k: float(x) for k, x in data.receipts.items()}
-    rows = []
-    for sku, product in data.products.iterrows():
-        opening, owed_before = float(product["opening"]), 0.0
-        for t, month in enumerate(data.months):
-            wanted = demand[(sku, month)]
-            lost_var, owed_var = v["lost"].get((sku, t)), v["backlog"].get((sku, t))
-            lost = min(_value(lost_var), wanted) if lost_var is not None else 0.0
-            owed = _value(owed_var) if owed_var is not None else 0.0
-            # Shipped = this month's demand plus what was owed, less what is owed or lost now;
-            # a fall in the backlog is the catch-up of earlier months' demand.
-            served = _clean(wanted + owed_before - owed - lost)
-            caught_up = _clean(max(owed_before - owed, 0.0))
-            below = v["below_safety"].get((sku, t))
-            closing = _value(v["stock"][(sku, t)])
-            rows.append(
-                {
-                    "sku": sku,
-                    "month": month,
-                    "opening": opening,
-                    "production": good.get((sku, t), 0.0),
-                    "receipts": receipts.get((sku, month), 0.0),
-                    "demand": wanted,
-                    "served": served,
-                    "backlog_served": caught_up,
-                    # This month's demand not shipped this month: lost, or newly owed. Never
-                    # negative: demand = served - backlog_served + unmet in every month.
-                    "unmet": _clean(lost + max(owed - owed_before, 0.0)),
-                    "closing": closing,
-                    "safety_stock": float(product["safety_stock"]) if below is not None else 0.0,
-                    "below_safety_stock": _value(below) if below is not None else 0.0,
-                    "backlog": owed,
-                    "lost": lost + (owed if t == len(data.months) - 1 else 0.0),
-                }
-            )
-            opening, owed_before = closing, owed
-    return pd.DataFrame(rows)
-
-
-def purchase_plan(model: PlanModel) -> pd.DataFrame:
-    data = model.data
-    rows = []
-    for (material, t), var in model.variables["buy"].items():
-        qty = _value(var)
-        if qty:
-            row = data.materials.loc[material]
-            rows.append(
-                {
-                    "material": material,
-                    "supplier": row["supplier"],
-                    "order_month": data.months[t],
-                    "arrival_month": data.months[t + int(row["lead_months"])],
-                    "quantity": qty,
-                    "cost": qty * float(row["unit_cost"]),
-                }
-            )
-    columns = ["material", "supplier", "order_month", "arrival_month", "quantity", "cost"]
-    return pd.DataFrame(rows, columns=columns).sort_values(
-        ["material", "order_month"], ignore_index=True
-    )
-
-
-def shadow_price(constraint: pulp.LpConstraint | None) -> float:
-    """Cost saved by one more unit of the constraint's right-hand side (a minimisation dual)."""
-    if constraint is None or constraint.pi is None:
-        return 0.0
-    value = -float(constraint.pi)
-    return 0.0 if abs(value) < EPS else value
-
-
-def required_hours(data: PlanningData) -> dict[tuple[str, pd.Timestamp], float]:
-    """Rough-cut load: hours each month's demand needs on its SKU's primary routing."""
-    routes = data.routings.reset_index().sort_values(["sku", "priority", "resource"])
-    primary = routes.drop_duplicates("sku").set_index("sku")
-    per_unit = primary["hours_per_unit"] / primary["yield"]
-    load: dict[tuple[str, pd.Timestamp], float] = {}
-    for (sku, month), qty in data.demand.items():
-        if sku in primary.index and qty > 0:
-            key = (str(primary.at[sku, "resource"]), month)
-            load[key] = load.get(key, 0.0) + float(qty) * float(per_unit[sku])
-    return load
-
-
-def _utilisation(used: float, available: float, overtime_room: float) -> float:
-    """Used over available hours; above 1 means overtime.
-
-    A resource with no available hours that still works (all on overtime) reads as 1 plus the
-    share of its overtime limit used, so it shows as overloaded, never as idle.
-    """
-    if available > 0:
-        return used / available
-    if used <= REPORT_EPS:
-        return 0.0
-    return 1.0 + (min(used / overtime_room, 1.0) if overtime_room > 0 else 1.0)
-
-
-def capacity_use(model: PlanModel) -> pd.DataFrame:
-    """Per resource and month: hours available, used (planned + firm), overtime, rough-cut load."""
-    data = model.data
-    v = model.variables
-    used: dict[tuple[str, int], float] = {}
-    for (sku, res, t), var in v["make"].items():
-        hours = _value(var) * float(data.routings.at[(sku, res), "hours_per_unit"])
-        used[(res, t)] = used.get((res, t), 0.0) + hours
-    firm = {k: float(x) for k, x in data.firm_hours.items()}
-    load = required_hours(data)
-    sites = data.resource_sites
-    caps = model.constraints.get("Resource-capacity", {})
-    resources = data.resources
-
-    def overtime_room(res: str) -> float:
-        if res not in resources.index:
-            return 0.0
-        return float(resources.at[res, "overtime_max"] * resources.at[res, "efficiency"])
-
-    rows = []
-    for (res, month), available in data.capacity.items():
-        t = data.months.get_loc(month)
-        overload = _value(v["overload"][(res, t)]) if (res, t) in v["overload"] else 0.0
-        firm_hours = firm.get((res, month), 0.0)
-        hours = used.get((res, t), 0.0) + firm_hours - overload
-        rows.append(
-            {
-                "resource": res,
-                "site": sites.get(res, ""),
-                "month": month,
-                "available_hours": float(available),
-                "used_hours": hours,
-                "utilisation": _utilisation(hours, float(available), overtime_room(res)),
-                "overtime_hours": _value(v["overtime"][(res, t)])
-                if (res, t) in v["overtime"]
-                else 0.0,
-                "required_hours": load.get((res, month), 0.0),
-                "firm_hours": firm_hours,
-                "overload_hours": overload,
-                "shadow_price": shadow_price(caps.get((res, t))),
-            }
-        )
-    return pd.DataFrame(rows)

@@ -1,0 +1,89 @@
+"""(l,S) inequalities: cuts that tighten the lot-size MILP's LP relaxation.
+
+With a setup binary y on a run x, the big-M row x <= M y lets the relaxation open a run by a
+sliver (y = x / M), so its bound is weak. Barany, Van Roy and Wolsey's (l,S) inequalities are
+valid for every lot-size plan and, for one item without capacity, give the convex hull: for a
+month l and a set S of (routing, month u <= l) runs of one SKU,
+
+    sum over (r, u) in S of  (yield_r x_ru - D(u, l) y_ru)  <=  stock_l,
+
+where D(u, l) is the SKU's demand from u to l. (Let k be the first month of S with a run: what
+is made from k to l is sold in k..l, at most D(k, l), or still in stock at l.) They hold with
+lost sales, which only lower what is sold; a backlog product can ship earlier demand late, so
+it gets none. Separation is exact and greedy: for each l, S takes the runs whose
+yield_r x_ru exceeds D(u, l) y_ru in the current relaxation.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+
+import pulp
+
+from sop_addin.core.planning.build import PlanModel, _add, _lookup
+
+MAX_ROUNDS = 40
+MIN_VIOLATION = 1e-4  # relative to the SKU's demand over the horizon
+
+
+def add_lot_cover_cuts(model: PlanModel, solve_relaxation: Callable[[], bool]) -> int:
+    """Add violated (l,S) cuts in rounds of LP relaxation and separation; return how many.
+
+    The relaxation is solved with the whole objective (service plus plan), whatever the
+    caller set: the cuts should sharpen the bound the cost stage proves its gap against.
+    """
+    v, data = model.variables, model.data
+    setup = v["setup"]
+    if not setup or model.relax_lots:
+        return 0
+    problem = model.problem
+    objective = problem.objective
+    problem.setObjective(model.objectives["service"] + model.objectives["plan"])
+    demand = _lookup(data.demand)
+    months = data.months
+    horizon = len(months)
+    runs: dict[str, list[tuple[str, int, float]]] = defaultdict(list)
+    for sku, res, t in setup:
+        if not bool(data.products.at[sku, "backlog"]):
+            runs[sku].append((res, t, float(data.routings.at[(sku, res), "yield"])))
+    ahead = {}
+    for sku in runs:
+        per_month = [demand[(sku, m)] for m in months]
+        for u in range(horizon):
+            total = 0.0
+            for late in range(u, horizon):
+                total += per_month[late]
+                ahead[(sku, u, late)] = total
+    added = 0
+    try:
+        for _ in range(MAX_ROUNDS):
+            if not solve_relaxation():
+                break
+            found = 0
+            for sku, items in runs.items():
+                scale = max(ahead.get((sku, 0, horizon - 1), 0.0), 1.0)
+                for last in range(horizon):
+                    terms, excess = [], 0.0
+                    for res, u, rate in items:
+                        if u > last:
+                            continue
+                        x, y = v["make"][(sku, res, u)], setup[(sku, res, u)]
+                        cover = ahead[(sku, u, last)]
+                        gain = rate * (x.varValue or 0.0) - cover * (y.varValue or 0.0)
+                        if gain > 1e-9:
+                            terms += [(x, rate), (y, -cover)]
+                            excess += gain
+                    stock = v["stock"][(sku, last)]
+                    if terms and excess - (stock.varValue or 0.0) > MIN_VIOLATION * scale:
+                        terms.append((stock, -1.0))
+                        _add(
+                            model, "Lot-cover", (sku, last, added), terms, pulp.LpConstraintLE, 0.0
+                        )
+                        added += 1
+                        found += 1
+            if not found:
+                break
+    finally:
+        problem.setObjective(objective)
+    return added
