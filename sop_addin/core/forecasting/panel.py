@@ -18,17 +18,10 @@ from typing import NoReturn
 import numpy as np
 import pandas as pd
 
-from sop_addin.core.forecasting.engine import (
-    NO_MODEL,
-    EngineOptions,
-    Progress,
-    _finish,
-    _reason,
-    _zeros,
-    fit_series,
-    run_parallel,
-)
+from sop_addin.core.forecasting.fitting import finish, fit_series, zeros
+from sop_addin.core.forecasting.runner import run_series
 from sop_addin.core.forecasting.series import _invalid_reason
+from sop_addin.core.forecasting.types import NO_MODEL, EngineOptions, Progress, reason
 
 PANEL_COLUMNS = ("unique_id", "ds", "y")
 OUTPUT_COLUMNS = ("unique_id", "ds", "model", "mean", "lo-80", "hi-80", "lo-95", "hi-95")
@@ -163,7 +156,7 @@ def forecast_one(series: PanelSeries, h: int, options: EngineOptions) -> PanelFo
         notes.append(f"{series.gaps} missing period(s) counted as 0")
     sold = np.flatnonzero(clean > 0)
     model = NO_MODEL
-    values = _zeros(h)
+    values = zeros(h)
     try:
         if raw.size == 0 or sold.size == 0:
             if invalid:
@@ -176,17 +169,12 @@ def forecast_one(series: PanelSeries, h: int, options: EngineOptions) -> PanelFo
             model = fitted.alias
             values = {c: fitted.out[k].copy() for k, c in _VALUE_MAP}
     except Exception as exc:  # one bad series must not stop the panel
-        model, values = NO_MODEL, _zeros(h)
-        notes.append(f"forecast failed ({_reason(exc)}): 0")
-    values, clip_note = _finish(values, np.ones(h, dtype=bool))
+        model, values = NO_MODEL, zeros(h)
+        notes.append(f"forecast failed ({reason(exc)}): 0")
+    values, clip_note = finish(values, np.ones(h, dtype=bool))
     if clip_note:
         notes.append(clip_note)
     return PanelForecast(series.unique_id, model, values, "; ".join(notes))
-
-
-def _panel_chunk(chunk: list[PanelSeries], h: int, options: EngineOptions) -> list[PanelForecast]:
-    """Worker entry point (module level so it pickles under spawn)."""
-    return [forecast_one(s, h, options) for s in chunk]
 
 
 def forecast_panel(
@@ -197,6 +185,7 @@ def forecast_panel(
     progress: Progress | None = None,
     on_series: Callable[[PanelForecast], None] | None = None,
     lines: np.ndarray | None = None,
+    scheduler: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Forecast every series of a long monthly panel ``h`` months past its own end.
 
@@ -208,6 +197,8 @@ def forecast_panel(
         progress: called as ``progress(done, total)``.
         on_series: called with each series' result (for notes), in order.
         lines: each row's line in the source file, for messages (see ``split_panel``).
+        scheduler: a Dask scheduler address (``tcp://HOST:PORT``): run on that cluster
+            instead of local processes (same numbers).
 
     Returns:
         The forecast (unique_id, ds, model, mean, lo-80, hi-80, lo-95, hi-95; one row per
@@ -221,15 +212,7 @@ def forecast_panel(
         raise ValueError(msg)
     options = options or EngineOptions()
     series, ends = split_panel(frame, lines)
-    total = len(series)
-    if jobs == 1 or total < 2:
-        results = []
-        for done, s in enumerate(series, start=1):
-            results.append(forecast_one(s, h, options))
-            if progress is not None:
-                progress(done, total)
-    else:
-        results = run_parallel(_panel_chunk, series, (h, options), jobs, progress)
+    results = run_series(forecast_one, series, (h, options), jobs, scheduler, progress)
     if on_series is not None:
         for r in results:
             on_series(r)
