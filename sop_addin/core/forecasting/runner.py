@@ -33,6 +33,11 @@ from sop_addin.core.forecasting.types import Progress
 T = TypeVar("T")
 R = TypeVar("R")
 
+
+class SchedulerError(RuntimeError):
+    """The Dask scheduler cannot be used: not installed, unreachable (the message says)."""
+
+
 MAX_CHUNK = 50  # series per local task: keeps each progress report a few seconds apart
 MAX_DASK_CHUNK = 250  # a Dask task costs about a millisecond of scheduling: bigger chunks
 
@@ -70,8 +75,8 @@ def run_series(
 
     Raises:
         ValueError: when ``jobs`` is below 1.
-        RuntimeError: when the Dask scheduler cannot be reached or ``distributed`` is not
-            installed (the message says which).
+        SchedulerError: when the Dask scheduler cannot be reached or ``distributed`` is
+            not installed (the message says which).
     """
     if jobs < 1:
         msg = f"jobs must be at least 1, got {jobs}"
@@ -133,18 +138,17 @@ def _run_dask(
 ) -> list[R]:
     try:
         from distributed import Client
-        from distributed import as_completed as dask_completed
     except ImportError as exc:
         msg = (
             "a Dask scheduler was given but the 'distributed' package is not installed "
             "(pip install sop-addin[distributed])"
         )
-        raise RuntimeError(msg) from exc
+        raise SchedulerError(msg) from exc
     try:
         client = Client(scheduler, timeout="10s", set_as_default=False)
     except OSError as exc:
         msg = f"cannot reach the Dask scheduler at {scheduler} ({exc})"
-        raise RuntimeError(msg) from exc
+        raise SchedulerError(msg) from exc
     total = len(items)
     with client:
         workers = max(1, sum(client.nthreads().values()))
@@ -153,13 +157,13 @@ def _run_dask(
             client.submit(run_chunk_one_thread, worker, chunk, *args, pure=False)
             for chunk in chunks
         ]
-        index = {f.key: i for i, f in enumerate(futures)}
-        results: list[list[R]] = [[] for _ in chunks]
+        results: list[list[R]] = []
         done = 0
-        for future in dask_completed(futures):
-            i = index[future.key]
-            results[i] = future.result()
-            done += len(chunks[i])
+        # In submission order: the cluster works on every chunk meanwhile, so waiting for
+        # the first costs no throughput, and the progress still moves chunk by chunk.
+        for chunk, future in zip(chunks, futures, strict=True):
+            results.append(future.result())
+            done += len(chunk)
             if progress is not None:
                 progress(done, total)
     return [r for chunk in results for r in chunk]
