@@ -125,3 +125,22 @@ def test_ordinary_noise_is_left_alone() -> None:
         assert result.shifts == ()
         corrected += int(result.outlier.sum())
     assert corrected <= 5
+
+
+def test_promotions_named_in_a_panel_csv_column() -> None:
+    import pandas as pd
+
+    from sop_addin.core.forecasting.panel import forecast_panel
+
+    y = seasonal()
+    y[[10, 27]] += 15
+    ds = pd.date_range("2021-01-01", periods=48, freq="MS")
+    promo = np.zeros(48, dtype=object)
+    promo[:] = ""
+    promo[[10, 27]] = "1"
+    frame = pd.DataFrame({"unique_id": "P", "ds": ds, "y": y, "promo": promo})
+    _, notes = forecast_panel(frame, 3)
+    assert "2 promotion months replaced by the baseline level" in notes.loc[0, "note"]
+    frame.loc[5, "promo"] = "maybe"
+    with pytest.raises(ValueError, match=r"line 7, column promo: 'maybe' is not a promotion flag"):
+        forecast_panel(frame, 3)

@@ -1,6 +1,7 @@
 """`sop forecast`: the forecasting engine on any long panel CSV, outside a workbook.
 
-INPUT has the columns unique_id, ds, y (one row per series and month); OUT gets unique_id,
+INPUT has the columns unique_id, ds, y (one row per series and month) and optionally promo (1 for
+a promotion month: cleansing takes it back to the baseline); OUT gets unique_id,
 ds, model, mean, lo-80, hi-80, lo-95, hi-95, one row per series and step. Bad input exits
 with code 2 and a message; a series that cannot be forecast gets 0 and a note (--notes).
 """
@@ -110,7 +111,7 @@ def forecast(
     notes_csv: Path | None,
     quiet: bool,
 ) -> None:
-    """Forecast every series of a long panel CSV (unique_id, ds, y) HORIZON months ahead.
+    """Forecast every series of a long panel CSV (unique_id, ds, y[, promo]) HORIZON months ahead.
 
     Each series is cleansed (isolated spikes only; level shifts are kept), classified
     (smooth, erratic, intermittent, lumpy) and routed to its candidate models (the

@@ -36,11 +36,15 @@ _VALUE_MAP: tuple[tuple[str, str], ...] = (
 
 @dataclass
 class PanelSeries:
-    """One series' values, oldest first, as given (gaps already filled with 0)."""
+    """One series' values, oldest first, as given (gaps already filled with 0).
+
+    ``promotions`` flags the periods named as promotions (the optional ``promo`` column).
+    """
 
     unique_id: str
     values: np.ndarray
     gaps: int = 0
+    promotions: np.ndarray | None = None
 
 
 @dataclass
@@ -59,7 +63,7 @@ def split_panel(
     """One array per series (in order of first appearance) and each series' last ds.
 
     Args:
-        frame: columns unique_id, ds, y.
+        frame: columns unique_id, ds, y; optionally promo (1 for a promotion period).
         lines: each row's line in the source file, for messages (default: a CSV with a
             header on line 1, so the first row is line 2).
 
@@ -101,9 +105,11 @@ def split_panel(
     if text_y.any():
         value = frame["y"].iloc[int(np.flatnonzero(text_y)[0])]
         _refuse(line, text_y, "y", f"{value!r} is not a number")
+    promo = _promotions(frame, line)
     period = (ds.dt.year * 12 + ds.dt.month - 1).to_numpy(dtype=np.int64)
     order = np.lexsort((period, ids))
     ids, period, y, line = ids[order], period[order], y[order], line[order]
+    promo = None if promo is None else promo[order]
     dup = (ids[1:] == ids[:-1]) & (period[1:] == period[:-1])
     if dup.any():
         i = int(np.flatnonzero(dup)[0])
@@ -121,17 +127,34 @@ def split_panel(
     for a, b in itertools.pairwise(bounds):
         uid, p, v = str(ids[a]), period[a:b], y[a:b]
         span = int(p[-1] - p[0]) + 1
-        if span == v.size:
-            values = v.copy()
-        else:
-            values = np.zeros(span)
-            values[p - p[0]] = v
-        by_id[uid] = PanelSeries(uid, values, span - v.size)
+        values = np.zeros(span)
+        values[p - p[0]] = v
+        flags = None
+        if promo is not None:
+            flags = np.zeros(span, dtype=bool)
+            flags[p - p[0]] = promo[a:b]
+        by_id[uid] = PanelSeries(uid, values, span - v.size, flags)
         last[uid] = int(p[-1])
     series = [by_id[str(u)] for u in first_seen]
     ends = pd.DataFrame({"unique_id": [s.unique_id for s in series]})
     ends["last_period"] = [last[s.unique_id] for s in series]
     return series, ends
+
+
+PROMO_TRUE = {"1", "1.0", "true", "yes", "y", "x"}
+PROMO_FALSE = {"", "0", "0.0", "false", "no", "n", "nan", "none"}
+
+
+def _promotions(frame: pd.DataFrame, line: np.ndarray) -> np.ndarray | None:
+    """The optional ``promo`` column as flags (1/true/yes/x; blank or 0/false/no is not)."""
+    if "promo" not in frame.columns:
+        return None
+    text = frame["promo"].astype(str).str.strip().str.lower()
+    unknown = ~text.isin(PROMO_TRUE | PROMO_FALSE).to_numpy()
+    if unknown.any():
+        value = frame["promo"].iloc[int(np.flatnonzero(unknown)[0])]
+        _refuse(line, unknown, "promo", f"{value!r} is not a promotion flag (use 1 or 0)")
+    return text.isin(PROMO_TRUE).to_numpy()
 
 
 def _refuse(line: np.ndarray, bad: np.ndarray, column: str, message: str) -> NoReturn:
@@ -164,7 +187,8 @@ def forecast_one(series: PanelSeries, h: int, options: EngineOptions) -> PanelFo
             notes.append("no demand in the history: forecast 0")
         else:
             bad = ~(np.isfinite(raw) & (raw >= 0))
-            fitted = fit_series(clean[sold[0] :], h, options, invalid, bad[sold[0] :])
+            promo = None if series.promotions is None else series.promotions[sold[0] :]
+            fitted = fit_series(clean[sold[0] :], h, options, invalid, bad[sold[0] :], promo)
             notes += fitted.notes
             model = fitted.alias
             values = {c: fitted.out[k].copy() for k, c in _VALUE_MAP}
