@@ -273,7 +273,7 @@ def fit_series(
             # Only where the classical candidates compete: the Croston family and the
             # short-history sets are too alike for a median to add anything.
             ensemble = _ensemble(selection, actual) if Combination in chosen.candidates else None
-            if ensemble is not None and ensemble[1] <= (1 + ENSEMBLE_MARGIN) * score:
+            if ensemble is not None and ensemble[1] <= (1 + ENSEMBLE_MARGIN) * selection.best_score:
                 backtest_means[ensemble[0].alias] = ensemble[2]
                 chain = (ensemble[0], *chain)
                 notes.append(
