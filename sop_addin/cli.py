@@ -24,6 +24,7 @@ from sop_addin.commands.approval import (
 )
 from sop_addin.commands.common import (
     echo_json,
+    fail,
     out,
     progress_bar,
     saved_workbook,
@@ -150,15 +151,21 @@ def _run(
     jobs: int,
     options: SolverOptions,
     show_progress: bool,
+    scheduler: str | None = None,
 ) -> dict[str, Any]:
+    from sop_addin.core.forecasting.runner import SchedulerError
+
     target = out_path or workbook
     if target.suffix.lower() != workbook.suffix.lower():
         msg = f"--out {target.name}: the planned workbook keeps the {workbook.suffix} format"
         raise WorkbookOpenError(msg)
     # One writer per workbook: a second run on the same file waits for the first to finish,
     # so it reads the saved result instead of interleaving with it.
-    with progress_bar(show_progress) as progress, saved_workbook(workbook, target) as port:
-        summary = run_cycle(port, progress, jobs=jobs, options=options)
+    try:
+        with progress_bar(show_progress) as progress, saved_workbook(workbook, target) as port:
+            summary = run_cycle(port, progress, jobs=jobs, options=options, scheduler=scheduler)
+    except SchedulerError as exc:  # the workbook was not saved: nothing half-done
+        fail(str(exc))
     summary["workbook"] = str(target)
     if export is not None:
         from sop_addin.workbook.export import export_csv
@@ -181,6 +188,14 @@ _run_options = [
         type=click.IntRange(1, 256),
         default=None,
         help="Processes for forecasting (default: all cores).",
+    ),
+    click.option(
+        "--scheduler",
+        envvar="SOP_DASK_SCHEDULER",
+        default=None,
+        metavar="tcp://HOST:PORT",
+        help="Forecast on this Dask cluster instead of local processes (same numbers; "
+        "needs sop-addin[distributed]; default: $SOP_DASK_SCHEDULER).",
     ),
     click.option(
         "--solver",
@@ -244,6 +259,7 @@ def run(
     export: Path | None,
     out_path: Path | None,
     jobs: int | None,
+    scheduler: str | None,
     solver: str,
     time_limit: float | None,
     mip_gap: float,
@@ -258,7 +274,9 @@ def run(
         solver=solver, time_limit=time_limit, mip_gap=mip_gap, relax_lots=not mip
     )
     with user_errors():
-        summary = _run(workbook, out_path, export, jobs or _default_jobs(), options, not as_json)
+        summary = _run(
+            workbook, out_path, export, jobs or _default_jobs(), options, not as_json, scheduler
+        )
     if as_json:
         echo_json(summary)
     else:
@@ -288,6 +306,7 @@ def demo(
     skus: int,
     as_json: bool,
     jobs: int | None,
+    scheduler: str | None,
     solver: str,
     time_limit: float | None,
     mip_gap: float,
@@ -300,7 +319,7 @@ def demo(
     path = out_dir / "sop_demo.xlsx"
     with user_errors():
         _new_workbook(path, demo=True, seed=seed, skus=skus, force=True)
-        summary = _run(path, None, None, jobs or _default_jobs(), options, not as_json)
+        summary = _run(path, None, None, jobs or _default_jobs(), options, not as_json, scheduler)
         summary.update(demo_approval(path, out_dir, seed))  # approved/ and departments/
     if as_json:
         echo_json(summary)

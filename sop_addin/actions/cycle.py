@@ -26,6 +26,7 @@ def run_cycle(
     progress: Progress = no_progress,
     jobs: int = 1,
     options: SolverOptions | None = None,
+    scheduler: str | None = None,
 ) -> dict[str, Any]:
     """Run every step on the port's workbook (validated once) and return a summary.
 
@@ -36,7 +37,7 @@ def run_cycle(
     inputs = read_inputs(port)
     progress("Validate inputs", 1, 1)
     settings = inputs.settings
-    forecast = refresh_forecast(port, progress, inputs=inputs, jobs=jobs)
+    forecast = refresh_forecast(port, progress, inputs=inputs, jobs=jobs, scheduler=scheduler)
     forecast["consensus"] = apply_consensus(port, progress, inputs=inputs)
     forecast["accuracy"] = accuracy(port, progress, inputs=inputs)
     plan = run_plan(port, progress, inputs=inputs, options=options)

@@ -35,8 +35,12 @@ def refresh_forecast(
     progress: Progress = no_progress,
     inputs: PlanInputs | None = None,
     jobs: int = 1,
+    scheduler: str | None = None,
 ) -> dict[str, Any]:
     """Forecast every SKU, reconcile the hierarchy, and write the Demand tab's baseline.
+
+    ``jobs`` local processes forecast the SKUs, or the Dask cluster at ``scheduler``
+    (``tcp://HOST:PORT``) when one is given; the numbers are the same.
 
     Writes Forecast, ForecastModels, CleansedHistory and DemandHierarchy, and empties the
     Consensus table (it belonged to the previous baseline).
@@ -52,6 +56,7 @@ def refresh_forecast(
         progress=lambda done, total: progress("Forecast", done, total),
         jobs=jobs,
         options=options,
+        scheduler=scheduler,
     )
     progress("Reconcile hierarchy", 0, 1)
     forecast, hierarchy = reconcile(

@@ -1,6 +1,7 @@
 """`sop forecast`: the forecasting engine on any long panel CSV, outside a workbook.
 
-INPUT has the columns unique_id, ds, y (one row per series and month); OUT gets unique_id,
+INPUT has the columns unique_id, ds, y (one row per series and month) and optionally promo (1 for
+a promotion month: cleansing takes it back to the baseline); OUT gets unique_id,
 ds, model, mean, lo-80, hi-80, lo-95, hi-95, one row per series and step. Bad input exits
 with code 2 and a message; a series that cannot be forecast gets 0 and a note (--notes).
 """
@@ -19,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 err = Console(stderr=True)
 EXIT_INVALID = 2
+EXIT_FAILED = 3
 
 
 class BadInput(click.ClickException):
@@ -72,6 +74,14 @@ def _read_panel(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
     help="Worker processes (default: all cores).",
 )
 @click.option(
+    "--scheduler",
+    envvar="SOP_DASK_SCHEDULER",
+    default=None,
+    metavar="tcp://HOST:PORT",
+    help="Run on this Dask cluster instead of local processes (same numbers; needs "
+    "sop-addin[distributed]; default: $SOP_DASK_SCHEDULER).",
+)
+@click.option(
     "--metric",
     type=click.Choice(["mase", "wmape"]),
     default="mase",
@@ -95,20 +105,25 @@ def forecast(
     out_csv: Path,
     season_length: int,
     jobs: int | None,
+    scheduler: str | None,
     metric: str,
     thorough: bool,
     notes_csv: Path | None,
     quiet: bool,
 ) -> None:
-    """Forecast every series of a long panel CSV (unique_id, ds, y) HORIZON months ahead.
+    """Forecast every series of a long panel CSV (unique_id, ds, y[, promo]) HORIZON months ahead.
 
-    Each series is classified (smooth, erratic, intermittent, lumpy), routed to its
-    candidate models, which are compared on a rolling-origin backtest; the best one
-    forecasts, with 80% and 95% intervals.
+    Each series is cleansed (isolated spikes only; level shifts are kept), classified
+    (smooth, erratic, intermittent, lumpy) and routed to its candidate models (the
+    classical Theta, damped trend and ARIMA on seasonally adjusted data, their median
+    combination, seasonal models); a rolling-origin backtest picks one, which forecasts
+    with 80% and 95% intervals. Runs in local processes (--jobs) or on a Dask cluster
+    (--scheduler).
     """
-    from sop_addin.core.forecasting.engine import EngineOptions
     from sop_addin.core.forecasting.panel import forecast_panel
+    from sop_addin.core.forecasting.runner import SchedulerError
     from sop_addin.core.forecasting.selection import BacktestSettings
+    from sop_addin.core.forecasting.types import EngineOptions
     from sop_addin.workbook.atomic import atomic_write
 
     panel, lines = _read_panel(input_csv)
@@ -141,7 +156,11 @@ def forecast(
                 jobs=jobs or os.cpu_count() or 1,
                 progress=progress,
                 lines=lines,
+                scheduler=scheduler,
             )
+        except SchedulerError as exc:
+            err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            raise SystemExit(EXIT_FAILED) from exc
         except ValueError as exc:
             # One line, not wrapped: the line number and column must stay readable.
             err.print(f"[bold red]error:[/] {input_csv}: {exc}", highlight=False, soft_wrap=True)

@@ -1,13 +1,16 @@
 """Statistical demand forecasting and the demand step of S&OP around it.
 
 ``forecast_demand`` turns SalesHistory and Products into the Forecast, ForecastModels and
-CleansedHistory tables: cleansing, demand classification, routing to candidate models,
-rolling-origin backtest selection, a fallback chain, intervals, parallel processes.
-Models share one contract (``fit(y) -> self``, ``predict(h, level) -> dict``), so a new
-model is a class in ``models`` and a place in a route in ``engine``. Around the engine:
+CleansedHistory tables. One idea per module: ``types`` (options, results, columns),
+``cleansing`` (isolated spikes corrected, level shifts kept), ``routing`` (candidates by
+demand class and season), ``selection`` (the rolling-origin backtest), ``fitting`` (one
+history to one guarded forecast), ``runner`` (sequential, local processes or Dask),
+``engine`` (the workbook tables), ``panel`` (any long unique_id/ds/y frame). Models share
+one contract (``fit(y) -> self``, ``predict(h, level) -> dict``): the simple and ETS ones
+in ``models``, the classical M3 methods and their combinations in ``classical``; a new
+model is a class there and a place in a route in ``routing``. Around the engine:
 ``hierarchy`` (reconciliation), ``lifecycle`` and ``consensus`` (the consensus layers),
-``accuracy`` (accuracy and forecast value added of stored forecasts), ``panel`` (any long
-unique_id/ds/y frame, for ``sop forecast`` and the benchmark).
+``accuracy`` (accuracy and forecast value added of stored forecasts).
 """
 
 from sop_addin.core.forecasting.engine import (

@@ -18,17 +18,10 @@ from typing import NoReturn
 import numpy as np
 import pandas as pd
 
-from sop_addin.core.forecasting.engine import (
-    NO_MODEL,
-    EngineOptions,
-    Progress,
-    _finish,
-    _reason,
-    _zeros,
-    fit_series,
-    run_parallel,
-)
+from sop_addin.core.forecasting.fitting import finish, fit_series, zeros
+from sop_addin.core.forecasting.runner import run_series
 from sop_addin.core.forecasting.series import _invalid_reason
+from sop_addin.core.forecasting.types import NO_MODEL, EngineOptions, Progress, reason
 
 PANEL_COLUMNS = ("unique_id", "ds", "y")
 OUTPUT_COLUMNS = ("unique_id", "ds", "model", "mean", "lo-80", "hi-80", "lo-95", "hi-95")
@@ -43,11 +36,15 @@ _VALUE_MAP: tuple[tuple[str, str], ...] = (
 
 @dataclass
 class PanelSeries:
-    """One series' values, oldest first, as given (gaps already filled with 0)."""
+    """One series' values, oldest first, as given (gaps already filled with 0).
+
+    ``promotions`` flags the periods named as promotions (the optional ``promo`` column).
+    """
 
     unique_id: str
     values: np.ndarray
     gaps: int = 0
+    promotions: np.ndarray | None = None
 
 
 @dataclass
@@ -66,7 +63,7 @@ def split_panel(
     """One array per series (in order of first appearance) and each series' last ds.
 
     Args:
-        frame: columns unique_id, ds, y.
+        frame: columns unique_id, ds, y; optionally promo (1 for a promotion period).
         lines: each row's line in the source file, for messages (default: a CSV with a
             header on line 1, so the first row is line 2).
 
@@ -108,9 +105,11 @@ def split_panel(
     if text_y.any():
         value = frame["y"].iloc[int(np.flatnonzero(text_y)[0])]
         _refuse(line, text_y, "y", f"{value!r} is not a number")
+    promo = _promotions(frame, line)
     period = (ds.dt.year * 12 + ds.dt.month - 1).to_numpy(dtype=np.int64)
     order = np.lexsort((period, ids))
     ids, period, y, line = ids[order], period[order], y[order], line[order]
+    promo = None if promo is None else promo[order]
     dup = (ids[1:] == ids[:-1]) & (period[1:] == period[:-1])
     if dup.any():
         i = int(np.flatnonzero(dup)[0])
@@ -128,17 +127,34 @@ def split_panel(
     for a, b in itertools.pairwise(bounds):
         uid, p, v = str(ids[a]), period[a:b], y[a:b]
         span = int(p[-1] - p[0]) + 1
-        if span == v.size:
-            values = v.copy()
-        else:
-            values = np.zeros(span)
-            values[p - p[0]] = v
-        by_id[uid] = PanelSeries(uid, values, span - v.size)
+        values = np.zeros(span)
+        values[p - p[0]] = v
+        flags = None
+        if promo is not None:
+            flags = np.zeros(span, dtype=bool)
+            flags[p - p[0]] = promo[a:b]
+        by_id[uid] = PanelSeries(uid, values, span - v.size, flags)
         last[uid] = int(p[-1])
     series = [by_id[str(u)] for u in first_seen]
     ends = pd.DataFrame({"unique_id": [s.unique_id for s in series]})
     ends["last_period"] = [last[s.unique_id] for s in series]
     return series, ends
+
+
+PROMO_TRUE = {"1", "1.0", "true", "yes", "y", "x"}
+PROMO_FALSE = {"", "0", "0.0", "false", "no", "n", "nan", "none"}
+
+
+def _promotions(frame: pd.DataFrame, line: np.ndarray) -> np.ndarray | None:
+    """The optional ``promo`` column as flags (1/true/yes/x; blank or 0/false/no is not)."""
+    if "promo" not in frame.columns:
+        return None
+    text = frame["promo"].astype(str).str.strip().str.lower()
+    unknown = ~text.isin(PROMO_TRUE | PROMO_FALSE).to_numpy()
+    if unknown.any():
+        value = frame["promo"].iloc[int(np.flatnonzero(unknown)[0])]
+        _refuse(line, unknown, "promo", f"{value!r} is not a promotion flag (use 1 or 0)")
+    return text.isin(PROMO_TRUE).to_numpy()
 
 
 def _refuse(line: np.ndarray, bad: np.ndarray, column: str, message: str) -> NoReturn:
@@ -163,7 +179,7 @@ def forecast_one(series: PanelSeries, h: int, options: EngineOptions) -> PanelFo
         notes.append(f"{series.gaps} missing period(s) counted as 0")
     sold = np.flatnonzero(clean > 0)
     model = NO_MODEL
-    values = _zeros(h)
+    values = zeros(h)
     try:
         if raw.size == 0 or sold.size == 0:
             if invalid:
@@ -171,22 +187,18 @@ def forecast_one(series: PanelSeries, h: int, options: EngineOptions) -> PanelFo
             notes.append("no demand in the history: forecast 0")
         else:
             bad = ~(np.isfinite(raw) & (raw >= 0))
-            fitted = fit_series(clean[sold[0] :], h, options, invalid, bad[sold[0] :])
+            promo = None if series.promotions is None else series.promotions[sold[0] :]
+            fitted = fit_series(clean[sold[0] :], h, options, invalid, bad[sold[0] :], promo)
             notes += fitted.notes
             model = fitted.alias
             values = {c: fitted.out[k].copy() for k, c in _VALUE_MAP}
     except Exception as exc:  # one bad series must not stop the panel
-        model, values = NO_MODEL, _zeros(h)
-        notes.append(f"forecast failed ({_reason(exc)}): 0")
-    values, clip_note = _finish(values, np.ones(h, dtype=bool))
+        model, values = NO_MODEL, zeros(h)
+        notes.append(f"forecast failed ({reason(exc)}): 0")
+    values, clip_note = finish(values, np.ones(h, dtype=bool))
     if clip_note:
         notes.append(clip_note)
     return PanelForecast(series.unique_id, model, values, "; ".join(notes))
-
-
-def _panel_chunk(chunk: list[PanelSeries], h: int, options: EngineOptions) -> list[PanelForecast]:
-    """Worker entry point (module level so it pickles under spawn)."""
-    return [forecast_one(s, h, options) for s in chunk]
 
 
 def forecast_panel(
@@ -197,6 +209,7 @@ def forecast_panel(
     progress: Progress | None = None,
     on_series: Callable[[PanelForecast], None] | None = None,
     lines: np.ndarray | None = None,
+    scheduler: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Forecast every series of a long monthly panel ``h`` months past its own end.
 
@@ -208,6 +221,8 @@ def forecast_panel(
         progress: called as ``progress(done, total)``.
         on_series: called with each series' result (for notes), in order.
         lines: each row's line in the source file, for messages (see ``split_panel``).
+        scheduler: a Dask scheduler address (``tcp://HOST:PORT``): run on that cluster
+            instead of local processes (same numbers).
 
     Returns:
         The forecast (unique_id, ds, model, mean, lo-80, hi-80, lo-95, hi-95; one row per
@@ -221,15 +236,7 @@ def forecast_panel(
         raise ValueError(msg)
     options = options or EngineOptions()
     series, ends = split_panel(frame, lines)
-    total = len(series)
-    if jobs == 1 or total < 2:
-        results = []
-        for done, s in enumerate(series, start=1):
-            results.append(forecast_one(s, h, options))
-            if progress is not None:
-                progress(done, total)
-    else:
-        results = run_parallel(_panel_chunk, series, (h, options), jobs, progress)
+    results = run_series(forecast_one, series, (h, options), jobs, scheduler, progress)
     if on_series is not None:
         for r in results:
             on_series(r)
