@@ -12,9 +12,9 @@ from collections.abc import Callable
 from typing import Any
 
 from sop_addin.actions import ACTIONS
-from sop_addin.contract.problems import ValidationError
-from sop_addin.core.planning.solve import SolverError
-from sop_addin.workbook.port import TableNotFound, WorkbookPort
+from sop_addin.errors import user_error
+from sop_addin.workbook.port import WorkbookPort
+from sop_addin.workbook.staging import StagedPort
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,8 @@ NO_WORKBOOK = "Open an S&OP planning workbook first: the S&OP buttons act on the
 def run_action(tag: str, port: WorkbookPort, alert: Alert) -> bool:
     """Run the action named by a button tag; report any failure through `alert`, not a traceback.
 
-    Returns True when the action finished.
+    All or nothing, like a CLI run: the action's writes are staged and reach the workbook only
+    when the whole action succeeded. Returns True when the action finished.
     """
     action = ACTIONS.get(tag)
     if action is None:
@@ -37,17 +38,17 @@ def run_action(tag: str, port: WorkbookPort, alert: Alert) -> bool:
     def progress(stage: str, done: int, total: int) -> None:
         port.set_status(f"S&OP: {stage} ({done}/{total})")
 
+    staged = StagedPort(port)
     try:
-        action(port, progress)
-    except ValidationError as exc:
-        alert(exc.summary(limit=15))
-        return False
-    except (SolverError, TableNotFound) as exc:
-        alert(str(exc))
-        return False
+        action(staged, progress)
+        staged.apply()
     except Exception as exc:  # a bug must still reach the planner as a message, not a traceback
+        found = user_error(exc)
+        if found is not None:
+            alert(found.excel)
+            return False
         log.exception("S&OP action %s failed", tag)
-        alert(f"The S&OP action {tag!r} failed: {exc}. Input tables were not changed.")
+        alert(f"The S&OP action {tag!r} failed: {exc}. The workbook was not changed.")
         return False
     finally:
         port.set_status(None)

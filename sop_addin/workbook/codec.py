@@ -33,13 +33,16 @@ class Formula:
     text and only a Formula as a formula.
     """
 
-    __slots__ = ("text",)
+    __slots__ = ("cached", "text")
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, cached: Any = None) -> None:
         if not text.startswith("="):
             msg = f"a formula starts with '=', got {text[:20]!r}"
             raise ValueError(msg)
         self.text = text
+        # The formula's computed result, saved with it so that a viewer that does not
+        # recalculate (or an approved snapshot) shows the number; None: no saved result.
+        self.cached = cached
 
     def __repr__(self) -> str:
         return f"Formula({self.text!r})"

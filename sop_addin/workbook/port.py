@@ -9,6 +9,10 @@ class TableNotFound(LookupError):
     """The workbook has no Excel table (ListObject) of that name."""
 
 
+class OccupiedCells(Exception):
+    """An output table would grow over cells the product does not own; nothing was written."""
+
+
 class WorkbookPort(Protocol):
     """Moves 2-D blocks of cell values in and out of a workbook's named tables.
 
