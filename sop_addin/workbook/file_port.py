@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import warnings
 import zipfile
 from pathlib import Path
@@ -31,10 +32,15 @@ from sop_addin.workbook.guard import (
     check_workbook_file,
 )
 from sop_addin.workbook.layout import all_named_styles, style_name
+from sop_addin.workbook.package import Package
 from sop_addin.workbook.package_writer import Baseline, write_package
 from sop_addin.workbook.port import OccupiedCells, TableNotFound
 
 MACRO_SUFFIXES = {".xlsm", ".xlam"}
+# A formula cell with a text result: its reference and its content.
+_TEXT_RESULT = re.compile(
+    r'<(?:\w+:)?c\b[^>]*?\sr="([A-Z]+\d+)"[^>]*?\st="str"[^>]*>(.*?)</(?:\w+:)?c>', re.S
+)
 MAX_TABLE_COLUMNS = 200  # far wider than any contract table; a wider ref is a broken file
 
 __all__ = ["FilePort", "WorkbookOpenError", "set_cell", "table_bounds"]
@@ -92,6 +98,7 @@ class FilePort:
         self._baseline = Baseline.of(workbook) if original is not None else None
         self._written: dict[str, set[tuple[int, int]]] = {}
         self._cached: dict[tuple[str, int, int], Any] = {}
+        self._empty: dict[str, set[str]] = {}
 
     @classmethod
     def open(cls, path: Path | str, limits: ReadLimits = DEFAULT_LIMITS) -> FilePort:
@@ -181,7 +188,23 @@ class FilePort:
                     io.BytesIO(self._original), data_only=True, keep_links=False
                 )
         value = self._values_only[sheet][coordinate].value
+        if value is None and coordinate in self._empty_results(sheet):
+            return ""  # the formula's saved result is empty text (e.g. IF(..., ""))
         return FormulaWithoutValue() if value is None else value
+
+    def _empty_results(self, sheet: str) -> set[str]:
+        """Formula cells whose saved result is "" (openpyxl reads them as no value at all)."""
+        if sheet not in self._empty:
+            found: set[str] = set()
+            if self._original is not None:
+                package = Package.read(self._original)
+                part = package.sheet_parts().get(sheet)
+                text = package.parts[part].decode("utf-8", "replace") if part else ""
+                for match in _TEXT_RESULT.finditer(text):
+                    if re.search(r"<(\w+:)?v\s*/>|<(\w+:)?v>\s*</", match.group(2)):
+                        found.add(match.group(1))
+            self._empty[sheet] = found
+        return self._empty[sheet]
 
     def write_block(self, table: str, block: list[list[Any]]) -> None:
         ws, tbl = self._find(table)
@@ -305,7 +328,7 @@ class FilePort:
         )
         atomic_write_bytes(target, data)
         self._original, self._baseline = data, Baseline.of(self.workbook)
-        self._written, self._cached, self._values_only = {}, {}, None
+        self._written, self._cached, self._values_only, self._empty = {}, {}, None, {}
         return target
 
     def _render(self) -> bytes:
