@@ -250,6 +250,32 @@ class FilePort:
         if tbl.autoFilter is not None:
             tbl.autoFilter.ref = ref
 
+    def check_block(self, table: str, block: list[list[Any]]) -> None:
+        """Raise OccupiedCells if writing `block` would grow the table over someone's cells."""
+        ws, tbl = self._find(table)
+        min_col, min_row, old_max_col, old_max_row = table_bounds(tbl.ref)
+        corner = (min_col + len(block[0]) - 1, min_row + max(len(block), 2) - 1)
+        self._check_free(ws, tbl.displayName, (min_col, min_row, old_max_col, old_max_row), corner)
+
+    def rows_below(self, table: str) -> list[int]:
+        """Excel rows right below the table that hold values in its columns (up to a blank)."""
+        ws, tbl = self._find(table)
+        min_col, _, max_col, max_row = table_bounds(tbl.ref)
+        filled = {
+            row
+            for (row, col), cell in ws._cells.items()
+            if row > max_row
+            and min_col <= col <= max_col
+            and cell.value is not None
+            and not (isinstance(cell.value, str) and not cell.value.strip())
+        }
+        found = []
+        row = max_row + 1
+        while row in filled:
+            found.append(row)
+            row += 1
+        return found
+
     def _check_free(
         self,
         ws: Worksheet,

@@ -32,6 +32,11 @@ class WorkbookPort(Protocol):
         """The table's header and body rows as cell values."""
         ...
 
+    def rows_below(self, table: str) -> list[int]:
+        """Excel rows right below the table holding values in its columns, up to a blank row
+        (data typed under a table that the table does not take in)."""
+        ...
+
     def write_block(self, table: str, block: list[list[Any]]) -> None:
         """Replace the table's header and body with `block`, resizing the table to fit."""
         ...

@@ -38,6 +38,9 @@ class StagedPort:
             return [[_as_read(v) for v in row] for row in staged[1]]
         return self.port.read_block(table)
 
+    def rows_below(self, table: str) -> list[int]:
+        return self.port.rows_below(table)
+
     def write_block(self, table: str, block: list[list[Any]]) -> None:
         self.staged[table.lower()] = (table, block)
 

@@ -32,7 +32,24 @@ def read_table(port: WorkbookPort, name: str) -> tuple[pd.DataFrame | None, list
     # A cell the codec could not read is already reported; do not report it again as blank.
     unreadable = {(p.row, p.column) for p in problems}
     problems += [p for p in check_table(frame, table) if (p.row, p.column) not in unreadable]
+    if table.role is not Role.OUTPUT:
+        problems += _rows_below(port, table)
     return frame, problems
+
+
+def _rows_below(port: WorkbookPort, table: Table) -> list[Problem]:
+    """Data typed right under an input table is not in it (LibreOffice does not extend a
+    table as you type, and Excel only sometimes does): report it rather than ignore it."""
+    below = port.rows_below(table.name)
+    if not below:
+        return []
+    rows = f"row {below[0]}" if len(below) == 1 else f"rows {below[0]}-{below[-1]}"
+    message = (
+        f"{len(below)} row(s) just below the table ({rows}) hold data outside it, so they "
+        "are not read: resize the table to take them in (Table Design > Resize Table), or "
+        "clear them"
+    )
+    return [Problem(tab=table.tab, table=table.name, row=below[0], message=message)]
 
 
 def read_inputs(port: WorkbookPort) -> PlanInputs:
