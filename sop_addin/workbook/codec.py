@@ -110,6 +110,15 @@ def block_to_frame(
     positions: dict[str, int] = {}
     absent: set[str] = set()
     for col in table.columns:
+        if header.count(col.name) > 1:  # which one holds the data is anyone's guess
+            where = [i for i, h in enumerate(header) if h == col.name]
+            report(
+                f"the header names {col.name!r} {len(where)} times (table columns "
+                f"{', '.join(str(i + 1) for i in where)}): rename or delete the extra one",
+                header_row,
+                col.name,
+            )
+            continue
         if col.name in header:
             positions[col.name] = header.index(col.name)
         elif col.required:
@@ -118,7 +127,7 @@ def block_to_frame(
             # An optional column added in a later version: older workbooks and approved
             # snapshots stay readable, the column reads as blank.
             absent.add(col.name)
-    if len(positions) + len(absent) < len(table.columns):
+    if len(positions) + len(absent) < len(table.columns) or problems:
         return empty_frame(table), problems
 
     data: dict[str, list[Any]] = {c.name: [] for c in table.columns}

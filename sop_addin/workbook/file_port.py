@@ -72,9 +72,15 @@ def _split(coordinate: str) -> tuple[int, int]:
 
 def table_bounds(ref: str) -> tuple[int, int, int, int]:
     """(min_col, min_row, max_col, max_row) of a table reference such as "A2:F40"."""
-    min_col, min_row, max_col, max_row = range_boundaries(ref)
+    try:
+        min_col, min_row, max_col, max_row = range_boundaries(ref)
+    except ValueError:
+        min_col = None
     if min_col is None or min_row is None or max_col is None or max_row is None:
-        msg = f"table reference {ref!r} is not a cell range"
+        msg = (
+            f"the table reference {ref!r} is not a cell range such as A2:F40 (an open-ended "
+            "reference): resize the table in Excel (Table Design > Resize Table)"
+        )
         raise WorkbookOpenError(msg)
     return min_col, min_row, max_col, max_row
 

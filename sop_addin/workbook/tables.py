@@ -9,7 +9,10 @@ from sop_addin.contract.problems import Problem, ValidationError
 from sop_addin.contract.rules import check_rules
 from sop_addin.contract.validation import check_references, check_table, parse_settings
 from sop_addin.core.inputs import PlanInputs, PlanSettings
+from sop_addin.core.preflight import preflight
 from sop_addin.workbook.codec import block_to_frame, frame_to_block
+from sop_addin.workbook.guard import WorkbookOpenError
+from sop_addin.workbook.migrate import to_current, version_problems
 from sop_addin.workbook.port import TableNotFound, WorkbookPort
 
 
@@ -26,9 +29,12 @@ def read_table(port: WorkbookPort, name: str) -> tuple[pd.DataFrame | None, list
     table = CONTRACT.table(name)
     try:
         _, header_row = port.table_location(name)
+        block = port.read_block(name)
     except TableNotFound:
         return None, [_missing(port, table)]
-    frame, problems = block_to_frame(port.read_block(name), table, header_row)
+    except WorkbookOpenError as exc:  # e.g. an open-ended table reference: one problem
+        return None, [Problem(tab=table.tab, table=name, message=str(exc))]
+    frame, problems = block_to_frame(block, table, header_row)
     # A cell the codec could not read is already reported; do not report it again as blank.
     unreadable = {(p.row, p.column) for p in problems}
     problems += [p for p in check_table(frame, table) if (p.row, p.column) not in unreadable]
@@ -61,6 +67,8 @@ def read_inputs(port: WorkbookPort) -> PlanInputs:
         problems += found
         if frame is not None:
             frames[table.name] = frame
+    problems += version_problems(frames.get("Settings"))
+    frames = to_current(frames)  # one convention for every step (see workbook/migrate.py)
     problems += check_references(frames, CONTRACT)
     settings: dict[str, object] = {}
     if "Settings" in frames:
@@ -68,11 +76,45 @@ def read_inputs(port: WorkbookPort) -> PlanInputs:
             frames["Settings"], CONTRACT.table("Settings"), CONTRACT.settings
         )
         problems += found
+    problems += check_placement(port)
     if not problems:
         problems += check_rules(frames, CONTRACT)
+    if not problems:
+        inputs = PlanInputs(settings=PlanSettings(**settings), tables=frames)  # type: ignore[arg-type]
+        problems += preflight(inputs)
     if problems:
         raise ValidationError(problems)
-    return PlanInputs(settings=PlanSettings(**settings), tables=frames)  # type: ignore[arg-type]
+    return inputs
+
+
+def check_placement(port: WorkbookPort) -> list[Problem]:
+    """Output tables present, and every table on the tab the contract gives it (formulas and
+    charts refer to it there; a renamed tab would fail at the end of a run)."""
+    from sop_addin.workbook.finance_formulas import formula_templates
+    from sop_addin.workbook.layout import FIRST_DATA_ROW
+
+    problems: list[Problem] = []
+    for table in CONTRACT.tables.values():
+        try:
+            sheet, header_row = port.table_location(table.name)
+        except TableNotFound:
+            if table.role is Role.OUTPUT:  # inputs are reported by read_table
+                problems.append(_missing(port, table))
+            continue
+        if sheet != table.tab:
+            msg = (
+                f"the table {table.name} is on the tab {sheet!r}, but belongs on {table.tab!r}: "
+                f"rename the tab back to {table.tab!r}"
+                + ("" if table.tab not in port.sheet_names() else " or move the table there")
+            )
+            problems.append(Problem(tab=sheet, table=table.name, message=msg))
+        elif table.name in formula_templates() and header_row != FIRST_DATA_ROW - 1:
+            msg = (
+                f"the {table.name} table must keep its header on row {FIRST_DATA_ROW - 1} "
+                "(its formulas refer to the other tables by position): move it back"
+            )
+            problems.append(Problem(tab=sheet, table=table.name, row=header_row, message=msg))
+    return problems
 
 
 def read_output(

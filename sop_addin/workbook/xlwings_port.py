@@ -77,8 +77,10 @@ class XlwingsPort:
             if other.name.lower() == tbl.name.lower():
                 continue
             r, c = int(other.range.row), int(other.range.column)
-            if r < top + rows and r + int(other.range.rows) > top and (
-                c < left + width and c + int(other.range.columns) > left
+            if (
+                r < top + rows
+                and r + int(other.range.rows) > top
+                and (c < left + width and c + int(other.range.columns) > left)
             ):
                 found.append(f"the table {other.name}")
         if found:
