@@ -83,10 +83,10 @@ def _demand_settings(inputs: PlanInputs) -> list[Problem]:
         return problems
     for row, item in frame.iterrows():
         name, value = item["setting"], item["value"]
-        if name in allowed and isinstance(value, str) and value.strip():
-            if value.strip() not in allowed[name]:
-                msg = f"{name} must be one of {', '.join(allowed[name])}, got {value.strip()!r}"
-                problems.append(_problem("Settings", row, "value", msg))
+        text = value.strip() if isinstance(value, str) else ""
+        if name in allowed and text and text not in allowed[name]:
+            msg = f"{name} must be one of {', '.join(allowed[name])}, got {text!r}"
+            problems.append(_problem("Settings", row, "value", msg))
     return problems
 
 
