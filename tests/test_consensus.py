@@ -518,7 +518,7 @@ def demand_workbook(tmp_path: Path) -> Path:
                 "sku": "B",
                 "month": M1,
                 "kind": "percent",
-                "value": -0.2,
+                "value": -20.0,  # -20% (contract_version 0.2)
                 "reason_code": "customer",
                 **who,
             }

@@ -24,7 +24,7 @@ from sop_addin.core.inputs import PlanInputs
 
 # Override kind "percent": 10 means +10% (as in Scenarios). A change beyond these bounds is a
 # typo far more often than a plan: refused, with the way to enter it on purpose.
-PERCENT_MIN = -100.0
+# The lower bound, -100, is the contract's (columns.csv), shared by both kinds.
 PERCENT_MAX = 500.0
 MAX_HISTORY_GAP_MONTHS = 12  # a plan starting later than this after the history has no base
 LAST_PLANNABLE_YEAR = 2199
@@ -91,7 +91,7 @@ def _demand_settings(inputs: PlanInputs) -> list[Problem]:
 
 
 def override_problems(overrides: pd.DataFrame) -> list[Problem]:
-    """Absolute overrides are demand (at least 0); percent overrides are bounded changes."""
+    """Absolute overrides are demand (at least 0); percent overrides are at most +500%."""
     problems: list[Problem] = []
     for row, item in overrides.iterrows():
         kind, value = item["kind"], item["value"]
@@ -100,9 +100,6 @@ def override_problems(overrides: pd.DataFrame) -> list[Problem]:
         value = float(value)
         if kind == "absolute" and value < 0:
             msg = "an absolute override is the demand itself: it must be at least 0"
-            problems.append(_problem("Overrides", row, "value", msg))
-        elif kind == "percent" and value < PERCENT_MIN:
-            msg = f"a percent override of {value:g} would make demand negative (at least -100)"
             problems.append(_problem("Overrides", row, "value", msg))
         elif kind == "percent" and value > PERCENT_MAX:
             msg = (

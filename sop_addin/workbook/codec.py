@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from sop_addin.contract import ColumnType, Table
+from sop_addin.contract import Column, ColumnType, Table
 from sop_addin.contract.cells import CellError, convert_cell
 from sop_addin.contract.problems import Problem
 
@@ -73,6 +73,18 @@ def _is_blank(value: Any) -> bool:
 
 def _header_name(value: Any) -> str:
     return str(value).strip().lower().replace(" ", "_") if value is not None else ""
+
+
+def _padded_code(value: Any, col: Column) -> bool:
+    """A code (key or reference) with spaces around it: the reader would trim it, but the
+    workbook's live formulas compare the cell as it is."""
+    return (
+        isinstance(value, str)
+        and col.type is ColumnType.TEXT
+        and bool(col.key or col.ref_targets)
+        and value.strip() != value
+        and bool(value.strip())
+    )
 
 
 def empty_frame(table: Table) -> pd.DataFrame:
@@ -153,6 +165,13 @@ def block_to_frame(
                 report(
                     "formula without a saved result: recalculate and save the workbook in "
                     "Excel, or type the value",
+                    excel_row,
+                    col.name,
+                )
+            elif _padded_code(value, col):
+                report(
+                    f"{value!r} starts or ends with a space: Excel formulas (SUMIFS) and "
+                    "lookups would not match it to the same code elsewhere; remove the space",
                     excel_row,
                     col.name,
                 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pandas as pd
 
 from sop_addin.contract import CONTRACT, Role, Table
@@ -77,14 +79,41 @@ def read_inputs(port: WorkbookPort) -> PlanInputs:
         )
         problems += found
     problems += check_placement(port)
-    if not problems:
-        problems += check_rules(frames, CONTRACT)
-    if not problems:
+    complete = all(t.name in frames for t in CONTRACT.tables_with_role(Role.INPUT, Role.ASSUMPTION))
+    settings_ok = complete and not any(p.table == "Settings" for p in problems)
+    inputs = None
+    if settings_ok:
         inputs = PlanInputs(settings=PlanSettings(**settings), tables=frames)  # type: ignore[arg-type]
-        problems += preflight(inputs)
+    # One report: the cross-table rules and every step's checks run even when cells are
+    # already reported, on the rows that could be read; a check that trips over a reported
+    # cell adds nothing (the report already names that cell).
+    for check in (
+        (lambda: check_rules(frames, CONTRACT)) if complete else None,
+        (lambda: preflight(inputs)) if inputs is not None else None,
+    ):
+        if check is None:
+            continue
+        if not problems:
+            problems += check()
+            continue
+        with contextlib.suppress(KeyError, TypeError, ValueError, AttributeError):
+            problems += check()
     if problems:
-        raise ValidationError(problems)
+        raise ValidationError(_unique(problems))
+    assert inputs is not None
     return inputs
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    """The same cell reported by two checks once (the first check's message)."""
+    seen: set[tuple[str, str, int | None, str | None, str]] = set()
+    result = []
+    for p in problems:
+        key = (p.tab, p.table, p.row, p.column, p.message)
+        if key not in seen:
+            seen.add(key)
+            result.append(p)
+    return result
 
 
 def check_placement(port: WorkbookPort) -> list[Problem]:
@@ -100,6 +129,10 @@ def check_placement(port: WorkbookPort) -> list[Problem]:
         except TableNotFound:
             if table.role is Role.OUTPUT:  # inputs are reported by read_table
                 problems.append(_missing(port, table))
+            continue
+        except WorkbookOpenError as exc:  # an open-ended reference
+            if table.role is Role.OUTPUT:
+                problems.append(Problem(tab=table.tab, table=table.name, message=str(exc)))
             continue
         if sheet != table.tab:
             msg = (
