@@ -288,7 +288,12 @@ def workbooks(tmp_path_factory) -> dict[str, tuple[Package, Path]]:
     folder = tmp_path_factory.mktemp("round_trip")
     plain = create_workbook(folder / "lo-source.xlsx", tiny_tables())
     [saved_by_libreoffice] = convert([plain], folder / "lo")
-    built = {"xlsx": _xlsx(folder), "xlsm": _xlsm(folder), "libreoffice": saved_by_libreoffice}
+    built = {
+        "xlsx": _xlsx(folder),
+        "xlsm": _xlsm(folder),
+        "libreoffice": saved_by_libreoffice,
+        "codes": _tricky_codes(folder),
+    }
     result = {}
     for name, path in built.items():
         before = Package.open(path)
@@ -353,14 +358,64 @@ def test_exec_charts_follow_their_tables(workbooks):
     assert re.search(r"'?Exec'?!\$[A-Z]+\$3:\$[A-Z]+\$4<", text), text[:400]
 
 
+# Codes the validation lets through although they look risky: dots, brackets, digits only,
+# ampersands, quotes, umlauts, a slash and a < inside. The live formulas must match them.
+TRICKY_CODES = {
+    "A": "A.B-1 (x)",
+    "B": "12345",
+    "F": "F&G 'q'",
+    "G": "Übergröße",
+    "North": "Nörth/Ost",
+    "South": "Süd <1>",
+}
+
+
+def _tricky_codes(folder: Path) -> Path:
+    tables = tiny_tables()
+    for old, new in TRICKY_CODES.items():
+        for name, table in tables.items():
+            for column in table.columns:
+                if table[column].dtype == object:
+                    tables[name][column] = table[column].where(table[column] != old, new)
+    return create_workbook(folder / "codes.xlsx", tables)
+
+
+def _sumifs_probe(folder: Path) -> Path:
+    """What SUMIFS does with the codes validation refuses, for LibreOffice to compute."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    for row, (code, value) in enumerate(
+        [("PMP-1", 1), ("PMP-*", 2), ("ctl", 4), ("CTL", 8), (">CTL", 16)], start=1
+    ):
+        ws.cell(row, 1, code)
+        ws.cell(row, 2, value)
+    ws["C1"] = "=SUMIFS(B1:B5,A1:A5,A2)"  # exactly "PMP-*" alone would be 2
+    ws["C2"] = "=SUMIFS(B1:B5,A1:A5,A4)"  # exactly "CTL" alone would be 8
+    ws["C3"] = "=SUMIFS(B1:B5,A1:A5,A5)"  # exactly ">CTL" alone would be 16
+    path = folder / "probe.xlsx"
+    wb.save(path)
+    return path
+
+
 def test_pnl_cached_values_equal_finance_plan_and_libreoffice_agrees(workbooks, tmp_path):
     """Issue 15 item 6: the formulas' cached values are the Python figures, without any
-    recalculation; LibreOffice's recalculation of the same formulas agrees."""
+    recalculation; LibreOffice's recalculation of the same formulas agrees, also for codes
+    that look risky. The codes validation refuses really do break SUMIFS (the probe)."""
     _, path = workbooks["xlsx"]
-    copy = tmp_path / "planned.xlsx"
-    shutil.copy(path, copy)
-    [recalculated] = convert([copy], tmp_path / "lo")
-    for source in (path, recalculated):
+    _, codes = workbooks["codes"]
+    copies = [tmp_path / "planned.xlsx", tmp_path / "codes.xlsx"]
+    shutil.copy(path, copies[0])
+    shutil.copy(codes, copies[1])
+    recalculated = convert([*copies, _sumifs_probe(tmp_path)], tmp_path / "lo")
+    probe = load_workbook(recalculated[2], data_only=True).active
+    assert probe is not None
+    # Wildcard, case-insensitive match and operator: none is the exact match Python makes.
+    assert (probe["C1"].value, probe["C2"].value, probe["C3"].value) != (2, 8, 16)
+    assert probe["C1"].value == 3 and probe["C2"].value == 12  # PMP-1 + PMP-*; ctl + CTL
+    for source in (path, recalculated[0], codes, recalculated[1]):
         port = FilePort.open(source)
         pnl = read_output(port, "PnL", "sop run")
         plan = read_output(port, "FinancePlan", "sop run")

@@ -219,6 +219,12 @@ class FilePort:
             self._styles_ready = True
         spec = CONTRACT.tables.get(tbl.displayName) or CONTRACT.table(table)
         min_col, min_row, old_max_col, old_max_row = table_bounds(tbl.ref)
+        if tbl.totalsRowCount:  # its last row is the totals: rewriting it would corrupt them
+            msg = (
+                f"the output table {tbl.displayName} on the {ws.title} tab has a totals row: turn "
+                "it off (Table Design > Total Row) and run again. Nothing was written."
+            )
+            raise OccupiedCells(msg)
         width = len(block[0])
         height = max(len(block), 2)  # an Excel table keeps at least one (empty) body row
         max_row = min_row + height - 1

@@ -256,6 +256,13 @@ def write_package(
     """
     package = Package.read(original)
     sheets = package.sheet_parts()
+    removed = sorted(set(sheets) - set(workbook.sheetnames))
+    if removed:
+        msg = (
+            f"the tab(s) {', '.join(removed)} would be removed; a save of an opened workbook "
+            "never removes, adds or renames tabs"
+        )
+        raise PackageError(msg)
     resizes: list[Resize] = []
     formulas_changed = False
     for ws in workbook.worksheets:
