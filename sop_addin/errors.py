@@ -7,6 +7,7 @@ command-line flag) and the CLI exits with the code.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 EXIT_INVALID = 2  # the workbook or the request is wrong; nothing was written
@@ -22,8 +23,44 @@ class UserError:
     excel: str
 
 
+# The command a CLI message names, and what an Excel user clicks instead.
+_RIBBON_FOR = {
+    "sop approve": "the Approve & Snapshot button",
+    "sop run": "the Run Full Cycle button",
+    "sop review": "the Plan vs Actual button",
+    "sop soe": "the S&OE button",
+    "sop distribute": "the Distribute button",
+}
+
+
+def for_excel(text: str) -> str:
+    """A CLI message said to an Excel user: no command-line flags, buttons for commands.
+
+    Hints that only a command line can follow ("pass --actuals FILE", "raise --time-limit")
+    are dropped, clause by clause; the rest of the message stays word for word.
+    """
+    text = re.sub(r"\s*\([^()]*\s--[a-z][^()]*\)", "", text)
+    parts = re.split(r"([:;] |, or )", text)
+    kept = [parts[0]]
+    for separator, clause in zip(parts[1::2], parts[2::2], strict=False):
+        if re.search(r"(^|\s)--[a-z]", clause):
+            continue
+        kept += [separator, clause]
+    text = "".join(kept).rstrip(":; ")
+    for command, button in _RIBBON_FOR.items():
+        text = re.sub(rf"`?{command}`?(?![\w-])", button, text)
+    return text
+
+
 def user_error(exc: BaseException) -> UserError | None:
     """The user-facing meaning of `exc`, or None for a bug (which keeps its traceback)."""
+    found = _classify(exc)
+    if found is None:
+        return None
+    return UserError(found.code, found.cli, for_excel(found.excel))
+
+
+def _classify(exc: BaseException) -> UserError | None:
     from sop_addin.contract.problems import ValidationError
     from sop_addin.core.planning.solve import SolverError
     from sop_addin.workbook.atomic import WriteFailed

@@ -328,3 +328,27 @@ def test_excel_messages_never_name_a_command_line_flag():
         found = user_error(exc)
         assert found is not None and "--" not in found.excel and "sop " not in found.excel
     assert user_error(KeyError("bug")) is None  # a bug keeps its traceback
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "the solver HiGHS returned status 'Not Solved' (time limit); no plan was written: "
+        "raise --time-limit or --gap, or plan with --lp (lot rules relaxed)",
+        "no actuals: fill the Actuals table on the Governance tab (or pass --actuals FILE)",
+        "no approved plan yet (Approve & Snapshot / sop approve), or name the snapshot with "
+        "--snapshot",
+    ],
+)
+def test_cli_hints_are_dropped_for_excel_and_the_rest_kept(message):
+    from sop_addin.contract.problems import Problem, ValidationError
+    from sop_addin.core.planning.solve import SolverError
+
+    for exc in (
+        SolverError(message),
+        ValidationError([Problem(tab="T", table="X", message=message)]),
+    ):
+        found = user_error(exc)
+        assert found is not None and message in found.cli
+        assert "--" not in found.excel and "sop approve" not in found.excel
+        assert message.split(":")[0].split(" (")[0] in found.excel  # the finding itself stays
