@@ -352,3 +352,20 @@ def test_cli_hints_are_dropped_for_excel_and_the_rest_kept(message):
         assert found is not None and message in found.cli
         assert "--" not in found.excel and "sop approve" not in found.excel
         assert message.split(":")[0].split(" (")[0] in found.excel  # the finding itself stays
+
+
+def test_a_column_typed_beside_an_input_table_is_reported(tiny_workbook):
+    wb = load_workbook(tiny_workbook)
+    ws = wb["Products"]
+    ref = ws.tables["Products"].ref
+    start, end = ws[ref.split(":")[0]], ws[ref.split(":")[1]]
+    beside = end.column + 1
+    ws.cell(start.row, beside, "planner_comment")
+    ws.cell(start.row + 1, beside, "check price")
+    wb.save(tiny_workbook)
+    with pytest.raises(ValidationError) as caught:
+        read_inputs(FilePort.open(tiny_workbook))
+    [problem] = caught.value.problems
+    assert (problem.tab, problem.table) == ("Products", "Products")
+    assert "just right of the table" in problem.message
+    assert XlwingsPort(book_from_file(tiny_workbook)).columns_beside("Products") == [beside]

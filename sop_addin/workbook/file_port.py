@@ -288,6 +288,25 @@ class FilePort:
             row += 1
         return found
 
+    def columns_beside(self, table: str) -> list[int]:
+        """Columns right beside the table with a header and data in its rows (up to a gap)."""
+        ws, tbl = self._find(table)
+        _, min_row, max_col, max_row = table_bounds(tbl.ref)
+        others = [table_bounds(ws.tables[n].ref) for n in ws.tables if n.lower() != table.lower()]
+        filled: dict[int, set[int]] = {}
+        for (row, col), cell in ws._cells.items():
+            inside = min_row <= row <= max_row and max_col < col <= max_col + MAX_TABLE_COLUMNS
+            if inside and cell.value is not None and str(cell.value).strip():
+                filled.setdefault(col, set()).add(row)
+        found = []
+        col = max_col + 1
+        while min_row in filled.get(col, set()) and len(filled[col]) > 1:
+            if any(a <= col <= c and b <= min_row <= d for a, b, c, d in others):
+                break  # the next table, not stray data
+            found.append(col)
+            col += 1
+        return found
+
     def _check_free(
         self,
         ws: Worksheet,

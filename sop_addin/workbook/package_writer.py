@@ -10,6 +10,7 @@ strings) is copied byte for byte.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import re
 from collections.abc import Callable, Iterable
@@ -85,6 +86,7 @@ class _Styles:
         self.count = baseline.style_count
         self.sheet = sheet
         self._columns: dict[int, list[tuple[int, int | None]]] = {}
+        self._rows: dict[int, list[int]] = {}
 
     def index(self, cell: Any, row: int, column: int) -> int | None:
         styles = self.workbook._cell_styles  # type: ignore[attr-defined]
@@ -98,22 +100,24 @@ class _Styles:
     def _from_above(self, row: int, column: int) -> int | None:
         """A new style: take the original cell's, or the nearest one above it (as Excel does
         when a table grows)."""
-        if column not in self._columns:
-            cells = []
+        if not self._columns:  # one pass over the original rows, for every column
             for original in self.sheet.rows:
-                if original.text:
-                    self.sheet._parse(original)
-                    assert original.cells is not None
-                    for col, xml in original.cells:
-                        if col == column:
-                            found = re.search(r'\ss="(\d+)"', xml[: xml.find(">") + 1])
-                            cells.append((original.number, int(found.group(1)) if found else None))
-            self._columns[column] = cells
-        best = None
-        for number, style in self._columns[column]:
-            if number <= row:
-                best = style
-        return best
+                if not original.text:
+                    continue
+                self.sheet._parse(original)
+                assert original.cells is not None
+                for col, xml in original.cells:
+                    found = re.search(r'\ss="(\d+)"', xml[: xml.find(">") + 1])
+                    style = int(found.group(1)) if found else None
+                    self._columns.setdefault(col, []).append((original.number, style))
+            for cells in self._columns.values():
+                cells.sort(key=lambda item: item[0])
+            self._rows = {col: [n for n, _ in cells] for col, cells in self._columns.items()}
+        column_cells = self._columns.get(column)
+        if not column_cells:
+            return None
+        position = bisect.bisect_right(self._rows[column], row)
+        return column_cells[position - 1][1] if position else None
 
 
 def _changed_cells(ws: Worksheet, before: dict[CellKey, tuple[Any, str]]) -> set[CellKey]:

@@ -37,6 +37,11 @@ class WorkbookPort(Protocol):
         (data typed under a table that the table does not take in)."""
         ...
 
+    def columns_beside(self, table: str) -> list[int]:
+        """Columns right beside the table with a header and data in its rows (a column typed
+        next to a table that the table does not take in)."""
+        ...
+
     def write_block(self, table: str, block: list[list[Any]]) -> None:
         """Replace the table's header and body with `block`, resizing the table to fit."""
         ...

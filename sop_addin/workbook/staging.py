@@ -41,6 +41,9 @@ class StagedPort:
     def rows_below(self, table: str) -> list[int]:
         return self.port.rows_below(table)
 
+    def columns_beside(self, table: str) -> list[int]:
+        return self.port.columns_beside(table)
+
     def write_block(self, table: str, block: list[list[Any]]) -> None:
         self.staged[table.lower()] = (table, block)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 
 import pandas as pd
+from openpyxl.utils import get_column_letter
 
 from sop_addin.contract import CONTRACT, Role, Table
 from sop_addin.contract.problems import Problem, ValidationError
@@ -48,16 +49,26 @@ def read_table(port: WorkbookPort, name: str) -> tuple[pd.DataFrame | None, list
 def _rows_below(port: WorkbookPort, table: Table) -> list[Problem]:
     """Data typed right under an input table is not in it (LibreOffice does not extend a
     table as you type, and Excel only sometimes does): report it rather than ignore it."""
+    problems = []
     below = port.rows_below(table.name)
-    if not below:
-        return []
-    rows = f"row {below[0]}" if len(below) == 1 else f"rows {below[0]}-{below[-1]}"
-    message = (
-        f"{len(below)} row(s) just below the table ({rows}) hold data outside it, so they "
-        "are not read: resize the table to take them in (Table Design > Resize Table), or "
-        "clear them"
-    )
-    return [Problem(tab=table.tab, table=table.name, row=below[0], message=message)]
+    if below:
+        rows = f"row {below[0]}" if len(below) == 1 else f"rows {below[0]}-{below[-1]}"
+        message = (
+            f"{len(below)} row(s) just below the table ({rows}) hold data outside it, so they "
+            "are not read: resize the table to take them in (Table Design > Resize Table), or "
+            "clear them"
+        )
+        problems.append(Problem(tab=table.tab, table=table.name, row=below[0], message=message))
+    beside = port.columns_beside(table.name)
+    if beside:
+        letters = ", ".join(get_column_letter(c) for c in beside)
+        message = (
+            f"column(s) {letters} just right of the table have a header and data but are "
+            "outside it, so they are not read: resize the table to take them in, or move them "
+            "away"
+        )
+        problems.append(Problem(tab=table.tab, table=table.name, message=message))
+    return problems
 
 
 def read_inputs(port: WorkbookPort) -> PlanInputs:

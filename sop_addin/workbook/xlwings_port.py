@@ -105,6 +105,30 @@ class XlwingsPort:
                 found.append(row + offset)
             row += SCAN_ROWS
 
+    def columns_beside(self, table: str) -> list[int]:
+        """Columns right beside the table with a header and data in its rows (up to a gap)."""
+        sheet, tbl = self._find(table)
+        top, left = int(tbl.range.row), int(tbl.range.column)
+        rows, width = int(tbl.range.rows), int(tbl.range.columns)
+        found: list[int] = []
+        column = left + width
+        while True:
+            if any(
+                int(o.range.column) <= column < int(o.range.column) + int(o.range.columns)
+                and int(o.range.row) <= top < int(o.range.row) + int(o.range.rows)
+                for o in sheet.tables
+                if o.name.lower() != tbl.name.lower()
+            ):
+                return found
+            values = [
+                r[0] for r in sheet.range((top, column)).resize(rows, 1).options(ndim=2).value
+            ]
+            filled = [v for v in values if v is not None and str(v).strip()]
+            if values[0] is None or not str(values[0]).strip() or len(filled) < 2:
+                return found
+            found.append(column)
+            column += 1
+
     def write_block(self, table: str, block: list[list[Any]]) -> None:
         self.check_block(table, block)
         sheet, tbl = self._find(table)
