@@ -369,3 +369,16 @@ def test_a_column_typed_beside_an_input_table_is_reported(tiny_workbook):
     assert (problem.tab, problem.table) == ("Products", "Products")
     assert "just right of the table" in problem.message
     assert XlwingsPort(book_from_file(tiny_workbook)).columns_beside("Products") == [beside]
+
+
+def test_merged_cells_inside_an_output_table_stop_the_write(tiny_workbook):
+    _, header, column = _forecast_corner(tiny_workbook)
+    wb = load_workbook(tiny_workbook)
+    wb["Demand"].merge_cells(
+        start_row=header + 1, start_column=column, end_row=header + 1, end_column=column + 1
+    )
+    wb.save(tiny_workbook)
+    before = _digest(tiny_workbook)
+    result = _run(tiny_workbook)
+    assert result.exit_code == 2 and "merged cells" in " ".join(result.output.split())
+    assert "Traceback" not in result.output and _digest(tiny_workbook) == before

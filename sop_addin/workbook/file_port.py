@@ -317,14 +317,21 @@ class FilePort:
         """Refuse to grow a table over cells it does not own: values, other tables, merges."""
         min_col, min_row, old_max_col, old_max_row = old
         max_col, max_row = new_corner
-        if max_col <= old_max_col and max_row <= old_max_row:
+        found = [  # merged cells anywhere in the table's new extent (they cannot hold values)
+            f"merged cells {merged.coord}"
+            for merged in ws.merged_cells.ranges
+            if merged.min_row <= max_row
+            and merged.max_row >= min_row
+            and merged.min_col <= max(max_col, old_max_col)
+            and merged.max_col >= min_col
+        ]
+        if max_col <= old_max_col and max_row <= old_max_row and not found:
             return
 
         def grown(row: int, col: int) -> bool:
             inside = min_row <= row <= max_row and min_col <= col <= max_col
             return inside and not (row <= old_max_row and col <= old_max_col)
 
-        found = []
         for (row, col), cell in ws._cells.items():
             if grown(row, col) and cell.value is not None:
                 found.append(f"{cell.coordinate} ({str(cell.value)[:40]!r})")
@@ -339,9 +346,6 @@ class FilePort:
                 and (o_max_col >= min_col)
             ):
                 found.append(f"the table {other} ({ws.tables[other].ref})")
-        for merged in ws.merged_cells.ranges:
-            if any(grown(r, c) for r, c in merged.cells):
-                found.append(f"merged cells {merged.coord}")
         if found:
             where = f"{get_column_letter(min_col)}{min_row}:{get_column_letter(max_col)}{max_row}"
             shown = ", ".join(found[:5]) + (f" and {len(found) - 5} more" if len(found) > 5 else "")
