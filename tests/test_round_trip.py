@@ -432,3 +432,77 @@ def test_pnl_cached_values_equal_finance_plan_and_libreoffice_agrees(workbooks, 
     written = [f for f in formulas if "SUMIFS" in f or "{" not in f]
     assert len(written) > 50  # tiny company: 4 SkuPnL lines x 10 formulas, PnL lines
     assert all("<v>" in f for f in written if f not in ("<f>2*50</f><v>100</v>",))
+
+
+def test_the_snapshot_holds_the_pnl_figures_without_recalculation(workbooks, tmp_path):
+    """Issue 15 item 6: the approved snapshot keeps values only; the P&L's are the cached
+    results, equal to FinancePlan, not blanks."""
+    from sop_addin.approval.snapshot import build_locked_workbook, read_table_values
+
+    _, path = workbooks["xlsx"]
+    tables = read_table_values(FilePort.open(path), ["FinancePlan", "PnL"])
+    assert all(t.blanked_formulas == 0 for t in tables)
+    locked = build_locked_workbook([("Approved by", "test")], tables)
+    target = tmp_path / "snapshot.xlsx"
+    locked.workbook.save(target)
+    port = FilePort.open(target)
+    pnl = read_output(port, "PnL", "sop approve")
+    plan = read_output(port, "FinancePlan", "sop approve")
+    for column in ("units", "revenue", "cogs", "gross_margin", "working_capital"):
+        assert np.allclose(pnl[column].astype(float), plan[column].astype(float), rtol=1e-9)
+
+
+# -- the sheet splicer on XML other producers write -------------------------------------------
+
+_PREFIXED = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<x:worksheet xmlns:x="http://schemas.openxmlformats'
+    '.org/spreadsheetml/2006/main"><x:dimension ref="A1:B2"/><x:sheetData>'
+    '<x:row><x:c t="inlineStr"><x:is><x:t>a</x:t></x:is></x:c><x:c><x:v>1</x:v></x:c></x:row>'
+    '<x:row spans="1:2"><x:c s="3"><x:v>2</x:v></x:c></x:row>'
+    "</x:sheetData><x:extLst><x:ext uri='{X}'/></x:extLst></x:worksheet>"
+)
+
+
+def test_a_prefixed_sheet_without_row_numbers_is_spliced_in_place():
+    from sop_addin.workbook.sheet_xml import CellWrite
+
+    sheet = SheetXml(_PREFIXED.encode(), "xl/worksheets/sheet1.xml")
+    assert [r.number for r in sheet.rows] == [1, 2]
+    assert sheet.style_at(2, 1) == 3
+    sheet.write({(2, 2): CellWrite("s", "x<y", 3), (4, 1): CellWrite("f", "SUM(B1:B2)", None, 3.0)})
+    text = sheet.to_bytes().decode()
+    assert '<x:row><x:c t="inlineStr"><x:is><x:t>a</x:t></x:is></x:c>' in text  # row 1 untouched
+    assert '<x:c r="B2" s="3" t="inlineStr"><x:is><x:t xml:space="preserve">x&lt;y</x:t>' in text
+    assert '<x:row r="4"><x:c r="A4"><x:f>SUM(B1:B2)</x:f><x:v>3</x:v></x:c></x:row>' in text
+    assert 'spans="' not in text.split('<x:row r="2"')[1].split(">")[0]
+    assert (
+        '<x:dimension ref="A1:B4"/>' in text and "<x:extLst><x:ext uri='{X}'/></x:extLst>" in text
+    )
+    load_workbook_bytes(text)
+
+
+def load_workbook_bytes(sheet: str) -> None:
+    """The spliced XML parses (as a whole document)."""
+    from xml.etree import ElementTree
+
+    ElementTree.fromstring(sheet.encode())
+
+
+def test_a_sheet_that_is_not_utf8_is_refused_with_its_name():
+    from sop_addin.workbook.package import PackageError
+
+    with pytest.raises(PackageError, match=r"sheet9\.xml is not UTF-8"):
+        SheetXml(_PREFIXED.encode("utf-16"), "xl/worksheets/sheet9.xml")
+
+
+def test_an_empty_sheet_gets_its_first_rows():
+    from sop_addin.workbook.sheet_xml import CellWrite
+
+    empty = b'<worksheet xmlns="m"><dimension ref="A1"/><sheetData/></worksheet>'
+    sheet = SheetXml(empty, "s.xml")
+    sheet.write({(2, 3): CellWrite("n", 1.5), (1, 1): CellWrite("b", True)})
+    text = sheet.to_bytes().decode()
+    assert text == (
+        '<worksheet xmlns="m"><dimension ref="A1:C2"/><sheetData><row r="1"><c r="A1" t="b">'
+        '<v>1</v></c></row><row r="2"><c r="C2"><v>1.5</v></c></row></sheetData></worksheet>'
+    )

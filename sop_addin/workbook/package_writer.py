@@ -65,7 +65,7 @@ class Baseline:
 
 def _cell_write(cell: Any, style: int | None, epoch: dt.datetime, cached: Any) -> CellWrite:
     value, kind = cell.value, cell.data_type
-    if value is None:
+    if value is None or value == "":  # an empty text is an empty cell, as openpyxl writes it
         return CellWrite(None, style=style)
     if kind == "f":
         return CellWrite("f", str(value).removeprefix("="), style, cached)
