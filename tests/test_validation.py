@@ -336,3 +336,59 @@ def test_an_unknown_contract_version_is_refused(tmp_path):
 
     [problem] = _problems(_company(tmp_path, change))
     assert "'9.9'" in problem.message and problem.column == "value"
+
+
+# -- validate passing means run does not reject: edge cases just inside every bound ------------
+
+
+def _who() -> dict:
+    return {"reason_code": "customer", "author": "Ann", "entered_on": "2027-01-02"}
+
+
+def _new_product_with_analog(tables: dict) -> None:
+    new = {"sku": "N", "family": "F", "region": "North", "lifecycle": "launch"}
+    _add_rows(tables, "Products", [{**new, "launch_month": M1}])
+    _add_rows(tables, "Prices", [{"sku": "N", "unit_price": 10.0}])
+    _add_rows(tables, "UnitCosts", [{"sku": "N", "material_cost": 1.0, "labour_hours": 1.0}])
+    routing = tables["Routings"].iloc[[0]].assign(sku="N")
+    tables["Routings"] = pd.concat([tables["Routings"], routing], ignore_index=True)
+    _add_rows(tables, "NewProducts", [{"sku": "N", "analog_sku": "A", "launch_volume": 10.0}])
+
+
+def _plan_start(month: str) -> Callable[[dict], None]:
+    def change(tables: dict) -> None:
+        settings = tables["Settings"]
+        settings.loc[settings["setting"] == "first_plan_month", "value"] = month
+
+    return change
+
+
+EDGES: dict[str, Callable[[dict], None]] = {
+    "percent override at +500%": lambda t: _add_rows(
+        t, "Overrides", [{"sku": "A", "month": M1, "kind": "percent", "value": 500.0, **_who()}]
+    ),
+    "percent override at -100%": lambda t: _add_rows(
+        t, "Overrides", [{"sku": "B", "month": M1, "kind": "percent", "value": -100.0, **_who()}]
+    ),
+    "absolute override of 0": lambda t: _add_rows(
+        t, "Overrides", [{"sku": "A", "month": M1, "kind": "absolute", "value": 0.0, **_who()}]
+    ),
+    "new product with an analog": _new_product_with_analog,
+    "plan 12 months after the history": _plan_start("2028-01"),
+    "tricky but exact codes": lambda t: [
+        rename_code(t, old, new)
+        for old, new in (("A", "A.B-1 (x)"), ("B", "12345"), ("F", "F&G 'q'"))
+    ],
+}
+
+
+@pytest.mark.parametrize("edge", list(EDGES))
+def test_what_validate_passes_run_plans(tmp_path, edge):
+    from sop_addin.actions.cycle import run_cycle
+    from sop_addin.core.planning import SolverOptions
+
+    path = _company(tmp_path, EDGES[edge])
+    port = FilePort.open(path)
+    read_inputs(port)  # validates
+    summary = run_cycle(port, options=SolverOptions(relax_lots=True))  # never rejects
+    assert summary["plan"]["status"]
