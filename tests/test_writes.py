@@ -382,3 +382,19 @@ def test_merged_cells_inside_an_output_table_stop_the_write(tiny_workbook):
     result = _run(tiny_workbook)
     assert result.exit_code == 2 and "merged cells" in " ".join(result.output.split())
     assert "Traceback" not in result.output and _digest(tiny_workbook) == before
+
+
+def test_every_ribbon_action_validates_first(tiny_workbook):
+    wb = load_workbook(tiny_workbook)
+    wb["Supply"].title = "Supply plan"  # a renamed tab: every step would fail at its end
+    wb.save(tiny_workbook)
+    called: list[str] = []
+    alerts: list[str] = []
+    from sop_addin.excel import ribbon
+
+    ribbon.ACTIONS["probe"] = lambda port, progress: called.append("ran") or {}
+    try:
+        assert not run_action("probe", XlwingsPort(book_from_file(tiny_workbook)), alerts.append)
+    finally:
+        del ribbon.ACTIONS["probe"]
+    assert called == [] and "rename the tab back to 'Supply'" in alerts[0]

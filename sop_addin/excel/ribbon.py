@@ -15,6 +15,7 @@ from sop_addin.actions import ACTIONS
 from sop_addin.errors import user_error
 from sop_addin.workbook.port import WorkbookPort
 from sop_addin.workbook.staging import StagedPort
+from sop_addin.workbook.tables import read_inputs
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,10 @@ def run_action(tag: str, port: WorkbookPort, alert: Alert) -> bool:
 
     staged = StagedPort(port)
     try:
+        # One validation pass first, whatever the button: a problem any step would reject is
+        # reported before anything runs (the CLI's run and validate do the same).
+        progress("Validate inputs", 0, 1)
+        read_inputs(staged)
         action(staged, progress)
         staged.apply()
     except Exception as exc:  # a bug must still reach the planner as a message, not a traceback
