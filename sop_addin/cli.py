@@ -140,6 +140,27 @@ def validate(workbook: Path) -> None:
     out.print(f"{workbook}: inputs are valid ({counts})")
 
 
+@cli.command()
+@click.argument("workbook", type=click.Path(dir_okay=False, path_type=Path))
+def migrate(workbook: Path) -> None:
+    """Rewrite WORKBOOK in the current conventions (0.1 percent overrides become percent).
+
+    A workbook written by sop-addin 0.1 stored a percent override as a share (0.1 = +10%);
+    it is read as such either way, and this command makes the file say so in percent (10).
+    """
+    from sop_addin.workbook.migrate import migrate as migrate_workbook
+
+    with user_errors(), saved_workbook(workbook) as port:
+        result = migrate_workbook(port)
+    if result["from"] == result["to"]:
+        out.print(f"{workbook}: already in the conventions of {result['to']}; nothing to do")
+    else:
+        out.print(
+            f"{workbook}: migrated from {result['from']} to {result['to']} "
+            f"({result['overrides_converted']} percent override(s) now in percent)"
+        )
+
+
 def _default_jobs() -> int:
     return max(1, os.cpu_count() or 1)
 

@@ -49,6 +49,7 @@ def _tiny_tables(horizon: int) -> dict[str, pd.DataFrame]:
                 {"setting": "plan_cycle", "value": "2027-01"},
                 {"setting": "plan_version", "value": "2027-01-v1"},
                 {"setting": "carrying_rate", "value": "0.12"},
+                {"setting": "contract_version", "value": "0.2"},  # percent overrides in %
             ],
         ),
         "Products": frame(

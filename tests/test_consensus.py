@@ -277,7 +277,7 @@ def test_every_layer_is_its_own_column_and_they_add_up_to_the_consensus() -> Non
                 "sku": "A",
                 "month": M2,
                 "kind": "percent",
-                "value": -0.1,
+                "value": -10.0,  # percent: -10 = -10% (contract_version 0.2)
                 "reason_code": "correction",
                 **who,
             },
@@ -518,7 +518,7 @@ def demand_workbook(tmp_path: Path) -> Path:
                 "sku": "B",
                 "month": M1,
                 "kind": "percent",
-                "value": -0.2,
+                "value": -20.0,  # -20% (contract_version 0.2)
                 "reason_code": "customer",
                 **who,
             }

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from sop_addin.cli import cli
 from sop_addin.workbook import atomic
-from sop_addin.workbook.atomic import TEMP_PREFIX, atomic_write_bytes
+from sop_addin.workbook.atomic import TEMP_PREFIX, WriteFailed, atomic_write_bytes
 from sop_addin.workbook.file_port import FilePort
 from sop_addin.workbook.lock import WorkbookBusyError, workbook_lock
 from sop_addin.workbook.tables import read_inputs
@@ -22,17 +22,16 @@ from sop_addin.workbook.tables import read_inputs
 KILLED_WRITER = textwrap.dedent(
     """
     import sys, time
-    from sop_addin.workbook.file_port import FilePort
-    port = FilePort.open(sys.argv[1])
-    real_save = port.workbook.save
-    def save_then_hang(path):
-        real_save(path)
-        with open(path, "r+b") as fh:
-            fh.truncate(1000)  # as if the process died half way through the write
-        print("writing", flush=True)
-        time.sleep(120)
-    port.workbook.save = save_then_hang
-    port.save()
+    import sop_addin.workbook.file_port as file_port
+    from sop_addin.workbook.atomic import atomic_write
+    def write_then_hang(target, data):
+        def write(temp):
+            temp.write_bytes(data[:1000])  # as if the process died half way through the write
+            print("writing", flush=True)
+            time.sleep(120)
+        atomic_write(target, write)
+    file_port.atomic_write_bytes = write_then_hang
+    file_port.FilePort.open(sys.argv[1]).save()
     """
 )
 
@@ -67,7 +66,7 @@ def test_locked_target_asks_to_close_the_file(tiny_workbook, monkeypatch):
         raise PermissionError(13, "The process cannot access the file")
 
     monkeypatch.setattr(atomic.os, "replace", refuse)
-    with pytest.raises(PermissionError, match="close the file and retry"):
+    with pytest.raises(WriteFailed, match="close the file and retry"):
         FilePort.open(tiny_workbook).save()
     result = CliRunner().invoke(cli, ["run", str(tiny_workbook), "--jobs", "1"])
     assert result.exit_code == 3

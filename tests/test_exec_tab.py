@@ -59,12 +59,14 @@ def exec_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
     # The Exec tab alone, as the executives print it: its charts read the (hidden) Exec data.
     exec_only = tmp / "exec_only.xlsx"
-    port = FilePort.open(plan)
+    # A new workbook from the plan's cells (saved whole by openpyxl, charts drawn afresh):
+    # the lossless save of an opened file never removes tabs.
+    port = FilePort(load_workbook(plan), exec_only)
     for name in list(port.workbook.sheetnames):
         if name not in ("Exec", "Exec data"):
             del port.workbook[name]
     port.workbook["Exec data"].sheet_state = "hidden"
-    port.save(exec_only)
+    port.save()
 
     recalculated = convert([plan, edited], tmp / "xlsx", "xlsx")
     (pdf,) = convert([exec_only], tmp / "pdf", "pdf")

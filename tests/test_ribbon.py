@@ -127,7 +127,7 @@ def test_on_action_reports_an_unknown_tag_and_a_failing_action(tiny_workbook, mo
     (t1, unknown), (t2, failed) = book.app.alerts
     assert (t1, t2) == ("S&OP", "S&OP")
     assert "no action" in unknown
-    assert "'broken' failed" in failed and "Input tables were not changed" in failed
+    assert "'broken' failed" in failed and "The workbook was not changed" in failed
     assert "Traceback" not in failed
     assert book.app.status_bar is False
 

@@ -52,8 +52,9 @@ def reconcile_finance(
     )
     progress("Finance", 1, 2)
     write_table(port, "FinancePlan", plan)
-    write_formula_table(port, "SkuPnL", lines[["sku", "family", "region", "month"]])
-    write_formula_table(port, "PnL", plan[["family", "month"]])
+    # Python's figures ride along as the formulas' cached results (same lines, same order).
+    write_formula_table(port, "SkuPnL", lines)
+    write_formula_table(port, "PnL", plan)
     write_table(port, "Deviations", found)
     progress("Finance", 2, 2)
     return {

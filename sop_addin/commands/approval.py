@@ -423,21 +423,34 @@ def soe(
 DEMO_APPROVER = "Demo Executive"
 
 
+def set_aside_previous_demo(out_dir: Path, folders: tuple[str, ...]) -> Path | None:
+    """Move an earlier demo's folders to OUT/previous-<UTC time>/; return where, or None."""
+    import datetime as dt
+
+    present = [out_dir / f for f in folders if (out_dir / f).exists()]
+    if not present:
+        return None
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
+    target = out_dir / f"previous-{stamp}"
+    target.mkdir(parents=True)
+    for folder in present:
+        folder.rename(target / folder.name)
+    return target
+
+
 def demo_approval(workbook: Path, out_dir: Path, seed: int) -> dict[str, Any]:
     """`sop demo`'s last steps: approve the planned workbook and distribute it.
 
-    The demo's plan store (OUT/.sop-store), OUT/approved and OUT/departments are the demo's
-    own and are replaced on every run, like the demo workbook itself. A failing checklist
-    line is overridden with a reason saying so, so the demo always shows the whole cycle.
+    The demo's plan store (OUT/.sop-store), OUT/approved and OUT/departments from an earlier
+    run are moved, never deleted, to OUT/previous-<time>/ (an audit log is never wiped). A
+    failing checklist line is overridden with a reason saying so, so the demo always shows the
+    whole cycle.
     """
-    import shutil
-
     from sop_addin.actions.approval import approve_snapshot, distribute, validate_plan
     from sop_addin.store import DEFAULT_STORE_NAME
     from sop_addin.workbook.file_port import FilePort
 
-    for folder in (DEFAULT_STORE_NAME, "approved", "departments"):
-        shutil.rmtree(out_dir / folder, ignore_errors=True)
+    set_aside_previous_demo(out_dir, (DEFAULT_STORE_NAME, "approved", "departments"))
     store = out_dir / DEFAULT_STORE_NAME
     port = FilePort.open(workbook)
     failing = validate_plan(port)["failing"]

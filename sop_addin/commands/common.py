@@ -17,15 +17,20 @@ from rich.table import Table
 
 from sop_addin.commands.progress_lines import ProgressLines
 from sop_addin.contract.problems import ValidationError
-from sop_addin.core.planning.solve import SolverError
-from sop_addin.workbook.file_port import FilePort, WorkbookOpenError
-from sop_addin.workbook.lock import WorkbookBusyError, workbook_lock
+from sop_addin.errors import (
+    EXIT_FAILED,
+    EXIT_INVALID,
+    ApprovedSnapshotError,
+    is_approved_snapshot,
+    user_error,
+)
+from sop_addin.workbook.file_port import FilePort
+from sop_addin.workbook.lock import refuse_if_open_elsewhere, workbook_lock
 
 err = Console(stderr=True)
 out = Console()
 
-EXIT_INVALID = 2  # the workbook breaks the contract; nothing was written
-EXIT_FAILED = 3  # the inputs were valid but a step could not finish; nothing was written
+__all__ = ["EXIT_FAILED", "EXIT_INVALID", "fail", "saved_workbook", "user_errors"]
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
@@ -56,16 +61,11 @@ def user_errors() -> Iterator[None]:
         yield
     except ValidationError as exc:
         report_problems(exc)
-    except WorkbookOpenError as exc:
-        fail(str(exc), EXIT_INVALID)
-    except SolverError as exc:
-        fail(str(exc))
-    except PermissionError as exc:
-        fail(f"{exc} (close the file if it is open in Excel, and retry)")
-    except FileExistsError as exc:
-        fail(str(exc), EXIT_INVALID)
-    except WorkbookBusyError as exc:
-        fail(str(exc))
+    except Exception as exc:
+        found = user_error(exc)
+        if found is None:
+            raise  # a bug: keep its traceback
+        fail(found.cli, found.code)
 
 
 @contextmanager
@@ -100,12 +100,24 @@ def echo_json(summary: Any) -> None:
 def saved_workbook(workbook: Path, target: Path | None = None) -> Iterator[FilePort]:
     """Open WORKBOOK under its lock, yield its port, then save it atomically (to TARGET).
 
-    Nothing is saved when the body raises, so a failed step leaves the file as it was.
+    Refused before anything runs: a target another program has open (Excel's or
+    LibreOffice's lock file beside it) and an approved snapshot. Nothing is saved when the
+    body raises, so a failed step leaves the file as it was. Only the target is locked: the
+    source is read once, whole, and may sit in a read-only folder.
     """
     target = target or workbook
+    refuse_if_open_elsewhere(target)
     with contextlib.ExitStack() as locks:
-        for path in sorted({workbook.resolve(), target.resolve()}):
-            locks.enter_context(workbook_lock(path))
+        locks.enter_context(workbook_lock(target.resolve()))
         port = FilePort.open(workbook)
+        refuse_approved_snapshot(port, workbook)
         yield port
         port.save(target)
+
+
+def refuse_approved_snapshot(port: FilePort, workbook: Path) -> None:
+    """Raise ApprovedSnapshotError for a snapshot: it is verified and distributed, not planned."""
+    security = port.workbook.security
+    locked = bool(security is not None and security.lockStructure)
+    if is_approved_snapshot(port.sheet_names(), locked):
+        raise ApprovedSnapshotError(workbook.name)

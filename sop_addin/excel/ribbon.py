@@ -15,11 +15,11 @@ status-bar message.
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Callable
 from typing import Any
 
 from sop_addin.actions import ACTIONS
+from sop_addin.errors import user_error
 
 log = logging.getLogger(__name__)
 
@@ -27,25 +27,16 @@ Alert = Callable[[str], None]
 ALERT_TITLE = "S&OP"
 ADDIN_SUFFIX = ".xlam"
 NO_WORKBOOK = "Open an S&OP planning workbook first: the S&OP buttons act on the active workbook."
-# Failures a planner can act on, by (module, class): shown as they are, not as a crash. A
-# module not imported yet cannot have raised its exception, so none is imported for this.
-_PLANNER_ERRORS = (
-    ("sop_addin.core.planning.solve", "SolverError"),
-    ("sop_addin.workbook.port", "TableNotFound"),
-    ("sop_addin.workbook.lock", "WorkbookBusyError"),
-)
-
-
-def _is(exc: BaseException, module: str, name: str) -> bool:
-    loaded = sys.modules.get(module)
-    cls = getattr(loaded, name, None) if loaded else None
-    return isinstance(cls, type) and isinstance(exc, cls)
+# Buttons that do not read the planning inputs (they check the set-up or use a scratch copy):
+# the validation pass every other button starts with would only stand in their way.
+NO_INPUTS = frozenset({"diagnose", "self_test"})
 
 
 def run_action(tag: str, port: Any, alert: Alert) -> bool:
     """Run the action named by a button tag; report any failure through `alert`, not a traceback.
 
-    Returns True when the action finished.
+    All or nothing, like a CLI run: the action's writes are staged and reach the workbook only
+    when the whole action succeeded. Returns True when the action finished.
     """
     if tag not in ACTIONS:
         alert(f"This S&OP button ({tag!r}) has no action in this version of sop-addin.")
@@ -56,15 +47,25 @@ def run_action(tag: str, port: Any, alert: Alert) -> bool:
 
     try:
         port.set_status("S&OP: starting")  # the first sign of life, before the heavy imports
-        result = ACTIONS[tag](port, progress)
+        from sop_addin.workbook.staging import StagedPort
+
+        staged = StagedPort(port)
+        if tag not in NO_INPUTS:
+            from sop_addin.workbook.tables import read_inputs
+
+            # One validation pass first, whatever the button: a problem any step would reject
+            # is reported before anything runs (the CLI's run and validate do the same).
+            progress("Validate inputs", 0, 1)
+            read_inputs(staged)
+        result = ACTIONS[tag](staged, progress)
+        staged.apply()
     except Exception as exc:
-        if _is(exc, "sop_addin.contract.problems", "ValidationError"):
-            alert(exc.summary(limit=15))  # type: ignore[attr-defined]
-        elif any(_is(exc, module, name) for module, name in _PLANNER_ERRORS):
-            alert(str(exc))
+        found = user_error(exc)
+        if found is not None:
+            alert(found.excel)
         else:  # a bug must still reach the planner as a message, not a traceback
             log.exception("S&OP action %s failed", tag)
-            alert(f"The S&OP action {tag!r} failed: {exc}. Input tables were not changed.")
+            alert(f"The S&OP action {tag!r} failed: {exc}. The workbook was not changed.")
         return False
     finally:
         port.set_status(None)

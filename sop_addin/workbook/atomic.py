@@ -8,6 +8,7 @@ removes.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import time
 import uuid
@@ -15,6 +16,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 TEMP_PREFIX = ".sop-tmp-"
+
+
+class WriteFailed(OSError):
+    """A save could not finish (read-only folder, full disk, no permission); the file at the
+    target is unchanged. The message says why in plain words."""
+
+
 STALE_AFTER_SECONDS = 3600  # where liveness cannot be checked, an hour-old temp is abandoned
 
 
@@ -65,6 +73,9 @@ def temp_path_for(target: Path) -> Iterator[Path]:
     target.parent.mkdir(parents=True, exist_ok=True)
     clean_stale_temps(target.parent)
     temp = target.with_name(f"{TEMP_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:12]}-{target.name}")
+    # Create it ourselves, exclusively and without following a link planted at its name.
+    flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0)
+    os.close(os.open(temp, flags, 0o644))
     try:
         yield temp
     finally:
@@ -72,9 +83,38 @@ def temp_path_for(target: Path) -> Iterator[Path]:
             temp.unlink()
 
 
+def real_target(target: Path) -> Path:
+    """Where a write to `target` lands: a symbolic link's target, so the link stays a link."""
+    return Path(os.path.realpath(target)) if Path(target).is_symlink() else Path(target)
+
+
+def _reason(exc: OSError) -> str:
+    if exc.errno == errno.ENOSPC:
+        return "the disk is full"
+    if exc.errno == errno.EROFS:
+        return "the folder is on a read-only file system"
+    if isinstance(exc, PermissionError):
+        return "no permission to write there (a read-only folder or file, or open elsewhere)"
+    return exc.strerror or str(exc)
+
+
 def atomic_write(target: Path, write: Callable[[Path], object]) -> None:
-    """Call `write(temp_path)`, flush it to disk and move it over `target` in one step."""
-    target = Path(target)
+    """Call `write(temp_path)`, flush it to disk and move it over `target` in one step.
+
+    A symbolic link is written through to its target. Any failure (full disk, read-only
+    folder, no permission) raises WriteFailed naming the file and leaves `target` unchanged.
+    """
+    target = real_target(Path(target))
+    try:
+        _atomic_write(target, write)
+    except WriteFailed:
+        raise
+    except OSError as exc:
+        msg = f"could not save {target}: {_reason(exc)}; the file there is unchanged"
+        raise WriteFailed(msg) from exc
+
+
+def _atomic_write(target: Path, write: Callable[[Path], object]) -> None:
     with temp_path_for(target) as temp:
         write(temp)
         with temp.open("rb+") as fh:
@@ -83,9 +123,10 @@ def atomic_write(target: Path, write: Callable[[Path], object]) -> None:
             os.replace(temp, target)
         except PermissionError as exc:
             msg = (
-                f"cannot replace {target}: it is open in another program; close the file and retry"
+                f"cannot replace {target}: it is open in another program; close the file and "
+                "retry (the file there is unchanged)"
             )
-            raise PermissionError(msg) from exc
+            raise WriteFailed(msg) from exc
     _fsync_dir(target.parent)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from sop_addin.contract import ColumnType, Table
+from sop_addin.contract import Column, ColumnType, Table
 from sop_addin.contract.cells import CellError, convert_cell
 from sop_addin.contract.problems import Problem
 
@@ -33,13 +33,16 @@ class Formula:
     text and only a Formula as a formula.
     """
 
-    __slots__ = ("text",)
+    __slots__ = ("cached", "text")
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, cached: Any = None) -> None:
         if not text.startswith("="):
             msg = f"a formula starts with '=', got {text[:20]!r}"
             raise ValueError(msg)
         self.text = text
+        # The formula's computed result, saved with it so that a viewer that does not
+        # recalculate (or an approved snapshot) shows the number; None: no saved result.
+        self.cached = cached
 
     def __repr__(self) -> str:
         return f"Formula({self.text!r})"
@@ -74,6 +77,18 @@ def _header_column(value: Any, table: Table) -> str | None:
         return None
     col = table.column_for_header(str(value))
     return col.name if col else None
+
+
+def _padded_code(value: Any, col: Column) -> bool:
+    """A code (key or reference) with spaces around it: the reader would trim it, but the
+    workbook's live formulas compare the cell as it is."""
+    return (
+        isinstance(value, str)
+        and col.type is ColumnType.TEXT
+        and bool(col.key or col.ref_targets)
+        and value.strip() != value
+        and bool(value.strip())
+    )
 
 
 def empty_frame(table: Table) -> pd.DataFrame:
@@ -111,6 +126,15 @@ def block_to_frame(
     positions: dict[str, int] = {}
     absent: set[str] = set()
     for col in table.columns:
+        if header.count(col.name) > 1:  # which one holds the data is anyone's guess
+            where = [i for i, h in enumerate(header) if h == col.name]
+            report(
+                f"the header names {col.name!r} {len(where)} times (table columns "
+                f"{', '.join(str(i + 1) for i in where)}): rename or delete the extra one",
+                header_row,
+                col.name,
+            )
+            continue
         if col.name in header:
             positions[col.name] = header.index(col.name)
         elif col.required:
@@ -123,7 +147,7 @@ def block_to_frame(
             # An optional column added in a later version: older workbooks and approved
             # snapshots stay readable, the column reads as blank.
             absent.add(col.name)
-    if len(positions) + len(absent) < len(table.columns):
+    if len(positions) + len(absent) < len(table.columns) or problems:
         return empty_frame(table), problems
 
     data: dict[str, list[Any]] = {c.name: [] for c in table.columns}
@@ -149,6 +173,13 @@ def block_to_frame(
                 report(
                     "formula without a saved result: recalculate and save the workbook in "
                     "Excel, or type the value",
+                    excel_row,
+                    col.name,
+                )
+            elif _padded_code(value, col):
+                report(
+                    f"{value!r} starts or ends with a space: Excel formulas (SUMIFS) and "
+                    "lookups would not match it to the same code elsewhere; remove the space",
                     excel_row,
                     col.name,
                 )

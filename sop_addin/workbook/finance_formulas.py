@@ -75,30 +75,43 @@ def render(template: str, table: str, row: int) -> str:
     return _PLACEHOLDER.sub(replace, template)
 
 
-def formula_block(name: str, keys: pd.DataFrame, header_row: int) -> list[list[Any]]:
-    """Header and body of a formula table: key values from `keys`, formulas elsewhere."""
+def formula_block(name: str, rows: pd.DataFrame, header_row: int) -> list[list[Any]]:
+    """Header and body of a formula table: key values from `rows`, formulas elsewhere.
+
+    A formula column that `rows` also holds (Python's figure for the same line) gives each
+    formula its cached result, so a viewer that does not recalculate shows the numbers; a
+    blank figure is cached as "" (what the formula's IF(...,"") yields).
+    """
     table = CONTRACT.table(name)
     templates = formula_templates()[name]
-    values = keys.reindex(columns=table.column_names)
-    block = frame_to_block(values, table)
+    block = frame_to_block(rows.reindex(columns=table.column_names), table)
     positions = {c: i for i, c in enumerate(table.column_names)}
     for offset, cells in enumerate(block[1:], start=1):
         row = header_row + offset
         for column, template in templates.items():
-            cells[positions[column]] = Formula(render(template, name, row))
+            text = render(template, name, row)
+            if column in rows.columns:
+                value = cells[positions[column]]
+                cells[positions[column]] = Formula(text, cached="" if value is None else value)
+            else:
+                cells[positions[column]] = Formula(text)
     return block
 
 
-def write_formula_table(port: WorkbookPort, name: str, keys: pd.DataFrame) -> int:
-    """Write a formula table (its key rows, formulas in the designated columns); return rows."""
+def write_formula_table(port: WorkbookPort, name: str, rows: pd.DataFrame) -> int:
+    """Write a formula table (its key rows, formulas in the designated columns); return rows.
+
+    `rows` holds the keys and, where known, Python's figures for the formula columns (their
+    cached results).
+    """
     sheet, header_row = port.table_location(name)
     table = CONTRACT.table(name)
     if sheet != table.tab or header_row != FIRST_DATA_ROW - 1:
         # The formulas reference other tables where the contract places them.
         msg = f"the {name} table must stay where the template puts it ({table.tab}, row 2)"
         raise ValueError(msg)
-    port.write_block(name, formula_block(name, keys, header_row))
-    return len(keys)
+    port.write_block(name, formula_block(name, rows, header_row))
+    return len(rows)
 
 
 def contract_formula(tab: str, row: int, column: int) -> str | None:

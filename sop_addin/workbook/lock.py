@@ -14,8 +14,59 @@ class WorkbookBusyError(Exception):
     """Another process holds the workbook's lock for longer than we are willing to wait."""
 
 
+class OpenElsewhereError(WorkbookBusyError):
+    """Excel or LibreOffice has the workbook open (its lock file is beside the workbook)."""
+
+
+def other_program_locks(workbook: Path) -> list[Path]:
+    """Lock files Excel (~$NAME) and LibreOffice (.~lock.NAME#) keep beside an open workbook."""
+    workbook = Path(workbook)
+    name = workbook.name
+    candidates = [f"~${name}", f"~${name[2:]}", f".~lock.{name}#"]
+    return [
+        workbook.with_name(c) for c in dict.fromkeys(candidates) if workbook.with_name(c).exists()
+    ]
+
+
+def refuse_if_open_elsewhere(workbook: Path) -> None:
+    """Raise OpenElsewhereError when another program has `workbook` open."""
+    found = other_program_locks(workbook)
+    if found:
+        owner = _lock_owner(found[0])
+        msg = (
+            f"{Path(workbook).name} is open in {owner}: close it there and retry, so that "
+            f"neither program overwrites the other's work (if nothing has it open, the lock "
+            f"file {found[0].name} is left from a crash: delete it)"
+        )
+        raise OpenElsewhereError(msg)
+
+
+def _lock_owner(lock: Path) -> str:
+    if lock.name.startswith(".~lock."):
+        try:  # LibreOffice: "1,user name,host,date,profile" (one line)
+            fields = lock.read_text(encoding="utf-8", errors="replace").split(",")
+            who = fields[1].strip() if len(fields) > 1 else ""
+        except OSError:
+            who = ""
+        return f"LibreOffice{f' (by {who})' if who else ''}"
+    return "Excel"
+
+
 def lock_path(workbook: Path) -> Path:
     return workbook.with_name(f".~sop-lock-{workbook.name}")
+
+
+def _open_lock(path: Path) -> IO[bytes]:
+    """Open the lock file, never through a symbolic link planted at its name."""
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags, 0o644)
+    except OSError as exc:
+        if path.is_symlink():
+            msg = f"{path} is a symbolic link; sop will not follow it: delete it and retry"
+            raise WorkbookBusyError(msg) from exc
+        raise
+    return os.fdopen(fd, "r+b")
 
 
 def _try_lock(handle: IO[bytes]) -> bool:
@@ -52,11 +103,11 @@ def workbook_lock(workbook: Path, timeout: float = 300.0, poll: float = 0.2) -> 
     leaves the workbook locked. The holder removes the lock file when it is done; a waiter
     that then finds it locked a removed file simply tries again on the new one.
     """
-    path = lock_path(Path(workbook))
+    path = lock_path(Path(os.path.realpath(workbook)))
     path.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + timeout
     while True:
-        handle = path.open("a+b")
+        handle = _open_lock(path)
         if _try_lock(handle):
             if _same_file(handle, path):
                 break

@@ -9,6 +9,10 @@ class TableNotFound(LookupError):
     """The workbook has no Excel table (ListObject) of that name."""
 
 
+class OccupiedCells(Exception):
+    """An output table would grow over cells the product does not own; nothing was written."""
+
+
 class WorkbookPort(Protocol):
     """Moves 2-D blocks of cell values in and out of a workbook's named tables.
 
@@ -26,6 +30,16 @@ class WorkbookPort(Protocol):
 
     def read_block(self, table: str) -> list[list[Any]]:
         """The table's header and body rows as cell values."""
+        ...
+
+    def rows_below(self, table: str) -> list[int]:
+        """Excel rows right below the table holding values in its columns, up to a blank row
+        (data typed under a table that the table does not take in)."""
+        ...
+
+    def columns_beside(self, table: str) -> list[int]:
+        """Columns right beside the table with a header and data in its rows (a column typed
+        next to a table that the table does not take in)."""
         ...
 
     def write_block(self, table: str, block: list[list[Any]]) -> None:

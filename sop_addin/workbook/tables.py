@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pandas as pd
+from openpyxl.utils import get_column_letter
 
 from sop_addin.contract import CONTRACT, Role, Table
 from sop_addin.contract.problems import Problem, ValidationError
 from sop_addin.contract.rules import check_rules
 from sop_addin.contract.validation import check_references, check_table, parse_settings
 from sop_addin.core.inputs import PlanInputs, PlanSettings
+from sop_addin.core.preflight import preflight
 from sop_addin.workbook.codec import block_to_frame, frame_to_block
+from sop_addin.workbook.guard import WorkbookOpenError
+from sop_addin.workbook.migrate import to_current, version_problems
 from sop_addin.workbook.port import TableNotFound, WorkbookPort
 
 
@@ -26,13 +32,43 @@ def read_table(port: WorkbookPort, name: str) -> tuple[pd.DataFrame | None, list
     table = CONTRACT.table(name)
     try:
         _, header_row = port.table_location(name)
+        block = port.read_block(name)
     except TableNotFound:
         return None, [_missing(port, table)]
-    frame, problems = block_to_frame(port.read_block(name), table, header_row)
+    except WorkbookOpenError as exc:  # e.g. an open-ended table reference: one problem
+        return None, [Problem(tab=table.tab, table=name, message=str(exc))]
+    frame, problems = block_to_frame(block, table, header_row)
     # A cell the codec could not read is already reported; do not report it again as blank.
     unreadable = {(p.row, p.column) for p in problems}
     problems += [p for p in check_table(frame, table) if (p.row, p.column) not in unreadable]
+    if table.role is not Role.OUTPUT:
+        problems += _rows_below(port, table)
     return frame, problems
+
+
+def _rows_below(port: WorkbookPort, table: Table) -> list[Problem]:
+    """Data typed right under an input table is not in it (LibreOffice does not extend a
+    table as you type, and Excel only sometimes does): report it rather than ignore it."""
+    problems = []
+    below = port.rows_below(table.name)
+    if below:
+        rows = f"row {below[0]}" if len(below) == 1 else f"rows {below[0]}-{below[-1]}"
+        message = (
+            f"{len(below)} row(s) just below the table ({rows}) hold data outside it, so they "
+            "are not read: resize the table to take them in (Table Design > Resize Table), or "
+            "clear them"
+        )
+        problems.append(Problem(tab=table.tab, table=table.name, row=below[0], message=message))
+    beside = port.columns_beside(table.name)
+    if beside:
+        letters = ", ".join(get_column_letter(c) for c in beside)
+        message = (
+            f"column(s) {letters} just right of the table have a header and data but are "
+            "outside it, so they are not read: resize the table to take them in, or move them "
+            "away"
+        )
+        problems.append(Problem(tab=table.tab, table=table.name, message=message))
+    return problems
 
 
 def read_inputs(port: WorkbookPort) -> PlanInputs:
@@ -44,6 +80,8 @@ def read_inputs(port: WorkbookPort) -> PlanInputs:
         problems += found
         if frame is not None:
             frames[table.name] = frame
+    problems += version_problems(frames.get("Settings"))
+    frames = to_current(frames)  # one convention for every step (see workbook/migrate.py)
     problems += check_references(frames, CONTRACT)
     settings: dict[str, object] = {}
     if "Settings" in frames:
@@ -51,11 +89,76 @@ def read_inputs(port: WorkbookPort) -> PlanInputs:
             frames["Settings"], CONTRACT.table("Settings"), CONTRACT.settings
         )
         problems += found
-    if not problems:
-        problems += check_rules(frames, CONTRACT)
+    problems += check_placement(port)
+    complete = all(t.name in frames for t in CONTRACT.tables_with_role(Role.INPUT, Role.ASSUMPTION))
+    settings_ok = complete and not any(p.table == "Settings" for p in problems)
+    inputs = None
+    if settings_ok:
+        inputs = PlanInputs(settings=PlanSettings(**settings), tables=frames)  # type: ignore[arg-type]
+    # One report: the cross-table rules and every step's checks run even when cells are
+    # already reported, on the rows that could be read; a check that trips over a reported
+    # cell adds nothing (the report already names that cell).
+    for check in (
+        (lambda: check_rules(frames, CONTRACT)) if complete else None,
+        (lambda: preflight(inputs)) if inputs is not None else None,
+    ):
+        if check is None:
+            continue
+        if not problems:
+            problems += check()
+            continue
+        with contextlib.suppress(KeyError, TypeError, ValueError, AttributeError):
+            problems += check()
     if problems:
-        raise ValidationError(problems)
-    return PlanInputs(settings=PlanSettings(**settings), tables=frames)  # type: ignore[arg-type]
+        raise ValidationError(_unique(problems))
+    assert inputs is not None
+    return inputs
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    """The same cell reported by two checks once (the first check's message)."""
+    seen: set[tuple[str, str, int | None, str | None, str]] = set()
+    result = []
+    for p in problems:
+        key = (p.tab, p.table, p.row, p.column, p.message)
+        if key not in seen:
+            seen.add(key)
+            result.append(p)
+    return result
+
+
+def check_placement(port: WorkbookPort) -> list[Problem]:
+    """Output tables present, and every table on the tab the contract gives it (formulas and
+    charts refer to it there; a renamed tab would fail at the end of a run)."""
+    from sop_addin.workbook.finance_formulas import formula_templates
+    from sop_addin.workbook.layout import FIRST_DATA_ROW
+
+    problems: list[Problem] = []
+    for table in CONTRACT.tables.values():
+        try:
+            sheet, header_row = port.table_location(table.name)
+        except TableNotFound:
+            if table.role is Role.OUTPUT:  # inputs are reported by read_table
+                problems.append(_missing(port, table))
+            continue
+        except WorkbookOpenError as exc:  # an open-ended reference
+            if table.role is Role.OUTPUT:
+                problems.append(Problem(tab=table.tab, table=table.name, message=str(exc)))
+            continue
+        if sheet != table.tab:
+            msg = (
+                f"the table {table.name} is on the tab {sheet!r}, but belongs on {table.tab!r}: "
+                f"rename the tab back to {table.tab!r}"
+                + ("" if table.tab not in port.sheet_names() else " or move the table there")
+            )
+            problems.append(Problem(tab=sheet, table=table.name, message=msg))
+        elif table.name in formula_templates() and header_row != FIRST_DATA_ROW - 1:
+            msg = (
+                f"the {table.name} table must keep its header on row {FIRST_DATA_ROW - 1} "
+                "(its formulas refer to the other tables by position): move it back"
+            )
+            problems.append(Problem(tab=sheet, table=table.name, row=header_row, message=msg))
+    return problems
 
 
 def read_output(

@@ -12,8 +12,10 @@ from typing import Any
 
 from sop_addin.workbook.codec import Formula
 from sop_addin.workbook.export import FORMULA_STARTS
-from sop_addin.workbook.port import TableNotFound
+from sop_addin.workbook.port import OccupiedCells, TableNotFound
 from sop_addin.workbook.xlwings_protection import unprotected
+
+SCAN_ROWS = 500  # rows read at a time when looking below a table
 
 
 def _as_excel_text(value: Any) -> Any:
@@ -59,7 +61,77 @@ class XlwingsPort:
         _, tbl = self._find(table)
         return [list(row) for row in tbl.range.options(ndim=2).value]
 
+    def check_block(self, table: str, block: list[list[Any]]) -> None:
+        """Raise OccupiedCells if writing `block` would grow the table over someone's cells."""
+        sheet, tbl = self._find(table)
+        top, left = int(tbl.range.row), int(tbl.range.column)
+        old_rows, old_width = int(tbl.range.rows), int(tbl.range.columns)
+        rows, width = max(len(block), 2), len(block[0])
+        found: list[str] = []
+        if rows > old_rows:  # the rows the table grows into, across its new width
+            below = sheet.range((top + old_rows, left)).resize(rows - old_rows, width)
+            found += _filled(below.options(ndim=2).value, top + old_rows, left)
+        if width > old_width:  # the columns it grows into, over its old rows
+            beside = sheet.range((top, left + old_width)).resize(old_rows, width - old_width)
+            found += _filled(beside.options(ndim=2).value, top, left + old_width)
+        for other in sheet.tables:
+            if other.name.lower() == tbl.name.lower():
+                continue
+            r, c = int(other.range.row), int(other.range.column)
+            if (
+                r < top + rows
+                and r + int(other.range.rows) > top
+                and (c < left + width and c + int(other.range.columns) > left)
+            ):
+                found.append(f"the table {other.name}")
+        if found:
+            shown = ", ".join(found[:5]) + (f" and {len(found) - 5} more" if len(found) > 5 else "")
+            msg = (
+                f"the output table {tbl.name} on the {sheet.name} tab would grow over {shown}; "
+                "move them (or the table) and run again. Nothing was written."
+            )
+            raise OccupiedCells(msg)
+
+    def rows_below(self, table: str) -> list[int]:
+        """Excel rows right below the table that hold values in its columns (up to a blank)."""
+        sheet, tbl = self._find(table)
+        top, left = int(tbl.range.row), int(tbl.range.column)
+        row, width = top + int(tbl.range.rows), int(tbl.range.columns)
+        found: list[int] = []
+        while True:
+            values = sheet.range((row, left)).resize(SCAN_ROWS, width).options(ndim=2).value
+            for offset, line in enumerate(values):
+                if all(v is None or (isinstance(v, str) and not v.strip()) for v in line):
+                    return found
+                found.append(row + offset)
+            row += SCAN_ROWS
+
+    def columns_beside(self, table: str) -> list[int]:
+        """Columns right beside the table with a header and data in its rows (up to a gap)."""
+        sheet, tbl = self._find(table)
+        top, left = int(tbl.range.row), int(tbl.range.column)
+        rows, width = int(tbl.range.rows), int(tbl.range.columns)
+        found: list[int] = []
+        column = left + width
+        while True:
+            if any(
+                int(o.range.column) <= column < int(o.range.column) + int(o.range.columns)
+                and int(o.range.row) <= top < int(o.range.row) + int(o.range.rows)
+                for o in sheet.tables
+                if o.name.lower() != tbl.name.lower()
+            ):
+                return found
+            values = [
+                r[0] for r in sheet.range((top, column)).resize(rows, 1).options(ndim=2).value
+            ]
+            filled = [v for v in values if v is not None and str(v).strip()]
+            if values[0] is None or not str(values[0]).strip() or len(filled) < 2:
+                return found
+            found.append(column)
+            column += 1
+
     def write_block(self, table: str, block: list[list[Any]]) -> None:
+        self.check_block(table, block)
         sheet, tbl = self._find(table)
         top, left = tbl.range.row, tbl.range.column
         rows, width = max(len(block), 2), len(block[0])
@@ -73,3 +145,14 @@ class XlwingsPort:
     def set_status(self, message: str | None) -> None:
         # False hands the status bar back to Excel.
         self.book.app.status_bar = message if message else False
+
+
+def _filled(values: list[list[Any]], top: int, left: int) -> list[str]:
+    from openpyxl.utils import get_column_letter
+
+    return [
+        f"{get_column_letter(left + j)}{top + i} ({str(v)[:40]!r})"
+        for i, line in enumerate(values)
+        for j, v in enumerate(line)
+        if v is not None and not (isinstance(v, str) and not v.strip())
+    ]

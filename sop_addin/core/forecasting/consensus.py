@@ -236,7 +236,9 @@ def build_consensus(
                 continue
             a, b = int(i[pos]), int(j[pos])
             before = float(before_override[a, b])
-            after = value if o["kind"] == "absolute" else before * (1 + value)
+            # percent: 10 means +10%, as in Scenarios (contract_version 0.2; the reader turns
+            # a 0.1 workbook's shares into percent).
+            after = value if o["kind"] == "absolute" else before * (1 + value / 100)
             override[a, b] = after - before
             notes[a].append(f"override by {o['author']} ({o['reason_code']})")
             if not alive[a, b]:
