@@ -77,7 +77,7 @@ def load_approved_plan(
     A snapshot that fails verification is never used as the baseline.
     """
     path = Path(snapshot) if snapshot is not None else last_snapshot(store)
-    check = verify_workbook(path, public_key=store.public_key, password=password)
+    check = verify_workbook(path, password=password, store=store)
     if not check.ok:
         msg = f"{path.name} is not intact: " + "; ".join(check.problems)
         raise SnapshotNotIntact(msg)

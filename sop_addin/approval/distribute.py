@@ -39,7 +39,7 @@ def distribute_snapshot(
     departments = departments if departments is not None else load_departments()
     total = len(departments) + 1
     progress("Distribute", 0, total)
-    check = verify_workbook(snapshot, public_key=store.public_key, password=password)
+    check = verify_workbook(snapshot, password=password, store=store)
     if not check.ok:
         msg = f"{snapshot.name} is not intact, nothing was distributed: " + "; ".join(
             check.problems
