@@ -254,6 +254,8 @@ def check_known_manifests(store: PlanStore, folder: Path) -> None:
     if not folder.is_dir():
         return
     for path in sorted(folder.glob(f"*{MANIFEST_SUFFIX}")):
+        if path.name.startswith("."):  # a pending or temp file, not an approved manifest
+            continue
         try:
             body = read_manifest(path)["manifest"]
         except ManifestError:

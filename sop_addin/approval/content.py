@@ -146,7 +146,7 @@ def _hidden_rows(ws: Worksheet) -> list[int]:
 def _hidden_columns(ws: Worksheet) -> list[int]:
     hidden: set[int] = set()
     for dim in ws.column_dimensions.values():
-        zero = dim.customWidth and dim.width is not None and float(dim.width) <= 0
+        zero = dim.width is not None and float(dim.width) <= 0
         if dim.hidden or zero:
             low, high = int(dim.min or 0), int(dim.max or 0)
             hidden.update(range(max(low, 1), min(max(high, low), MAX_COLUMN) + 1))

@@ -35,7 +35,11 @@ def known_manifests(folder: Path, given: list[Path], store: PlanStore | None) ->
     found: set[Path] = set()
     for place in places:
         if place.is_dir():
-            found.update(p.resolve() for p in place.glob(f"*{MANIFEST_SUFFIX}"))
+            found.update(
+                p.resolve()
+                for p in place.glob(f"*{MANIFEST_SUFFIX}")
+                if not p.name.startswith(".")  # pending or temp files
+            )
         elif place.is_file():
             found.add(place.resolve())
     if store is not None and not given and not store.database_missing:

@@ -10,10 +10,19 @@ approvals whose files never reached their final names.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
-from sop_addin.store.keys import StoreKeyError, fingerprint, load_public_key, signature_valid
+from sop_addin.store.keys import (
+    PRIVATE_KEY_FILE,
+    KeyExposed,
+    StoreKeyError,
+    fingerprint,
+    load_or_create_key,
+    load_public_key,
+    signature_valid,
+)
 from sop_addin.store.plan_store import (
     DB_FILE,
     GENESIS,
@@ -92,6 +101,13 @@ def _chain(rows: list[tuple[Any, ...]]) -> list[AuditFinding]:
 def _key(store: PlanStore, rows: list[tuple[Any, ...]]) -> tuple[list[AuditFinding], Any]:
     """The pinned key (row 1) against the store's key files; the key the head must verify."""
     findings: list[AuditFinding] = []
+    if os.path.lexists(store.directory / PRIVATE_KEY_FILE):
+        try:
+            load_or_create_key(store.directory)
+        except KeyExposed as exc:
+            findings.append(AuditFinding(None, str(exc)))
+        except StoreKeyError:
+            pass  # not readable by this account: the public key file is checked instead
     try:
         current = store.public_key
     except (StoreError, StoreKeyError) as exc:

@@ -29,6 +29,10 @@ class StoreKeyError(Exception):
     """A key file is unreadable or is not an Ed25519 key."""
 
 
+class KeyExposed(StoreKeyError):
+    """A private key file is a link, not a regular file, or readable by others."""
+
+
 def public_key_pem(key: Ed25519PublicKey) -> str:
     raw = key.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
@@ -75,20 +79,20 @@ def _read_private(path: Path) -> bytes:
     except OSError as exc:
         if path.is_symlink():
             msg = f"{path} is a symbolic link: a key file is never followed through a link"
-            raise StoreKeyError(msg) from exc
+            raise KeyExposed(msg) from exc
         msg = f"{path} cannot be read: {exc}"
         raise StoreKeyError(msg) from exc
     with os.fdopen(fd, "rb") as fh:
         info = os.fstat(fh.fileno())
         if not stat.S_ISREG(info.st_mode):
             msg = f"{path} is not a regular file"
-            raise StoreKeyError(msg)
+            raise KeyExposed(msg)
         if os.name != "nt" and info.st_mode & 0o077:
             msg = (
                 f"{path} can be read by others (mode {stat.S_IMODE(info.st_mode):o}): "
                 "make it owner-only (chmod 600) and consider the key exposed"
             )
-            raise StoreKeyError(msg)
+            raise KeyExposed(msg)
         return fh.read(MAX_KEY_BYTES)
 
 
@@ -121,6 +125,10 @@ def load_or_create_key(directory: Path) -> Ed25519PrivateKey:
             msg = f"{private_path} is not an Ed25519 key"
             raise StoreKeyError(msg)
         return key
+    public = directory / PUBLIC_KEY_FILE
+    if public.is_symlink():
+        msg = f"{public} is a symbolic link: remove it; a key file is never written through one"
+        raise KeyExposed(msg)
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(
         serialization.Encoding.PEM,
@@ -139,9 +147,5 @@ def load_or_create_key(directory: Path) -> Ed25519PrivateKey:
         return load_or_create_key(directory)
     finally:
         temp.unlink()
-    public = directory / PUBLIC_KEY_FILE
-    if public.is_symlink():
-        msg = f"{public} is a symbolic link: remove it; a key file is never written through one"
-        raise StoreKeyError(msg)
     atomic_write_bytes(public, public_key_pem(key.public_key()).encode())
     return key

@@ -214,7 +214,9 @@ class PlanStore:
         except OSError as exc:
             msg = f"cannot create the plan store folder {self.directory}: {exc}"
             raise StoreError(msg) from exc
-        keyed = (self.directory / PRIVATE_KEY_FILE).exists()
+        keyed = os.path.lexists(self.directory / PRIVATE_KEY_FILE)
+        if keyed:
+            self.private_key  # noqa: B018 -- a planted link or exposed key stops here
         with self._connect() as db:
             db.executescript(SCHEMA)
             empty = db.execute("SELECT COUNT(*) FROM audit").fetchone()[0] == 0
@@ -244,10 +246,10 @@ class PlanStore:
     @property
     def public_key(self) -> Ed25519PublicKey:
         """The store's public key: from its private key when readable, else the .pub file."""
-        if (self.directory / PRIVATE_KEY_FILE).exists():
+        if os.path.lexists(self.directory / PRIVATE_KEY_FILE):
             try:
                 return self.private_key.public_key()
-            except StoreKeyError:
+            except StoreKeyError:  # not readable here (a verifier's machine): the .pub file
                 pass
         path = self.directory / PUBLIC_KEY_FILE
         if path.is_file():
