@@ -574,3 +574,94 @@ def test_pending_files_survive_the_stale_temp_cleanup(tmp_path: Path) -> None:
     os.utime(pending, (0, 0))  # very old
     clean_stale_temps(tmp_path)
     assert pending.read_bytes() == b"the only copy"
+
+
+# -- saved again unchanged: LibreOffice, openpyxl --------------------------------------------
+
+
+def _tie_values() -> list[float]:
+    """Doubles whose shortest form ends in a 5 at the 16th digit (ties for a 15-digit writer),
+    and ordinary ones; seeded, so the test is the same every run."""
+    import random
+    from decimal import Decimal
+
+    rng = random.Random(13)
+    values = []
+    for i in range(3000):
+        if i % 2:
+            digits = rng.randint(10**14, 10**15 - 1) * 10 + 5  # 16 digits ending in 5
+            values.append(float(Decimal(digits).scaleb(-rng.randint(0, 18))))
+        else:
+            values.append(rng.uniform(-1e6, 1e6) * 10 ** rng.randint(-8, 8))
+    return values
+
+
+def test_number_text_rounds_as_libreoffice_writes() -> None:
+    from sop_addin.approval.content import normalise, number_text
+
+    # 82261615611686.05 is stored just below the tie (...686.04999...): '%.15g' gives
+    # 82261615611686; LibreOffice writes '%.16g' = 82261615611686.05, then half-up -> .1
+    assert f"{82261615611686.05:.15g}" == "82261615611686"
+    assert number_text(82261615611686.05) == "82261615611686.1"
+    # 1.310980771910725: '%.16g' = 1.310980771910725 -> half-up to 15 digits: ...073
+    assert number_text(1.310980771910725) == "1.31098077191073"
+    assert number_text(0.1 + 0.2) == "0.3"  # 0.30000000000000004 -> 15 digits
+    assert normalise(5) == normalise(5.0) == "n:5.0"
+    assert normalise(-0.0) == normalise(0) == "n:0.0"
+    for value in _tie_values()[:200]:  # a number written by LibreOffice normalises to itself
+        assert number_text(float(number_text(value))) == number_text(value)
+
+
+@pytest.mark.libreoffice
+def test_saved_again_by_libreoffice_and_openpyxl_unchanged_still_verifies(
+    company: Path, tmp_path: Path
+) -> None:
+    from openpyxl import Workbook
+
+    from sop_addin.approval.content import normalise
+    from tests.libreoffice import convert
+
+    floats = tmp_path / "floats.xlsx"
+    wb = Workbook()
+    values = _tie_values()
+    for row, value in enumerate(values, start=1):
+        wb.active.cell(row, 1, value)  # type: ignore[union-attr]
+    wb.save(floats)
+    originals = [_snapshot(company), _department(company, "sales"), _department(company, "finance")]
+    converted = convert([*originals, floats], tmp_path / "lo")  # one LibreOffice start
+    # numbers: LibreOffice's 15 digits normalise like the doubles they came from
+    saved = load_workbook(converted[-1]).active
+    again = [saved.cell(row, 1).value for row in range(1, len(values) + 1)]  # type: ignore[union-attr]
+    assert [normalise(v) for v in again] == [normalise(v) for v in values]
+    old_rule = sum(f"{a:.15g}" != f"{b:.15g}" for a, b in zip(values, again, strict=True))
+    assert old_rule > 0  # the '%.15g' rule of the issue fails on these very values
+    # the approved files, saved again by LibreOffice, then by openpyxl, each verify
+    for original, resaved in zip(originals, converted, strict=False):
+        folder = tmp_path / "check" / original.parent.name
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / original.name
+        shutil.copy(resaved, target)
+        shutil.copy(manifest_path(original), manifest_path(target))
+        store = ["--store", company / ".sop-store"]
+        result = _sop("verify", target, *store)
+        assert result.exit_code == 0, (original.name, result.output)
+        assert "workbook-structure lock is gone" in _said(result)  # LibreOffice drops it
+        _edit(target, lambda wb: None)  # openpyxl load + save
+        assert _sop("verify", target, *store).exit_code == 0
+
+
+# -- what the approver sees ---------------------------------------------------------------------
+
+
+def test_the_approval_checklist_is_the_exec_checklist_all_of_it(company: Path) -> None:
+    """Every Exec checklist line (Deviations authorised, Working plan, ...) is on the cover."""
+    from sop_addin.workbook.tables import read_output
+
+    exec_lines = read_output(FilePort.open(company / "tiny.xlsx"), "Checklist", "t")
+    cover = load_workbook(_snapshot(company))["Approval"]
+    rows = {r[0]: (r[1], r[2]) for r in cover.iter_rows(values_only=True) if r and r[0]}
+    assert "Deviations authorised" in set(exec_lines["check"])
+    for line in exec_lines.itertuples():
+        assert rows[line.check] == (line.status, line.detail), line.check
+    assert rows["Plan matches its inputs"][0] == "pass"  # and approval's own line
+    assert rows["Promoted scenario"] == ("none: the base plan", None)

@@ -33,7 +33,7 @@ from openpyxl import load_workbook
 from sop_addin import __version__
 from sop_addin.approval.content import SheetDigest, content_hash, workbook_digests
 from sop_addin.approval.encryption import encrypt_file
-from sop_addin.approval.lineage import input_tables_hash, read_lineage
+from sop_addin.approval.lineage import PROMOTED, input_tables_hash, read_lineage
 from sop_addin.approval.manifest import (
     build_manifest,
     file_sha256,
@@ -63,16 +63,10 @@ def no_progress(stage: str, done: int, total: int) -> None:
     """Show nothing."""
 
 
-# The Exec checklist's tables, all of them (the optional ones add their lines when present).
-CHECKLIST_OUTPUTS = (
-    "Forecast",
-    "ProductBalance",
-    "CapacityUse",
-    "FinancePlan",
-    "Deviations",
-    "ScenarioComparison",
-    "Promotions",
-)
+# The Exec checklist's tables, all of them: the plan's (missing or empty: not run) and the
+# optional ones, whose lines appear whenever the table is there, empty or not.
+CHECKLIST_OUTPUTS = ("Forecast", "ProductBalance", "CapacityUse", "FinancePlan")
+OPTIONAL_CHECKLIST_OUTPUTS = ("Deviations", "ScenarioComparison")
 PENDING_PREFIX = ".sop-pending-"
 OVERRIDE_LOG = "OverrideLog"  # the demand overrides applied (written by the consensus step)
 LINEAGE_CHECK = "Plan matches its inputs"
@@ -149,14 +143,19 @@ def _recorded_seeds(lineage: dict[str, str]) -> dict[str, Any]:
 def approval_checklist(
     port: WorkbookPort, inputs: PlanInputs
 ) -> tuple[pd.DataFrame, dict[str, str]]:
-    """The review checklist (core.checklist) plus whether the plan still matches its inputs."""
+    """The Exec checklist (core.checklist, on the same tables, with the promoted scenario)
+    plus whether the plan still matches its inputs."""
     outputs: dict[str, pd.DataFrame] = {}
-    for name in CHECKLIST_OUTPUTS:
+    for name in (*CHECKLIST_OUTPUTS, *OPTIONAL_CHECKLIST_OUTPUTS):
         frame, problems = read_table(port, name)
-        if frame is not None and not problems and not frame.empty:
+        if frame is None or problems:
+            continue
+        if len(frame) or name in OPTIONAL_CHECKLIST_OUTPUTS:
             outputs[name] = frame.reset_index(drop=True)
-    checklist = validation_checklist(outputs, skus=len(inputs["Products"]))
     lineage = read_lineage(port)
+    checklist = validation_checklist(
+        outputs, skus=len(inputs["Products"]), promoted=lineage.get(PROMOTED)
+    )
     line = pd.DataFrame([_lineage_line(port, lineage)], columns=checklist.columns)
     return pd.concat([checklist, line], ignore_index=True), lineage
 
@@ -174,6 +173,7 @@ def _cover(
         ("Approved at (UTC)", meta["approved_at"]),
         ("Status", meta["status"]),
         ("Override reason", meta.get("override_reason") or ""),
+        ("Promoted scenario", lineage.get(PROMOTED) or "none: the base plan"),
         *extra,
         (),
         ("Lineage", ""),
