@@ -118,7 +118,10 @@ def approve(
 @click.command()
 @click.argument("snapshot", type=click.Path(dir_okay=False, path_type=Path))
 @public_key_option
-@store_option
+@store_option(
+    help="Plan store to trust and to cross-check the audit anchor in (default: $SOP_STORE; "
+    "never one found beside the file)."
+)
 @click.option("--plan-version", default=None, help="Fail unless the file is this plan version.")
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable result.")
 def verify(
@@ -194,7 +197,10 @@ def verify(
     required=True,
     help="Folder for the department workbooks and their manifests.",
 )
-@store_option
+@store_option(
+    help="Plan store that signs (default: $SOP_STORE, else .sop-store beside the snapshot's "
+    "folder or one folder up)."
+)
 @click.option(
     "--encrypt", is_flag=True, help=f"Encrypt each workbook (${PASSWORD_ENV} or a prompt)."
 )

@@ -23,7 +23,7 @@ def audit() -> None:
 
 
 @audit.command("verify")
-@store_option
+@store_option(help="Plan store folder (default: $SOP_STORE, else .sop-store here).")
 @public_key_option
 @click.option(
     "--manifests",
@@ -67,7 +67,7 @@ def audit_verify(
 
 
 @audit.command("log")
-@store_option
+@store_option(help="Plan store folder (default: $SOP_STORE, else .sop-store here).")
 @click.option(
     "--event",
     default=None,

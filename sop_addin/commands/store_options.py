@@ -42,14 +42,22 @@ def approval_errors() -> Iterator[None]:
             fail(str(exc), EXIT_FAILED)
 
 
-def store_option(func: Any) -> Any:
-    return click.option(
-        "--store",
-        "store_dir",
-        type=click.Path(file_okay=False, path_type=Path),
-        default=None,
-        help="Plan store folder (default: $SOP_STORE, else .sop-store beside the workbook).",
-    )(func)
+STORE_HELP = "Plan store folder (default: $SOP_STORE, else .sop-store beside the workbook)."
+
+
+def store_option(func: Any = None, *, help: str = STORE_HELP) -> Any:
+    """The --store option; `@store_option(help=...)` where the default differs."""
+
+    def decorate(f: Any) -> Any:
+        return click.option(
+            "--store",
+            "store_dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            default=None,
+            help=help,
+        )(f)
+
+    return decorate(func) if func is not None else decorate
 
 
 def public_key_option(func: Any) -> Any:
