@@ -14,11 +14,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from sop_addin.approval.approve import PENDING_PREFIX
 from sop_addin.approval.verify import verify_workbook
 from sop_addin.cli import cli
 from sop_addin.store import PlanStore
-from sop_addin.store.plan_store import CRASH_ENV
+from sop_addin.store.plan_store import CRASH_ENV, PENDING_PREFIX
 from tests.approval_support import planned_tiny
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -238,6 +238,14 @@ def test_an_older_plan_says_a_later_one_is_approved(company: Path) -> None:
 # -- verification: what a reader sees ---------------------------------------------------------
 
 
+def _chart_over_the_values(wb: Any) -> None:
+    from openpyxl.chart import BarChart, Reference
+
+    chart = BarChart()
+    chart.add_data(Reference(wb["Supply"], min_col=3, min_row=2, max_row=4))
+    wb["Supply"].add_chart(chart, "A3")
+
+
 def _supply(wb: Any) -> Any:
     return wb["Supply"]
 
@@ -261,6 +269,9 @@ def test_a_changed_number_format_fails_naming_the_cell_and_format(copy: Path) ->
     [
         (lambda wb: setattr(wb["Supply"].row_dimensions[4], "hidden", True), "rows hidden: 4"),
         (lambda wb: setattr(wb["Supply"].column_dimensions["C"], "hidden", True), "hidden: C"),
+        (lambda wb: setattr(wb["Supply"].column_dimensions["C"], "width", 1), "hidden: C"),
+        (lambda wb: setattr(wb["Supply"].row_dimensions[6], "height", 1), "rows hidden: 6"),
+        (_chart_over_the_values, "the file now holds charts, drawings"),
         (lambda wb: setattr(wb["Finance"], "sheet_state", "hidden"), "sheet is now hidden"),
         (lambda wb: setattr(wb["Finance"], "sheet_state", "veryHidden"), "now veryHidden"),
         (lambda wb: wb["Supply"].merge_cells("A3:C4"), "merged cells added: A3:C4"),
@@ -343,6 +354,16 @@ def test_a_zero_height_row_and_a_zero_width_column_are_hidden_rows_and_columns(
     result = _verify(copy, path)
     assert result.exit_code == 1
     assert "rows hidden: 5" in _said(result) and "columns hidden: D" in _said(result)
+
+
+def test_a_macro_part_slipped_into_the_container_is_caught(copy: Path) -> None:
+    import zipfile
+
+    path = _snapshot(copy)
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0 not really")
+    result = _verify(copy, path)
+    assert result.exit_code == 1 and "the file now holds macros" in _said(result)
 
 
 def test_changed_cells_are_named_exactly_not_their_cross_product(copy: Path) -> None:
@@ -565,8 +586,30 @@ def test_key_files_are_owner_only_and_a_readable_key_is_refused(tmp_path: Path) 
 # -- the approval's file step -----------------------------------------------------------------
 
 
+def test_a_planted_pending_record_moves_nothing(copy: Path, tmp_path: Path) -> None:
+    """A pending-approval row is acted on only for that approval's own files."""
+    secret = tmp_path / "payroll.xlsx"
+    secret.write_bytes(b"payroll")
+    with _raw(copy) as db:
+        db.execute(
+            "INSERT INTO pending_approvals VALUES (?, ?, ?, ?, ?)",
+            (
+                V1,
+                str(copy / "approved" / "stolen.xlsx"),
+                str(secret),
+                str(copy / "approved" / "stolen.manifest.json"),
+                str(tmp_path / "nothing.json"),
+            ),
+        )
+    PlanStore(copy / ".sop-store")  # the next command: finishes valid records only
+    assert secret.read_bytes() == b"payroll"
+    assert not (copy / "approved" / "stolen.xlsx").exists()
+    audit = _audit(copy)
+    assert audit.exit_code == 1 and "it was planted or edited, and is left alone" in _said(audit)
+
+
 def test_pending_files_survive_the_stale_temp_cleanup(tmp_path: Path) -> None:
-    from sop_addin.approval.approve import PENDING_PREFIX
+    from sop_addin.store.plan_store import PENDING_PREFIX
     from sop_addin.workbook.atomic import clean_stale_temps
 
     pending = tmp_path / f"{PENDING_PREFIX}abc-2027-01-v1.xlsx"

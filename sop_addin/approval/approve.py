@@ -50,7 +50,14 @@ from sop_addin.approval.snapshot import (
 from sop_addin.contract import CONTRACT
 from sop_addin.core.checklist import FAIL, PASS, WARN, validation_checklist
 from sop_addin.core.inputs import PlanInputs
-from sop_addin.store.plan_store import Anchor, PendingApproval, PlanStore, StoreError, now_utc
+from sop_addin.store.plan_store import (
+    PENDING_PREFIX,
+    Anchor,
+    PendingApproval,
+    PlanStore,
+    StoreError,
+    now_utc,
+)
 from sop_addin.workbook.port import WorkbookPort
 from sop_addin.workbook.tables import read_inputs, read_table
 
@@ -67,7 +74,7 @@ def no_progress(stage: str, done: int, total: int) -> None:
 # optional ones, whose lines appear whenever the table is there, empty or not.
 CHECKLIST_OUTPUTS = ("Forecast", "ProductBalance", "CapacityUse", "FinancePlan")
 OPTIONAL_CHECKLIST_OUTPUTS = ("Deviations", "ScenarioComparison")
-PENDING_PREFIX = ".sop-pending-"
+
 OVERRIDE_LOG = "OverrideLog"  # the demand overrides applied (written by the consensus step)
 LINEAGE_CHECK = "Plan matches its inputs"
 

@@ -1,12 +1,13 @@
 """A content hash over what a reader of a workbook sees, with a digest per cell.
 
 What counts: sheet names, order and visibility; each non-empty cell's position, typed value
-and look (number format, font colour and size, fill colour, cell lock); hidden or zero-size
-rows and columns; merged ranges; conditional formats; comments; sheet protection. What does
-not count: the zip container, timestamps, style ids, column widths, anything a spreadsheet
-rewrites when it saves a file unchanged. So a workbook saved again unchanged by Excel,
-LibreOffice or openpyxl keeps its hash, and a changed number, number format or hidden row
-does not.
+and look (number format, font colour and size, fill colour, cell lock); hidden rows and
+columns (and those too narrow or low to show a value); merged ranges; conditional formats;
+comments; sheet protection. What does not count: the zip container, timestamps, style ids,
+column widths above that, anything a spreadsheet rewrites when it saves a file unchanged
+(`sop verify` checks the container's parts on its own: no drawings, macros or links). So a
+workbook saved again unchanged by Excel, LibreOffice or openpyxl keeps its hash, and a
+changed number, number format or hidden row does not.
 
 Each cell's value and look are kept in the manifest as a 32-bit digest and an index into
 the sheet's list of looks, so `sop verify` names exactly the cells that changed (and, for a
@@ -29,6 +30,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 CELL_DIGEST = 8  # hex characters of each cell's value digest: 32 bits, plenty to name a change
 MAX_COLUMN = 16_384  # XFD: hidden column ranges are expanded no further
+# Narrower or lower than this and a value cannot be read (Excel shows ### or nothing): counted
+# as hidden. The snapshot's columns are 10+ characters wide and its rows default height.
+MIN_WIDTH = 2.5  # characters
+MIN_HEIGHT = 3.0  # points
 SIGNIFICANT = Decimal("1e-14")  # 15 significant digits once scaled to one leading digit
 DEFAULT_FONT_SIZE = 11.0  # openpyxl writes no size for the default font; LibreOffice writes 11
 # Characters Excel shows literally with or without a backslash or quotes in a number format;
@@ -139,14 +144,14 @@ def _hidden_rows(ws: Worksheet) -> list[int]:
     return sorted(
         int(r)
         for r, dim in ws.row_dimensions.items()
-        if dim.hidden or (dim.ht is not None and float(dim.ht) <= 0)
+        if dim.hidden or (dim.ht is not None and float(dim.ht) < MIN_HEIGHT)
     )
 
 
 def _hidden_columns(ws: Worksheet) -> list[int]:
     hidden: set[int] = set()
     for dim in ws.column_dimensions.values():
-        zero = dim.width is not None and float(dim.width) <= 0
+        zero = dim.width is not None and float(dim.width) < MIN_WIDTH
         if dim.hidden or zero:
             low, high = int(dim.min or 0), int(dim.max or 0)
             hidden.update(range(max(low, 1), min(max(high, low), MAX_COLUMN) + 1))

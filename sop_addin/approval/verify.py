@@ -12,6 +12,7 @@ saved again unchanged by Excel, LibreOffice or openpyxl passes.
 from __future__ import annotations
 
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,23 @@ from sop_addin.store.plan_store import PlanStore, canonical_json
 from sop_addin.workbook.file_port import FilePort
 
 MAX_CELLS_LISTED = 20
+# Parts a snapshot never has (openpyxl writes none; a LibreOffice re-save adds none, measured);
+# comments' vmlDrawing parts are covered by the content hash.
+FOREIGN_PARTS = (
+    ("xl/drawings/drawing", "drawings (shapes, images or charts)"),
+    ("xl/charts/", "charts"),
+    ("xl/media/", "images"),
+    ("xl/vbaProject", "macros"),
+    ("xl/externalLinks/", "external links"),
+    ("xl/embeddings/", "embedded objects"),
+    ("xl/activeX/", "ActiveX controls"),
+    ("xl/ctrlProps/", "form controls"),
+    ("customUI/", "a ribbon"),
+    ("xl/pivotTables/", "pivot tables"),
+    ("xl/slicers/", "slicers"),
+    ("xl/connections.xml", "data connections"),
+    ("xl/queryTables/", "query tables"),
+)
 
 
 @dataclass
@@ -53,8 +71,8 @@ class VerifyResult:
         return not self.problems
 
 
-def load_approved(path: Path, password: str | None = None) -> Workbook:
-    """Load an approved workbook (decrypting it first when it is encrypted)."""
+def load_approved(path: Path, password: str | None = None) -> tuple[Workbook, list[str]]:
+    """Load an approved workbook (decrypting it first when it is encrypted) and its part names."""
     if is_encrypted(path):
         if password is None:
             from sop_addin.approval.encryption import EncryptionError
@@ -65,8 +83,25 @@ def load_approved(path: Path, password: str | None = None) -> Workbook:
         with tempfile.TemporaryDirectory() as folder:
             plain = Path(folder) / path.name
             plain.write_bytes(data)
-            return FilePort.open(plain).workbook
-    return FilePort.open(path).workbook
+            return FilePort.open(plain).workbook, _parts(plain)
+    return FilePort.open(path).workbook, _parts(path)
+
+
+def _parts(path: Path) -> list[str]:
+    with zipfile.ZipFile(path) as archive:  # FilePort.open has vetted the container
+        return archive.namelist()
+
+
+def _check_parts(result: VerifyResult, parts: list[str]) -> None:
+    """An approved workbook holds cells and tables only: anything drawn or run is added."""
+    found = sorted(
+        {what for name in parts for prefix, what in FOREIGN_PARTS if name.startswith(prefix)}
+    )
+    if found:
+        result.problems.append(
+            f"the file now holds {', '.join(found)}, which the approved file did not "
+            "(something may be drawn over the values, or run when it opens)"
+        )
 
 
 def _check_signature(result: VerifyResult, document: dict[str, Any], trusted: TrustedKeys) -> None:
@@ -237,8 +272,9 @@ def verify_workbook(
         result.notes.append("audit anchor not cross-checked: pass --store to check the plan store")
     if result.problems:
         return result
-    wb = load_approved(path, password)
+    wb, parts = load_approved(path, password)
     result.workbook = wb
+    _check_parts(result, parts)
     _check_protection(result, wb, body["protection"])
     _check_content(result, wb, body)
     if result.ok:

@@ -29,6 +29,7 @@ from sop_addin.store.plan_store import (
     AuditFinding,
     StoreError,
     head_message,
+    pending_is_valid,
     row_hash,
 )
 
@@ -237,14 +238,19 @@ def check_store(store: PlanStore) -> list[AuditFinding]:
     findings += key_findings
     findings += _head(rows, head, key)
     findings += _approvals(rows, approvals)
+    approved = {a[0]: a[4] for a in approvals}
     for pending in store.pending():
-        findings.append(
-            AuditFinding(
-                None,
-                f"approval of {pending.plan_version!r} committed but its files never reached "
-                f"{pending.snapshot}: the pending file {pending.pending_snapshot.name} is gone",
+        if not pending_is_valid(pending, approved.get(pending.plan_version)):
+            problem = (
+                f"a pending-approval record for {pending.plan_version!r} names files that are "
+                "not that approval's own: it was planted or edited, and is left alone"
             )
-        )
+        else:
+            problem = (
+                f"approval of {pending.plan_version!r} committed but its files never reached "
+                f"{pending.snapshot}: the pending file {pending.pending_snapshot.name} is gone"
+            )
+        findings.append(AuditFinding(None, problem))
     return findings
 
 

@@ -44,6 +44,7 @@ from sop_addin.workbook.atomic import _fsync_dir as fsync_dir
 
 STORE_ENV = "SOP_STORE"
 CRASH_ENV = "SOP_CRASH_AT"  # tests only: the step at which approval kills itself
+PENDING_PREFIX = ".sop-pending-"  # never a temp file's prefix: stale-temp cleanup leaves it
 # The kinds of audit event the add-in writes (`sop audit log --event` accepts these).
 EVENT_KINDS = (
     "store_created",
@@ -139,6 +140,27 @@ class PendingApproval:
     pending_snapshot: Path
     manifest: Path
     pending_manifest: Path
+
+
+def pending_is_valid(pending: PendingApproval, approved_snapshot: str | None) -> bool:
+    """Only an approval's own files are moved: same folder, pending names, its snapshot.
+
+    The record is in the database anyone with folder access can edit; without these checks
+    a planted record would make the next approver's process move files of its choosing.
+    """
+    folder = pending.snapshot.parent
+    return (
+        approved_snapshot == str(pending.snapshot)
+        and pending.snapshot.suffix == ".xlsx"
+        and pending.manifest == folder / f"{pending.snapshot.stem}.manifest.json"
+        and all(
+            p.parent == folder and p.name.startswith(PENDING_PREFIX) and p.name.endswith(f.name)
+            for p, f in (
+                (pending.pending_snapshot, pending.snapshot),
+                (pending.pending_manifest, pending.manifest),
+            )
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -435,6 +457,11 @@ class PlanStore:
             rows = db.execute("SELECT * FROM pending_approvals").fetchall()
             for row in rows:
                 pending = PendingApproval(row[0], *(Path(p) for p in row[1:]))
+                approved = db.execute(
+                    "SELECT snapshot FROM approvals WHERE plan_version = ?", (pending.plan_version,)
+                ).fetchone()
+                if not pending_is_valid(pending, approved[0] if approved else None):
+                    continue  # never acted on: `sop audit verify` reports it
                 for source, target in (
                     (pending.pending_manifest, pending.manifest),
                     (pending.pending_snapshot, pending.snapshot),
