@@ -9,7 +9,7 @@ column widths above that, anything a spreadsheet rewrites when it saves a file u
 workbook saved again unchanged by Excel, LibreOffice or openpyxl keeps its hash, and a
 changed number, number format or hidden row does not.
 
-Each cell's value and look are kept in the manifest as a 32-bit digest and an index into
+Each cell's value and look are kept in the manifest as a CRC-32 and an index into
 the sheet's list of looks, so `sop verify` names exactly the cells that changed (and, for a
 changed look, what it was).
 """
@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -28,7 +29,6 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-CELL_DIGEST = 8  # hex characters of each cell's value digest: 32 bits, plenty to name a change
 MAX_COLUMN = 16_384  # XFD: hidden column ranges are expanded no further
 # Narrower or lower than this and a value cannot be read (Excel shows ### or nothing): counted
 # as hidden. The snapshot's columns are 10+ characters wide and its rows default height.
@@ -57,6 +57,9 @@ def number_text(number: float) -> str:
     """
     if number == 0 or not math.isfinite(number):
         return repr(abs(number) if number == 0 else number)
+    shortest = repr(number)
+    if len(shortest.split("e")[0].lstrip("-").replace(".", "").strip("0")) <= 15:
+        return shortest  # 15 digits or fewer: nothing to round (the common case, and fast)
     text = Decimal(f"{number:.16g}")
     exponent = text.adjusted()
     rounded = text.scaleb(-exponent).quantize(SIGNIFICANT, rounding=ROUND_HALF_UP)
@@ -249,7 +252,7 @@ def sheet_digest(ws: Worksheet) -> SheetDigest:
     """Digests of one worksheet."""
     view = sheet_view(ws)
     looks: dict[str, int] = {}
-    memo: dict[tuple[int, ...], int] = {}
+    memo: dict[bytes, int] = {}
     items: list[tuple[int, int, str, int]] = []
     # The cells that exist, not the used rectangle: tables of different lengths side by
     # side leave most of the rectangle empty, and iterating it costs seconds.
@@ -257,8 +260,7 @@ def sheet_digest(ws: Worksheet) -> SheetDigest:
         text = normalise(cell.value)
         if text is None:
             continue
-        style = cell._style  # type: ignore[union-attr]  # merged cells hold no value
-        key = (style.numFmtId, style.fontId, style.fillId, style.protectionId)
+        key = cell._style.tobytes()  # type: ignore[union-attr]  # merged cells hold no value
         if key not in memo:
             memo[key] = looks.setdefault(_look(cell), len(looks))
         items.append((row, col, text, memo[key]))
@@ -268,7 +270,8 @@ def sheet_digest(ws: Worksheet) -> SheetDigest:
     for row, col, text, look in sorted(items):
         item = f"{row}\x00{col}\x00{text}\x00{names[look]}\x01".encode()
         whole.update(item)
-        value = hashlib.sha256(text.encode()).hexdigest()[:CELL_DIGEST]
+        # Only to say which cell changed (the sheet's SHA-256 is what proves it): CRC-32.
+        value = f"{zlib.crc32(text.encode()):08x}"
         cells.setdefault(row, {})[col] = (value, look)
     return SheetDigest(ws.title, whole.hexdigest(), view, names, cells)
 
