@@ -459,9 +459,9 @@ def test_approving_the_same_version_twice_after_editing_the_table_is_caught(copy
     assert audit.exit_code == 1 and f"'{V2}' approved a second time" in _said(audit)
 
 
-def _rebuild_with_a_new_key(folder: Path) -> None:
-    """Mallory re-creates the store with her own key, approver changed to CEO, every hash
-    recomputed: consistent in itself."""
+def _rebuild_with_a_new_key(folder: Path, content: dict[str, str] | None = None) -> PlanStore:
+    """Mallory re-creates the store with her own key, approver changed to CEO (and content
+    hashes replaced by `content`), every hash recomputed: consistent in itself."""
     store_dir = folder / ".sop-store"
     old = PlanStore(store_dir)
     events, approvals = old.events(), old.approvals()
@@ -475,11 +475,12 @@ def _rebuild_with_a_new_key(folder: Path) -> None:
                 approval.plan_cycle,
                 "CEO",
                 approval.snapshot,
-                approval.content_hash,
+                (content or {}).get(approval.plan_version, approval.content_hash),
                 details={},
             )
         elif event["event"] not in ("plan_version", "override"):
             new.record(event["event"], event["actor"], event["payload"], event["plan_version"])
+    return new
 
 
 def test_a_store_rebuilt_with_a_new_key_is_caught(copy: Path, company: Path) -> None:
@@ -496,6 +497,36 @@ def test_a_store_rebuilt_with_a_new_key_is_caught(copy: Path, company: Path) -> 
     assert pinned_run.exit_code == 1 and "is not a trusted key" in _said(pinned_run)
     verify = _sop("verify", _snapshot(copy), env={"SOP_TRUSTED_KEYS": pinned, "SOP_STORE": ""})
     assert verify.exit_code == 0  # the file itself is still the approved one
+
+
+def test_a_forgery_anchored_in_a_rebuilt_store_fails_against_a_pinned_key(
+    copy: Path, company: Path
+) -> None:
+    """The worst case short of the key: store rebuilt with a new key, snapshot forged and
+    signed with it, anchored in the rebuilt store. Only a key pinned outside the folder
+    catches it; `--store` alone trusts the store (docs/security.md says so)."""
+    pinned = PlanStore(company / ".sop-store").key_fingerprint()
+    forged = _forge(copy)
+    from sop_addin.approval.manifest import read_manifest, sign_manifest, write_manifest
+
+    body = read_manifest(manifest_path(forged))["manifest"]
+    store = _rebuild_with_a_new_key(copy, content={V1: body["content_hash"]})
+    row = store.approval(V1)
+    assert row is not None
+    with store._connect() as db:
+        (digest,) = db.execute("SELECT hash FROM audit WHERE seq = ?", (row.audit_seq,)).fetchone()
+    body["metadata"]["audit"] = {
+        "seq": row.audit_seq,
+        "hash": digest,
+        "key_fingerprint": store.key_fingerprint(),
+    }  # anchored in the rebuilt store
+    write_manifest(manifest_path(forged), sign_manifest(body, store.private_key))
+    fooled = _verify(copy, forged)
+    assert fooled.exit_code == 0  # the documented limit of trusting a store by --store alone
+    pinned_run = _sop(
+        "verify", forged, "--store", copy / ".sop-store", env={"SOP_TRUSTED_KEYS": pinned}
+    )
+    assert pinned_run.exit_code == 1 and "not signed by a trusted key" in _said(pinned_run)
 
 
 def test_a_store_re_keyed_in_place_is_caught(copy: Path) -> None:

@@ -144,6 +144,13 @@ def _check_store(result: VerifyResult, body: dict[str, Any], store: PlanStore) -
     problem = store.check_anchor(meta.get("audit"))
     if problem is not None:
         result.problems.append(f"plan store {store.directory}: {problem}")
+    findings = store.verify_audit()
+    if findings:
+        result.problems.append(
+            f"plan store {store.directory}: its audit trail is broken ({len(findings)} "
+            f"finding(s), the first: {findings[0].problem}); run `sop audit verify`"
+        )
+    if result.problems:
         return
     version = meta["plan_version"]
     approval = store.approval(version)
@@ -243,14 +250,16 @@ def verify_workbook(
         password: the password to open an encrypted workbook.
         manifest: the manifest (default: `<name>.manifest.json` beside the workbook).
         store: a plan store to cross-check the audit anchor and the approval with; its key is
-            trusted.
+            trusted when no other key is given.
         plan_version: the version the file must be.
     """
     path = Path(path)
     keys = TrustedKeys(dict(trusted.sources) if trusted else {})
     if public_key is not None:
         keys.add(public_key, "the given public key")
-    if store is not None:
+    if store is not None and not keys:
+        # Only when no key is pinned: a pinned key must not be widened by a store whose key
+        # files anyone with folder access can replace (the anchor check then says so).
         keys.add(store.public_key, f"the plan store {store.directory}")
     if not keys:
         msg = (

@@ -245,6 +245,14 @@ def check_store(store: PlanStore) -> list[AuditFinding]:
                 f"a pending-approval record for {pending.plan_version!r} names files that are "
                 "not that approval's own: it was planted or edited, and is left alone"
             )
+        elif all(
+            p.exists() or q.exists()
+            for p, q in (
+                (pending.pending_snapshot, pending.snapshot),
+                (pending.pending_manifest, pending.manifest),
+            )
+        ):
+            continue  # in flight, or crashed: the next command that opens the store finishes it
         else:
             problem = (
                 f"approval of {pending.plan_version!r} committed but its files never reached "
