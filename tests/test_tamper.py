@@ -440,6 +440,17 @@ def test_a_store_rolled_back_to_a_backup_is_caught_and_blocks_a_second_approval(
     # Eve approves v2 again from the rolled-back store: refused, nothing written
     again = _sop("approve", copy / "tiny.xlsx", "--approver", "Eve", "--store", copy / ".sop-store")
     assert again.exit_code == 3 and "restore the plan store" in _said(again)
+    elsewhere = _sop(
+        "approve",
+        copy / "tiny.xlsx",
+        "--approver",
+        "Eve",
+        "--store",
+        copy / ".sop-store",
+        "--out",
+        copy / "elsewhere",
+    )  # into another folder: the manifests beside the store still know better
+    assert elsewhere.exit_code == 3 and "restore the plan store" in _said(elsewhere)
     assert [a.plan_version for a in PlanStore(copy / ".sop-store").approvals()] == [V1]
 
 

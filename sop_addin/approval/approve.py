@@ -255,14 +255,17 @@ def _pending(out_dir: Path, final: Path) -> PendingApproval:
 
 
 def check_known_manifests(store: PlanStore, folder: Path) -> None:
-    """Refuse to approve into a folder whose manifests the store does not know (rolled back)."""
-    from sop_addin.approval.manifest import MANIFEST_SUFFIX, ManifestError, read_manifest
+    """Refuse to approve when a signed manifest knows rows the store does not (rolled back).
 
-    if not folder.is_dir():
-        return
-    for path in sorted(folder.glob(f"*{MANIFEST_SUFFIX}")):
-        if path.name.startswith("."):  # a pending or temp file, not an approved manifest
-            continue
+    Checked: the manifests in the target folder, in approved/ and departments/ beside the
+    store, and those of the snapshots the store names.
+    """
+    from sop_addin.approval.manifest import ManifestError, read_manifest
+    from sop_addin.store.anchors import known_manifests
+
+    paths = set(known_manifests(store.directory, [], store))
+    paths.update(known_manifests(store.directory, [folder], None))
+    for path in sorted(paths):
         try:
             body = read_manifest(path)["manifest"]
         except ManifestError:
