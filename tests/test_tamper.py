@@ -750,3 +750,29 @@ def test_the_approval_checklist_is_the_exec_checklist_all_of_it(company: Path) -
         assert rows[line.check] == (line.status, line.detail), line.check
     assert rows["Plan matches its inputs"][0] == "pass"  # and approval's own line
     assert rows["Promoted scenario"] == ("none: the base plan", None)
+
+
+def test_numbers_written_back_with_17_digits_as_excel_does_still_verify(copy: Path) -> None:
+    """Excel keeps the double and writes up to 17 significant digits: rewrite every number of
+    every sheet that way (what Excel's save changes in a cell value) and verify."""
+    import re
+    import zipfile
+
+    path = _snapshot(copy)
+    with zipfile.ZipFile(path) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    rewritten = 0
+    for name, data in parts.items():
+        if name.startswith("xl/worksheets/sheet"):
+            text, count = re.subn(
+                r"<v>(-?[0-9.]+(?:[eE][-+]?[0-9]+)?)</v>",
+                lambda m: f"<v>{float(m.group(1)):.17g}</v>",
+                data.decode(),
+            )
+            parts[name], rewritten = text.encode(), rewritten + count
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    assert rewritten > 100
+    result = _verify(copy, path)
+    assert result.exit_code == 0, result.output
