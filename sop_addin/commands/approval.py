@@ -113,6 +113,7 @@ def approve(
     out.print(table)
     out.print(f"snapshot: {summary['snapshot']}\nmanifest: {summary['manifest']}")
     out.print(f"content hash: {summary['content_hash']}\nplan store: {summary['store']}")
+    out.print(f"audit row {summary['audit_seq']} (hash {summary['audit_hash'][:16]}...)")
 
 
 @click.command()
