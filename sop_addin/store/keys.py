@@ -142,7 +142,7 @@ def load_or_create_key(directory: Path) -> Ed25519PrivateKey:
     temp = directory / f".{PRIVATE_KEY_FILE}.{secrets.token_hex(8)}.tmp"
     _write_new(temp, pem, 0o600)
     try:
-        os.link(temp, private_path, follow_symlinks=False)
+        os.link(temp, private_path)  # never follows or replaces a link at private_path
     except FileExistsError:
         return load_or_create_key(directory)
     finally:
