@@ -210,18 +210,17 @@ def sheet_view(ws: Worksheet) -> dict[str, Any]:
 
 @dataclass
 class SheetDigest:
-    """Digests of one sheet: the whole, its view, and each non-empty cell's value and look."""
+    """Digests of one sheet: the whole, its view, and each non-empty cell's value and look.
+
+    `rows` keeps, per row, "col:crc:look col:crc:look ..." (a value's CRC-32 and an index into
+    `looks`): compact text, compared row by row and parsed only where a row differs.
+    """
 
     name: str
     digest: str
     view: dict[str, Any]
     looks: list[str] = field(default_factory=list)
-    # row -> column -> (value digest, index into looks)
-    cells: dict[int, dict[int, tuple[str, int]]] = field(default_factory=dict)
-
-    @property
-    def count(self) -> int:
-        return sum(len(row) for row in self.cells.values())
+    rows: dict[int, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -229,23 +228,23 @@ class SheetDigest:
             "digest": self.digest,
             "view": self.view,
             "looks": self.looks,
-            # compact: "col:digest:look col:digest:look ..." per row
-            "rows": {
-                str(r): " ".join(f"{c}:{d}:{k}" for c, (d, k) in sorted(row.items()))
-                for r, row in sorted(self.cells.items())
-            },
+            "rows": {str(r): text for r, text in self.rows.items()},
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SheetDigest:
-        cells: dict[int, dict[int, tuple[str, int]]] = {}
-        for r, text in data["rows"].items():
-            row: dict[int, tuple[str, int]] = {}
-            for item in str(text).split():
-                col, digest, look = item.split(":")
-                row[int(col)] = (digest, int(look))
-            cells[int(r)] = row
-        return cls(data["name"], data["digest"], data["view"], list(data["looks"]), cells)
+        rows = {int(r): str(text) for r, text in data["rows"].items()}
+        return cls(data["name"], data["digest"], data["view"], list(data["looks"]), rows)
+
+
+def _row_cells(text: str) -> dict[int, tuple[str, int]]:
+    """One row's "col:crc:look ..." as {col: (crc, look)}; a malformed item is skipped."""
+    cells: dict[int, tuple[str, int]] = {}
+    for item in text.split():
+        parts = item.split(":")
+        if len(parts) == 3 and parts[0].isdigit() and parts[2].isdigit():
+            cells[int(parts[0])] = (parts[1], int(parts[2]))
+    return cells
 
 
 def sheet_digest(ws: Worksheet) -> SheetDigest:
@@ -264,16 +263,16 @@ def sheet_digest(ws: Worksheet) -> SheetDigest:
         if key not in memo:
             memo[key] = looks.setdefault(_look(cell), len(looks))
         items.append((row, col, text, memo[key]))
+    items.sort()
     names = list(looks)
     whole = hashlib.sha256(f"sheet\x00{ws.title}\x00{_json(view)}\x00".encode())
-    cells: dict[int, dict[int, tuple[str, int]]] = {}
-    for row, col, text, look in sorted(items):
-        item = f"{row}\x00{col}\x00{text}\x00{names[look]}\x01".encode()
-        whole.update(item)
+    rows: dict[int, list[str]] = {}
+    for row, col, text, look in items:
+        whole.update(f"{row}\x00{col}\x00{text}\x00{names[look]}\x01".encode())
         # Only to say which cell changed (the sheet's SHA-256 is what proves it): CRC-32.
-        value = f"{zlib.crc32(text.encode()):08x}"
-        cells.setdefault(row, {})[col] = (value, look)
-    return SheetDigest(ws.title, whole.hexdigest(), view, names, cells)
+        rows.setdefault(row, []).append(f"{col}:{zlib.crc32(text.encode()):08x}:{look}")
+    compact = {row: " ".join(parts) for row, parts in rows.items()}
+    return SheetDigest(ws.title, whole.hexdigest(), view, names, compact)
 
 
 def _json(value: Any) -> str:
@@ -300,8 +299,11 @@ def changed_cells(expected: SheetDigest, actual: SheetDigest) -> tuple[list[str]
     """
     values: list[tuple[int, int]] = []
     looks: list[tuple[int, int, str, str]] = []
-    for row in sorted(set(expected.cells) | set(actual.cells)):
-        before, after = expected.cells.get(row, {}), actual.cells.get(row, {})
+    for row in sorted(set(expected.rows) | set(actual.rows)):
+        if expected.rows.get(row) == actual.rows.get(row):
+            continue
+        before = _row_cells(expected.rows.get(row, ""))
+        after = _row_cells(actual.rows.get(row, ""))
         for col in sorted(set(before) | set(after)):
             old, new = before.get(col), after.get(col)
             if old is None or new is None or old[0] != new[0]:
