@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sop_addin.store.keys import (
     PRIVATE_KEY_FILE,
     PUBLIC_KEY_FILE,
+    KeyExposed,
     StoreKeyError,
     fingerprint,
     load_or_create_key,
@@ -238,7 +239,12 @@ class PlanStore:
             raise StoreError(msg) from exc
         keyed = os.path.lexists(self.directory / PRIVATE_KEY_FILE)
         if keyed:
-            self.private_key  # noqa: B018 -- a planted link or exposed key stops here
+            try:
+                self.private_key  # noqa: B018 -- a planted link or exposed key stops here
+            except KeyExposed:
+                raise
+            except StoreKeyError:
+                pass  # not readable by this account (an auditor's): reading still works
         with self._connect() as db:
             db.executescript(SCHEMA)
             empty = db.execute("SELECT COUNT(*) FROM audit").fetchone()[0] == 0
