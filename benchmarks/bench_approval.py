@@ -50,10 +50,17 @@ def bench_workbook(rows: int, folder: Path) -> dict[str, float]:
     _timed(results, "save", save_workbook, locked, target)
     store = PlanStore(folder / "store")
     body = build_manifest(
-        target.name, "snapshot", {}, digests, locked.protection, file_sha256(target)
+        target.name,
+        "snapshot",
+        {"plan_version": "bench"},
+        digests,
+        locked.protection,
+        file_sha256(target),
     )
-    write_manifest(folder / f"bench-{rows}.manifest.json", sign_manifest(body, store.private_key))
-    result = _timed(results, "verify", verify_workbook, target, store.public_key)
+    manifest = folder / f"bench-{rows}.manifest.json"
+    write_manifest(manifest, sign_manifest(body, store.private_key))
+    result = _timed(results, "verify", lambda: verify_workbook(target, public_key=store.public_key))
+    results["manifest MB"] = manifest.stat().st_size / 1e6
     assert result.ok, result.problems
     assert content_hash(digests) == body["content_hash"]
     return results
@@ -87,7 +94,9 @@ def main() -> None:
             results = bench_workbook(rows, folder)
             base = base or results
             figures = ", ".join(
-                f"{k} {v:.2f} s (x{v / base[k]:.1f})" if base[k] else f"{k} {v:.2f} s"
+                f"{k} {v:.2f}{'' if 'MB' in k else ' s'} (x{v / base[k]:.1f})"
+                if base[k]
+                else f"{k} {v:.2f} s"
                 for k, v in results.items()
             )
             print(f"{rows:>7} rows x 10 columns: {figures}")

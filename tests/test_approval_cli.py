@@ -41,7 +41,8 @@ def test_demo_leaves_the_snapshot_manifest_and_department_workbooks(
     )
     assert summary["approval"]["approver"] == "Demo Executive"
     for path in [out / "approved" / f"{version}.xlsx", *(out / "departments").glob("*.xlsx")]:
-        assert "intact" in _invoke("verify", str(path)).output
+        store = str(out / ".sop-store")
+        assert "intact" in _invoke("verify", str(path), "--store", store).output
 
 
 def test_demo_audit_log_verifies(demo: tuple[Path, dict[str, Any]]) -> None:
@@ -52,6 +53,7 @@ def test_demo_audit_log_verifies(demo: tuple[Path, dict[str, Any]]) -> None:
     # failing checklist lines the demo overrode, and the demand overrides in its plan
     overrides = summary["approval"]["overrides"] + summary["approval"]["demand_overrides"]
     assert events == [
+        "store_created",  # row 1 pins the store key's fingerprint
         "plan_version",
         *["override"] * overrides,
         "approval",

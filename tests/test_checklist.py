@@ -71,7 +71,10 @@ def test_shortfalls_and_margins_change_the_status():
 
 def test_missing_steps_fail():
     status = _status({}, skus=2)
-    assert set(status.values()) == {"fail"}
+    assert {k: v for k, v in status.items() if k != "Working plan"} == {
+        k: "fail" for k in status if k != "Working plan"
+    }
+    assert status["Working plan"] == "pass"  # no scenario promoted
     assert _status({"Forecast": FORECAST.head(1)})["Demand plan reviewed"] == "fail"
 
 
@@ -98,3 +101,19 @@ def test_margin_threshold_and_deviation_lines():
     # Without the optional tables their lines are left out, not failed.
     del outputs["Deviations"]
     assert "Deviations authorised" not in _status(outputs)
+
+
+def test_a_promoted_scenario_is_a_line_of_its_own():
+    outputs = {
+        "Forecast": FORECAST,
+        "ProductBalance": _balance(0.0),
+        "CapacityUse": CAPACITY,
+        "FinancePlan": _finance(1000.0, 300.0),
+    }
+    plain = validation_checklist(outputs, 2).set_index("check")
+    assert plain.loc["Working plan", "detail"] == "the base plan: no scenario promoted"
+    promoted = validation_checklist(outputs, 2, promoted="north+10, by Ana: deal").set_index(
+        "check"
+    )
+    assert promoted.loc["Working plan", "status"] == "warn"
+    assert promoted.loc["Working plan", "detail"].endswith("north+10, by Ana: deal")

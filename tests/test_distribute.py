@@ -88,7 +88,7 @@ def test_department_workbooks_carry_the_approval_and_verify(distributed: dict[st
         assert cover["Approver"] == "Ada"
         assert cover["Department"] == item["department"]
         assert distributed["approval"]["content_hash"] in cover["From snapshot"]
-        result = verify_workbook(path, public_key=store.public_key)
+        result = verify_workbook(path, store=store)
         assert result.ok, (item["department"], result.problems)
         assert manifest_path(path).is_file()
 
@@ -132,7 +132,9 @@ def test_distribute_command_finds_the_store_beside_the_approved_folder(
     )
     assert result.exit_code == 0, result.output
     assert len(list(tmp_path.glob("2027-01-v1-*.xlsx"))) == 5
-    verified = CliRunner().invoke(cli, ["verify", str(tmp_path / "2027-01-v1-sales.xlsx")])
+    store = str(distributed["folder"] / ".sop-store")
+    sales = str(tmp_path / "2027-01-v1-sales.xlsx")
+    verified = CliRunner().invoke(cli, ["verify", sales, "--store", store])
     assert verified.exit_code == 0, verified.output
 
 

@@ -217,12 +217,47 @@ def test_run_compare_and_promote_through_the_workbook(tmp_path):
     assert event["actor"] == "Ana (S&OP lead)"
     assert not store.verify_audit()
 
+    # Every demand layer tells one story: Consensus, ProductBalance and the KPIs agree.
+    consensus = read_output(port, "Consensus", "t")
+    keys = ["sku", "month"]
+    paired = consensus.merge(balance[[*keys, "demand"]], on=keys, validate="one_to_one")
+    assert paired["consensus"].to_numpy() == pytest.approx(paired["demand"].to_numpy())
+    layers = ["statistical", "lifecycle", "sales", "marketing", "family_adjustment", "override"]
+    summed = consensus[layers].fillna(0.0).sum(axis=1) + consensus["scenario"]
+    assert summed.to_numpy() == pytest.approx(consensus["consensus"].to_numpy())
+    north = consensus["scenario"] > 0  # only the North region's SKUs moved, by 10%
+    assert north.any() and not north.all()
+    assert (consensus.loc[north, "note"].str.contains("scenario north\\+10")).all()
+    kpis = read_output(port, "KPIs", "t").set_index("kpi")
+    assert kpis.loc["Consensus demand", "value"] == pytest.approx(consensus["consensus"].sum())
+    checklist = read_output(port, "Checklist", "t").set_index("check")
+    assert checklist.loc["Working plan", "status"] == "warn"
+    assert "north+10" in checklist.loc["Working plan", "detail"]
+
     # The promoted plan is now the working plan: the comparison is taken against it.
     again = compare_scenarios(port)
     assert next(iter(again)) == "working plan"
     assert again["north+10"]["unmet_vs_base"] == pytest.approx(0.0, abs=1e-6)
     port.save()
     assert len(read_output(FilePort.open(path), "Promotions", "t")) == 1
+
+    # Approved, the promotion shows on the cover and in the approval's checklist.
+    from openpyxl import load_workbook
+
+    from sop_addin.actions.approval import approve_snapshot
+
+    approval = approve_snapshot(
+        FilePort.open(path),
+        approver="Ada",
+        out_dir=tmp_path / "approved",
+        store=store.directory,
+        override="the short SKUs are agreed with sales",  # the tiny plant cannot serve all
+    )
+    cover = load_workbook(approval["snapshot"])["Approval"]
+    rows = {r[0]: r[1] for r in cover.iter_rows(values_only=True) if r and r[0]}
+    assert rows["Promoted scenario"].startswith("north+10 (demand +10% region North")
+    assert "by Ana (S&OP lead)" in rows["Promoted scenario"]
+    assert rows["Working plan"] == "warn"
 
 
 def test_cli_scenarios_and_risk(tmp_path):

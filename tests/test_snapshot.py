@@ -46,6 +46,15 @@ def approved(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return summary
 
 
+def _key(approved: dict[str, Any]) -> Any:
+    """The trusted key: the approving plan store's (as `sop verify --store` trusts it)."""
+    return PlanStore(Path(approved["workbook"]).parent / ".sop-store").public_key
+
+
+def _pub(approved: dict[str, Any]) -> Path:
+    return Path(approved["workbook"]).parent / ".sop-store" / "signing-key.pub.pem"
+
+
 def _copy(snapshot: Path, folder: Path) -> Path:
     """The snapshot and its manifest, copied to `folder` for a test to tamper with."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -134,7 +143,7 @@ def test_snapshot_tables_hold_the_plan_values(approved: dict[str, Any]) -> None:
 
 
 def test_verify_passes_on_a_fresh_snapshot(approved: dict[str, Any]) -> None:
-    result = verify_workbook(Path(approved["snapshot"]))
+    result = verify_workbook(Path(approved["snapshot"]), public_key=_key(approved))
     assert result.ok, result.problems
     assert "file identical to the approved file, byte for byte" in result.notes
 
@@ -146,9 +155,9 @@ def test_saving_again_unchanged_keeps_the_content_hash(
     wb = load_workbook(copy)
     wb.save(copy)
     assert digest_summary(copy) == approved["content_hash"]
-    result = verify_workbook(copy)
+    result = verify_workbook(copy, public_key=_key(approved))
     assert result.ok, result.problems
-    assert "the file was saved again; its values and protection are unchanged" in result.notes
+    assert "the file was saved again; what a reader sees is unchanged" in result.notes
 
 
 def test_verify_names_the_changed_cell(approved: dict[str, Any], tmp_path: Path) -> None:
@@ -158,7 +167,7 @@ def test_verify_names_the_changed_cell(approved: dict[str, Any], tmp_path: Path)
     column = next(c.column_letter for c in ws[2] if c.value == "Forecast")
     ws[f"{column}4"] = float(ws[f"{column}4"].value) + 1
     wb.save(copy)
-    result = verify_workbook(copy)
+    result = verify_workbook(copy, public_key=_key(approved))
     assert result.problems == [f"sheet 'Demand data': value changed in Demand data!{column}4"]
 
 
@@ -169,7 +178,9 @@ def test_verify_names_the_sheet_whose_protection_was_removed(
     wb = load_workbook(copy)
     wb["Supply data"].protection.sheet = False
     wb.save(copy)
-    assert verify_workbook(copy).problems == ["sheet 'Supply data': protection was removed"]
+    assert verify_workbook(copy, public_key=_key(approved)).problems == [
+        "sheet 'Supply data': protection was removed"
+    ]
 
 
 def test_verify_catches_an_edited_manifest_and_a_foreign_key(
@@ -179,27 +190,28 @@ def test_verify_catches_an_edited_manifest_and_a_foreign_key(
     document = json.loads(manifest_path(copy).read_text())
     document["manifest"]["metadata"]["approver"] = "Mallory"
     manifest_path(copy).write_text(json.dumps(document))
-    problems = verify_workbook(copy).problems
+    problems = verify_workbook(copy, public_key=_key(approved)).problems
     assert problems == ["the manifest's signature is not valid: the manifest was altered"]
     other = PlanStore(tmp_path / "other-store")
     problems = verify_workbook(Path(approved["snapshot"]), public_key=other.public_key).problems
-    assert len(problems) == 1 and "not by the trusted plan store key" in problems[0]
+    assert len(problems) == 1 and problems[0].startswith("not signed by a trusted key")
 
 
 def test_verify_command_exit_codes(approved: dict[str, Any], tmp_path: Path) -> None:
     runner = CliRunner()
-    fresh = runner.invoke(cli, ["verify", str(approved["snapshot"])])
+    store = str(Path(approved["workbook"]).parent / ".sop-store")
+    fresh = runner.invoke(cli, ["verify", str(approved["snapshot"]), "--store", store])
     assert fresh.exit_code == 0, fresh.output
     assert "intact" in fresh.output
     copy = _copy(Path(approved["snapshot"]), tmp_path)
     wb = load_workbook(copy)
     wb["Approval"]["B5"] = "Mallory"
     wb.save(copy)
-    changed = runner.invoke(cli, ["verify", str(copy)])
+    changed = runner.invoke(cli, ["verify", str(copy), "--store", store])
     assert changed.exit_code == 1
     assert "Approval!B5" in changed.output
     manifest_path(copy).unlink()
-    missing = runner.invoke(cli, ["verify", str(copy)])
+    missing = runner.invoke(cli, ["verify", str(copy), "--store", store])
     assert missing.exit_code == 2
     assert "no manifest beside the workbook" in missing.output
 
@@ -240,11 +252,12 @@ def test_password_to_open_encryption(tmp_path: Path) -> None:
     summary = approve_tiny(workbook, open_password="s3cret")
     snapshot = Path(summary["snapshot"])
     assert is_encrypted(snapshot)
+    store = PlanStore(tmp_path / ".sop-store")
     with pytest.raises(EncryptionError, match="encrypted"):
-        verify_workbook(snapshot)
+        verify_workbook(snapshot, store=store)
     with pytest.raises(EncryptionError, match="cannot decrypt"):
-        verify_workbook(snapshot, password="wrong")
-    assert verify_workbook(snapshot, password="s3cret").ok
+        verify_workbook(snapshot, password="wrong", store=store)
+    assert verify_workbook(snapshot, password="s3cret", store=store).ok
 
 
 def _approve_command(workbook: Path, out: Path, store: Path, approver: str) -> subprocess.Popen:
@@ -285,7 +298,7 @@ def test_two_sop_approve_processes_at_once_one_wins_one_conflicts(tmp_path: Path
     assert "'2027-01-v1' is already approved by" in " ".join(loser.split())
     assert sorted(p.name for p in out.iterdir()) == ["2027-01-v1.manifest.json", "2027-01-v1.xlsx"]
     assert len(PlanStore(store).events("approval")) == 1
-    assert verify_workbook(out / "2027-01-v1.xlsx").ok
+    assert verify_workbook(out / "2027-01-v1.xlsx", store=PlanStore(store)).ok
 
 
 _SLOW_WRITER = """
@@ -322,7 +335,7 @@ def test_a_writer_killed_mid_save_leaves_the_previous_snapshot_intact(
     os.kill(writer.pid, signal.SIGKILL)
     writer.wait(timeout=60)
     assert writer.returncode == -signal.SIGKILL
-    result = verify_workbook(target)
+    result = verify_workbook(target, public_key=_key(approved))
     assert result.ok, result.problems
     assert "file identical to the approved file, byte for byte" in result.notes
 
@@ -358,7 +371,7 @@ def test_the_ribbon_approves_a_live_book_like_the_file(
     summary = ACTIONS["approve_snapshot"](XlwingsPort(book), lambda *_: None)
     snapshot = Path(summary["snapshot"])
     assert snapshot == tmp_path / "approved" / "2027-01-v1.xlsx"  # beside the live book
-    assert verify_workbook(snapshot).ok
+    assert verify_workbook(snapshot, store=PlanStore(tmp_path / ".sop-store")).ok
     live, filed = FilePort.open(snapshot), FilePort.open(approved["snapshot"])
     for table in ("Forecast", "ProductionPlan", "FinancePlan"):
         assert read_output(live, table, "x").equals(read_output(filed, table, "x")), table
@@ -369,7 +382,7 @@ def test_a_damaged_manifest_is_a_clear_error(approved: dict[str, Any], tmp_path:
     document = json.loads(manifest_path(copy).read_text())
     del document["manifest"]["protection"]["salt"]
     manifest_path(copy).write_text(json.dumps(document))
-    result = CliRunner().invoke(cli, ["verify", str(copy)])
+    result = CliRunner().invoke(cli, ["verify", str(copy), "--public-key", str(_pub(approved))])
     assert result.exit_code == 2
     assert "is damaged" in result.output
 
@@ -387,4 +400,4 @@ def test_the_snapshot_holds_the_exec_page_and_its_charts(approved: dict[str, Any
     assert ws.protection.sheet  # locked like every sheet of the snapshot
     names = zipfile.ZipFile(path).namelist()
     assert len([n for n in names if n.startswith("xl/charts/chart")]) == len(EXEC_CHARTS)
-    assert verify_workbook(path).ok
+    assert verify_workbook(path, public_key=_key(approved)).ok

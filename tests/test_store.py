@@ -58,11 +58,13 @@ def test_approval_records_version_overrides_and_approval_in_order(tmp_path: Path
     store = PlanStore(tmp_path)
     _approve(store)
     events = store.events()
-    assert [e["event"] for e in events] == ["plan_version", "override", "approval"]
-    assert [e["seq"] for e in events] == [1, 2, 3]
-    override = events[1]["payload"]
+    # row 1 is the store's own: it pins the key's fingerprint
+    assert [e["event"] for e in events] == ["store_created", "plan_version", "override", "approval"]
+    assert [e["seq"] for e in events] == [1, 2, 3, 4]
+    assert events[0]["payload"] == {"key_fingerprint": store.key_fingerprint()}
+    override = events[2]["payload"]
     assert (override["old"], override["new"], override["reason"]) == ("fail", "overridden", "ok")
-    assert store.approval("2027-01-v1").audit_seq == 3  # type: ignore[union-attr]
+    assert store.approval("2027-01-v1").audit_seq == 4  # type: ignore[union-attr]
     assert store.verify_audit() == []
 
 
@@ -72,7 +74,7 @@ def test_second_approval_of_a_version_is_a_conflict_and_not_logged(tmp_path: Pat
     with pytest.raises(ApprovalConflict, match=r"'2027-01-v1' is already approved by Ada"):
         _approve(store, approver="Bob")
     assert len(store.events("approval")) == 1
-    assert len(store.events()) == 3  # the failed attempt left nothing behind
+    assert len(store.events()) == 4  # the failed attempt left nothing behind
     _approve(store, version="2027-01-v2", approver="Bob")  # a new version is fine
     assert [a.plan_version for a in store.approvals()] == ["2027-01-v1", "2027-01-v2"]
 
@@ -96,9 +98,9 @@ def test_audit_verify_catches_an_edited_row(tmp_path: Path) -> None:
     _approve(store)
     with _raw(store) as db:
         _drop_triggers(db)
-        db.execute("UPDATE audit SET actor = 'Mallory' WHERE seq = 3")
+        db.execute("UPDATE audit SET actor = 'Mallory' WHERE seq = 4")
     findings = store.verify_audit()
-    assert (findings[0].seq, "edited" in findings[0].problem) == (3, True)
+    assert (findings[0].seq, "edited" in findings[0].problem) == (4, True)
 
 
 def test_audit_verify_catches_a_deleted_middle_row(tmp_path: Path) -> None:
@@ -106,9 +108,9 @@ def test_audit_verify_catches_a_deleted_middle_row(tmp_path: Path) -> None:
     _approve(store)
     with _raw(store) as db:
         _drop_triggers(db)
-        db.execute("DELETE FROM audit WHERE seq = 2")
+        db.execute("DELETE FROM audit WHERE seq = 3")
     problems = [(f.seq, f.problem) for f in store.verify_audit()]
-    assert (3, "row(s) 2 deleted: the sequence jumps") in problems
+    assert (4, "row(s) 3 deleted: the sequence jumps") in problems
 
 
 def test_audit_verify_catches_a_deleted_last_row(tmp_path: Path) -> None:
@@ -116,8 +118,11 @@ def test_audit_verify_catches_a_deleted_last_row(tmp_path: Path) -> None:
     _approve(store)
     with _raw(store) as db:
         _drop_triggers(db)
-        db.execute("DELETE FROM audit WHERE seq = 3")
-    assert [f.problem for f in store.verify_audit()] == ["row(s) 3-3 deleted from the end"]
+        db.execute("DELETE FROM audit WHERE seq = 4")
+    assert [f.problem for f in store.verify_audit()] == [
+        "row(s) 4-4 deleted from the end",
+        "approvals table: '2027-01-v1' points to no approval row of the chain",
+    ]
 
 
 def test_a_rewritten_chain_is_caught_by_the_signed_head(tmp_path: Path) -> None:
@@ -140,7 +145,10 @@ def test_a_rewritten_chain_is_caught_by_the_signed_head(tmp_path: Path) -> None:
             prev = digest
         db.execute("UPDATE audit_head SET hash = ?", (prev,))
     problems = [f.problem for f in store.verify_audit()]
-    assert problems == ["the head record's signature is not valid"]
+    assert problems == [
+        "the head record's signature is not valid",
+        "approvals table: the row of '2027-01-v1' was edited",
+    ]
 
 
 def _approve_in_process(folder: str, approver: str, barrier: object, results: object) -> None:
@@ -189,13 +197,13 @@ def test_audit_verify_command_exit_codes(tmp_path: Path) -> None:
     _approve(store)
     runner = CliRunner()
     intact = runner.invoke(cli, ["audit", "verify", "--store", str(tmp_path)])
-    assert intact.exit_code == 0 and "audit log intact: 3 row(s)" in intact.output
+    assert intact.exit_code == 0 and "audit log intact: 4 row(s)" in intact.output
     with _raw(store) as db:
         _drop_triggers(db)
-        db.execute("DELETE FROM audit WHERE seq = 2")
+        db.execute("DELETE FROM audit WHERE seq = 3")
     broken = runner.invoke(cli, ["audit", "verify", "--store", str(tmp_path)])
     assert broken.exit_code == 1
-    assert "row 3: row(s) 2 deleted" in " ".join(broken.output.split())
+    assert "row 4: row(s) 3 deleted" in " ".join(broken.output.split())
     missing = runner.invoke(cli, ["audit", "verify", "--store", str(tmp_path / "nowhere")])
     assert missing.exit_code == 3 and "no plan store at" in missing.output
 

@@ -14,6 +14,7 @@ import pandas as pd
 from sop_addin.actions.finance import optional_output
 from sop_addin.actions.plan_demand import plan_demand
 from sop_addin.actions.progress import Progress, no_progress
+from sop_addin.approval.lineage import PROMOTED, read_lineage
 from sop_addin.contract import CONTRACT
 from sop_addin.core.checklist import validation_checklist
 from sop_addin.core.inputs import PlanInputs
@@ -76,7 +77,8 @@ def update_exec_summary(
         frame = _present(port, name)
         if frame is not None:
             outputs[name] = frame
-    checklist = validation_checklist(outputs, skus=len(inputs["Products"]))
+    promoted = read_lineage(port).get(PROMOTED)  # the approval checklist reads the same
+    checklist = validation_checklist(outputs, skus=len(inputs["Products"]), promoted=promoted)
     write_table(port, "Checklist", checklist)
     progress("Exec summary", 3, 3)
     summary: dict[str, Any] = {

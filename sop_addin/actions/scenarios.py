@@ -14,6 +14,7 @@ from sop_addin.actions.finance import reconcile_finance
 from sop_addin.actions.plan import SUPPLY_TABLES
 from sop_addin.actions.plan_demand import plan_demand
 from sop_addin.actions.progress import Progress, no_progress
+from sop_addin.approval.lineage import record_promotion
 from sop_addin.contract import CONTRACT
 from sop_addin.contract.problems import Problem, ValidationError
 from sop_addin.core.inputs import PlanInputs
@@ -21,6 +22,7 @@ from sop_addin.core.planning import PlanResult, SolverOptions
 from sop_addin.core.scenarios import (
     BASE,
     ScenarioOutcome,
+    apply_scenario,
     check_scenarios,
     comparison,
     evaluate,
@@ -29,7 +31,7 @@ from sop_addin.core.scenarios import (
 from sop_addin.core.scenarios import (
     run_scenarios as evaluate_scenarios,
 )
-from sop_addin.workbook.port import WorkbookPort
+from sop_addin.workbook.port import TableNotFound, WorkbookPort
 from sop_addin.workbook.tables import read_inputs, read_output, write_table
 
 WORKING_PLAN = "working plan"
@@ -145,6 +147,40 @@ def _default_store(port: WorkbookPort) -> Any:
     return PlanStore(resolve_store_dir(None, Path(path))) if path else None
 
 
+def _promote_consensus(port: WorkbookPort, promoted: pd.DataFrame, scenario: str) -> None:
+    """The Consensus table takes the promoted scenario's demand as a layer of its own.
+
+    Supply plans against the scenario's demand; without this the Consensus table (and the
+    Sales department's copy) would keep the base demand beside a ProductBalance that does
+    not. The interval moves with the demand (scaled), and the note says which scenario.
+    """
+    try:
+        port.table_location("Consensus")
+    except TableNotFound:
+        return
+    consensus = read_output(port, "Consensus", "Apply Consensus", allow_empty=True)
+    if consensus.empty:
+        return
+    keys = ["sku", "month"]
+    new = consensus[keys].merge(promoted[[*keys, "quantity"]], on=keys, how="left")["quantity"]
+    old = consensus["consensus"].astype(float)
+    new = new.fillna(old).to_numpy(dtype=float)
+    delta = new - old.to_numpy()
+    earlier = consensus["scenario"] if "scenario" in consensus else pd.Series(0.0, consensus.index)
+    consensus["scenario"] = earlier.fillna(0.0).astype(float) + delta
+    ratio = pd.Series(1.0, index=consensus.index)
+    moved = (old.abs() > 1e-12).to_numpy()
+    ratio[moved] = new[moved] / old.to_numpy()[moved]
+    for bound in ("lo80", "hi80"):
+        consensus[bound] = consensus[bound].astype(float) * ratio
+    consensus["consensus"] = new
+    changed = abs(delta) > 1e-9
+    note = consensus["note"].fillna("").astype(str)
+    tag = f"scenario {scenario}"
+    consensus.loc[changed, "note"] = [f"{n}; {tag}" if n else tag for n in note[changed]]
+    write_table(port, "Consensus", consensus)
+
+
 def promote_scenario(
     port: WorkbookPort,
     progress: Progress = no_progress,
@@ -175,14 +211,18 @@ def promote_scenario(
         msg = f"no scenario named {scenario!r} in the Scenarios table"
         raise ValidationError([_problem("Scenarios", msg, column="scenario")])
     progress("Promote scenario", 0, 3)
-    outcome = evaluate(scenario, inputs, plan_demand(port), rows, options)
+    demand = plan_demand(port)
+    outcome = evaluate(scenario, inputs, demand, rows, options)
     for name in SUPPLY_TABLES:
         write_table(port, name, getattr(outcome.plan, _RESULT_FIELDS[name]))
+    _promote_consensus(port, apply_scenario(inputs, demand, rows)[1], scenario)
     progress("Promote scenario", 1, 3)
     finance = reconcile_finance(port, progress, inputs=inputs)
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    # Before the exec summary: its checklist (and later the approval's) names the promotion.
+    record_promotion(port, f"{scenario} ({outcome.changes}), by {who} at {when}: {reason.strip()}")
     update_exec_summary(port, progress, inputs=inputs)
     progress("Promote scenario", 2, 3)
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     figures = plan_figures(
         outcome.plan.balance, outcome.plan.capacity, outcome.plan.purchases, outcome.finance
     )

@@ -1,10 +1,18 @@
 """Approve & Snapshot: the checklist, the locked snapshot, its signed manifest, the audit record.
 
-Order matters for concurrency and crashes: the snapshot and manifest are written to pending
-files first, then the approval is committed in the plan store (a UNIQUE plan version: a
-concurrent approval of the same version loses there), and only then are the pending files
-moved to their final names. A crash before the commit leaves no approval and no final file;
-a loser of the race removes its pending files.
+Order matters for concurrency and crashes, and the commit and the final names form one
+recoverable step:
+1. the snapshot is written to a pending file (`.sop-pending-<id>-<name>`, a name the stale-temp
+   cleanup never touches);
+2. one plan-store transaction appends the audit rows and the approvals row, records the
+   pending files, and writes the pending manifest, which carries the approval row's sequence
+   number and hash (its anchor); then it commits (a UNIQUE plan version: a concurrent
+   approval of the same version loses here);
+3. the pending files are moved to their final names and the pending record is removed, under
+   the store's write lock.
+A crash before the commit leaves no approval (its pending files stay, harmless and hidden); a
+crash after it is finished by the next command that opens the store (`PlanStore` runs
+`finish_pending`). A pending file of a committed approval is never deleted.
 """
 
 from __future__ import annotations
@@ -12,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import getpass
 import json
-import os
 import re
 import uuid
 from collections.abc import Callable
@@ -24,9 +31,9 @@ import pandas as pd
 from openpyxl import load_workbook
 
 from sop_addin import __version__
-from sop_addin.approval.content import content_hash, workbook_digests
+from sop_addin.approval.content import SheetDigest, content_hash, workbook_digests
 from sop_addin.approval.encryption import encrypt_file
-from sop_addin.approval.lineage import input_tables_hash, read_lineage
+from sop_addin.approval.lineage import PROMOTED, input_tables_hash, read_lineage
 from sop_addin.approval.manifest import (
     build_manifest,
     file_sha256,
@@ -43,8 +50,14 @@ from sop_addin.approval.snapshot import (
 from sop_addin.contract import CONTRACT
 from sop_addin.core.checklist import FAIL, PASS, WARN, validation_checklist
 from sop_addin.core.inputs import PlanInputs
-from sop_addin.store.plan_store import PlanStore, now_utc
-from sop_addin.workbook.atomic import TEMP_PREFIX, _fsync_dir
+from sop_addin.store.plan_store import (
+    PENDING_PREFIX,
+    Anchor,
+    PendingApproval,
+    PlanStore,
+    StoreError,
+    now_utc,
+)
 from sop_addin.workbook.port import WorkbookPort
 from sop_addin.workbook.tables import read_inputs, read_table
 
@@ -57,7 +70,11 @@ def no_progress(stage: str, done: int, total: int) -> None:
     """Show nothing."""
 
 
+# The Exec checklist's tables, all of them: the plan's (missing or empty: not run) and the
+# optional ones, whose lines appear whenever the table is there, empty or not.
 CHECKLIST_OUTPUTS = ("Forecast", "ProductBalance", "CapacityUse", "FinancePlan")
+OPTIONAL_CHECKLIST_OUTPUTS = ("Deviations", "ScenarioComparison")
+
 OVERRIDE_LOG = "OverrideLog"  # the demand overrides applied (written by the consensus step)
 LINEAGE_CHECK = "Plan matches its inputs"
 
@@ -133,14 +150,19 @@ def _recorded_seeds(lineage: dict[str, str]) -> dict[str, Any]:
 def approval_checklist(
     port: WorkbookPort, inputs: PlanInputs
 ) -> tuple[pd.DataFrame, dict[str, str]]:
-    """The review checklist (core.checklist) plus whether the plan still matches its inputs."""
+    """The Exec checklist (core.checklist, on the same tables, with the promoted scenario)
+    plus whether the plan still matches its inputs."""
     outputs: dict[str, pd.DataFrame] = {}
-    for name in CHECKLIST_OUTPUTS:
+    for name in (*CHECKLIST_OUTPUTS, *OPTIONAL_CHECKLIST_OUTPUTS):
         frame, problems = read_table(port, name)
-        if frame is not None and not problems and not frame.empty:
+        if frame is None or problems:
+            continue
+        if len(frame) or name in OPTIONAL_CHECKLIST_OUTPUTS:
             outputs[name] = frame.reset_index(drop=True)
-    checklist = validation_checklist(outputs, skus=len(inputs["Products"]))
     lineage = read_lineage(port)
+    checklist = validation_checklist(
+        outputs, skus=len(inputs["Products"]), promoted=lineage.get(PROMOTED)
+    )
     line = pd.DataFrame([_lineage_line(port, lineage)], columns=checklist.columns)
     return pd.concat([checklist, line], ignore_index=True), lineage
 
@@ -158,6 +180,7 @@ def _cover(
         ("Approved at (UTC)", meta["approved_at"]),
         ("Status", meta["status"]),
         ("Override reason", meta.get("override_reason") or ""),
+        ("Promoted scenario", lineage.get(PROMOTED) or "none: the base plan"),
         *extra,
         (),
         ("Lineage", ""),
@@ -220,8 +243,53 @@ def demand_overrides(port: WorkbookPort) -> list[dict[str, Any]]:
     return records
 
 
-def _pending(out_dir: Path, name: str) -> Path:
-    return out_dir / f"{TEMP_PREFIX}pending-{uuid.uuid4().hex}-{name}"
+def _pending(out_dir: Path, final: Path) -> PendingApproval:
+    tag = f"{PENDING_PREFIX}{uuid.uuid4().hex}-"
+    return PendingApproval(
+        plan_version="",
+        snapshot=final,
+        pending_snapshot=out_dir / f"{tag}{final.name}",
+        manifest=manifest_path(final),
+        pending_manifest=out_dir / f"{tag}{manifest_path(final).name}",
+    )
+
+
+def check_known_manifests(store: PlanStore, folder: Path) -> None:
+    """Refuse to approve when a signed manifest knows rows the store does not (rolled back).
+
+    Checked: the manifests in the target folder, in approved/ and departments/ beside the
+    store, and those of the snapshots the store names.
+    """
+    from sop_addin.approval.manifest import ManifestError, read_manifest
+    from sop_addin.store.anchors import known_manifests
+
+    paths = set(known_manifests(store.directory, [], store))
+    paths.update(known_manifests(store.directory, [folder], None))
+    for path in sorted(paths):
+        try:
+            body = read_manifest(path)["manifest"]
+        except ManifestError:
+            continue
+        problem = store.check_anchor(body["metadata"].get("audit"))
+        if problem is not None:
+            msg = (
+                f"{path.name}: {problem}. Nothing was approved: restore the plan store "
+                f"{store.directory} before approving again"
+            )
+            raise StoreError(msg)
+
+
+def save_locked(
+    locked: LockedWorkbook, target: Path, open_password: str | None = None
+) -> tuple[list[SheetDigest], str]:
+    """Save the workbook (encrypted when asked); return its digests and the file's SHA-256."""
+    # Digests of the values as written; the tests check a reader of the saved file sees the
+    # same (a fresh snapshot verifies), which saves loading every workbook back.
+    digests = workbook_digests(locked.workbook)
+    save_workbook(locked, target)
+    if open_password:
+        encrypt_file(target, open_password)
+    return digests, file_sha256(target)
 
 
 def write_signed(
@@ -231,32 +299,13 @@ def write_signed(
     meta: dict[str, Any],
     store: PlanStore,
     open_password: str | None = None,
-    final: Path | None = None,
 ) -> tuple[Path, dict[str, Any]]:
-    """Save the workbook at `target` and its signed manifest; return the manifest path and body.
-
-    `final` is where the workbook will end up when `target` is a pending file: the manifest
-    names it and is written beside the pending file (unique name) until both are moved.
-    """
-    # Digests of the values as written; the tests check a reader of the saved file sees the
-    # same (a fresh snapshot verifies), which saves loading every workbook back.
-    digests = workbook_digests(locked.workbook)
-    save_workbook(locked, target)
-    if open_password:
-        encrypt_file(target, open_password)
-    name = (final or target).name
+    """Save the workbook at `target` and its signed manifest; return the manifest path and body."""
+    digests, sha = save_locked(locked, target, open_password)
     body = build_manifest(
-        name,
-        kind,
-        meta,
-        digests,
-        locked.protection,
-        file_sha256(target),
-        encrypted=bool(open_password),
+        target.name, kind, meta, digests, locked.protection, sha, bool(open_password)
     )
-    signed = sign_manifest(body, store.private_key)
-    manifest = manifest_path(target) if final is None else target.with_name(target.name + ".json")
-    return write_manifest(manifest, signed), body
+    return write_manifest(manifest_path(target), sign_manifest(body, store.private_key)), body
 
 
 def approve_plan(
@@ -278,7 +327,8 @@ def approve_plan(
 
     out_dir = Path(request.out_dir)
     final = out_dir / f"{safe_file_stem(version)}.xlsx"
-    if final.exists():
+    check_known_manifests(store, out_dir)
+    if final.exists() or manifest_path(final).exists():
         store.check_not_approved(version)  # a concurrent approval that just won: say so
         msg = f"{final} exists: an approved snapshot is never replaced"
         raise FileExistsError(msg)
@@ -325,14 +375,26 @@ def approve_plan(
     locked = build_locked_workbook(_cover(meta, checklist_rows, []), tables)
     progress("Approve", 2, steps)
 
-    pending = _pending(out_dir, final.name)
-    pending_files = [pending]
+    pending = _pending(out_dir, final)
+    committed = False
     try:
-        pending_manifest, body = write_signed(
-            locked, pending, "snapshot", meta, store, request.open_password, final
+        digests, sha = save_locked(locked, pending.pending_snapshot, request.open_password)
+        body = build_manifest(
+            final.name,
+            "snapshot",
+            meta,
+            digests,
+            locked.protection,
+            sha,
+            bool(request.open_password),
         )
-        pending_files.append(pending_manifest)
         progress("Approve", 3, steps)
+
+        def sign_with_anchor(anchor: Anchor) -> None:
+            # The manifest carries the approval row it is recorded at: the chain's anchor.
+            body["metadata"] = {**meta, "audit": anchor.to_json()}
+            write_manifest(pending.pending_manifest, sign_manifest(body, store.private_key))
+
         approval = store.approve(
             version,
             cycle,
@@ -346,15 +408,23 @@ def approve_plan(
             },
             overrides=overridden,
             at=at,
+            pending=PendingApproval(
+                version,
+                final.resolve(),
+                pending.pending_snapshot.resolve(),
+                manifest_path(final).resolve(),
+                pending.pending_manifest.resolve(),
+            ),
+            before_commit=sign_with_anchor,
         )
+        committed = True
         progress("Approve", 4, steps)
-        os.replace(pending, final)
-        os.replace(pending_manifest, manifest_path(final))
-        _fsync_dir(out_dir)
+        store.finish_pending()
     finally:
-        for leftover in pending_files:
-            with contextlib.suppress(FileNotFoundError):
-                leftover.unlink()
+        if not committed:  # nothing was approved: these files are ours and nobody else's
+            for leftover in (pending.pending_snapshot, pending.pending_manifest):
+                with contextlib.suppress(FileNotFoundError):
+                    leftover.unlink()
     progress("Approve", steps, steps)
     return {
         "plan_version": version,
@@ -369,6 +439,7 @@ def approve_plan(
         "overrides": len(failing),
         "demand_overrides": len(overridden) - len(failing),
         "audit_seq": approval.audit_seq,
+        "audit_hash": body["metadata"]["audit"]["hash"],
         "store": str(store.directory),
         "encrypted": bool(request.open_password),
     }

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from sop_addin.approval.distribute import SnapshotNotIntact
+from sop_addin.approval.trust import trusted_keys
 from sop_addin.approval.verify import verify_workbook
 from sop_addin.contract import ColumnType
 from sop_addin.contract.cells import CellError, convert_cell
@@ -77,7 +78,7 @@ def load_approved_plan(
     A snapshot that fails verification is never used as the baseline.
     """
     path = Path(snapshot) if snapshot is not None else last_snapshot(store)
-    check = verify_workbook(path, public_key=store.public_key, password=password)
+    check = verify_workbook(path, trusted_keys(), password=password, store=store)
     if not check.ok:
         msg = f"{path.name} is not intact: " + "; ".join(check.problems)
         raise SnapshotNotIntact(msg)

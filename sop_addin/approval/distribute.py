@@ -9,6 +9,7 @@ from typing import Any
 from sop_addin.approval.approve import approval_cover, safe_file_stem, write_signed
 from sop_addin.approval.departments import Department, load_departments
 from sop_addin.approval.snapshot import build_locked_workbook, read_table_values
+from sop_addin.approval.trust import trusted_keys
 from sop_addin.approval.verify import verify_workbook
 from sop_addin.store.plan_store import PlanStore
 from sop_addin.workbook.file_port import FilePort
@@ -39,7 +40,7 @@ def distribute_snapshot(
     departments = departments if departments is not None else load_departments()
     total = len(departments) + 1
     progress("Distribute", 0, total)
-    check = verify_workbook(snapshot, public_key=store.public_key, password=password)
+    check = verify_workbook(snapshot, trusted_keys(), password=password, store=store)
     if not check.ok:
         msg = f"{snapshot.name} is not intact, nothing was distributed: " + "; ".join(
             check.problems

@@ -97,6 +97,21 @@ def record_run_lineage(port: WorkbookPort, summary: dict[str, Any]) -> dict[str,
     return items
 
 
+PROMOTED = "promoted_scenario"
+
+
+def record_promotion(port: WorkbookPort, text: str) -> None:
+    """Note on the Lineage table that a scenario was promoted over the run's plan.
+
+    The next run writes the table afresh, so the note lasts exactly as long as the promoted
+    plan does; the checklist and the approval cover read it from here.
+    """
+    items = {k: v for k, v in read_lineage(port).items() if k != PROMOTED}
+    items[PROMOTED] = text
+    frame = pd.DataFrame({"item": list(items), "value": list(items.values())})
+    write_table(port, LINEAGE_TABLE, frame)
+
+
 def read_lineage(port: WorkbookPort) -> dict[str, str]:
     """The Lineage table as a dict; empty when it is missing or was never written."""
     frame, problems = read_table(port, LINEAGE_TABLE)

@@ -1,8 +1,10 @@
 """The signed manifest beside every approved workbook: what it must contain, and who signed it.
 
-`<name>.manifest.json` holds the approval metadata, the content hash with per-sheet, per-row
-and per-column digests, the expected protection of every sheet, the file's SHA-256 and the
-signer's public key; an Ed25519 signature covers all of it (canonical JSON).
+`<name>.manifest.json` holds the approval metadata (plan version, department, the audit
+anchor: the store's row and hash at approval), the file name it was signed for, the content
+hash with per-sheet view and per-cell digests, the expected protection of every sheet, the
+file's SHA-256 and the signer's public key; an Ed25519 signature covers all of it
+(canonical JSON). A manifest binds one file: renamed, swapped or replayed, it fails.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from sop_addin.store.keys import fingerprint, public_key_pem, sign
 from sop_addin.store.plan_store import canonical_json
 from sop_addin.workbook.atomic import atomic_write_text
 
-FORMAT = "sop-addin signed manifest v1"
+FORMAT = "sop-addin signed manifest v2"
+OLD_FORMATS = ("sop-addin signed manifest v1",)
 MANIFEST_SUFFIX = ".manifest.json"
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 
@@ -103,6 +106,12 @@ def read_manifest(path: Path) -> dict[str, Any]:
         msg = f"{path} is not valid JSON: {exc}"
         raise ManifestError(msg) from exc
     body = document.get("manifest") if isinstance(document, dict) else None
+    if isinstance(body, dict) and body.get("format") in OLD_FORMATS:
+        msg = (
+            f"{path} is a manifest of an older sop-addin ({body['format']}) that binds neither "
+            "the file name nor the audit trail: approve the plan again as a new version"
+        )
+        raise ManifestError(msg)
     if not isinstance(body, dict) or body.get("format") != FORMAT or "signature" not in document:
         msg = f"{path} is not a sop-addin signed manifest"
         raise ManifestError(msg)
@@ -117,7 +126,8 @@ def _well_formed(body: dict[str, Any]) -> bool:
     text = ("file", "file_sha256", "content_hash", "public_key")
     if not all(isinstance(body.get(k), str) for k in text):
         return False
-    if not isinstance(body.get("metadata"), dict):
+    metadata = body.get("metadata")
+    if not isinstance(metadata, dict) or not isinstance(metadata.get("plan_version"), str):
         return False
     protection = body.get("protection")
     if not isinstance(protection, dict) or not all(
@@ -130,8 +140,9 @@ def _well_formed(body: dict[str, Any]) -> bool:
         isinstance(s, dict)
         and isinstance(s.get("name"), str)
         and isinstance(s.get("digest"), str)
-        and isinstance(s.get("cells"), int)
+        and isinstance(s.get("view"), dict)
+        and isinstance(s.get("looks"), list)
         and isinstance(s.get("rows"), dict)
-        and isinstance(s.get("columns"), dict)
+        and all(isinstance(v, str) for v in s["rows"].values())
         for s in sheets
     )

@@ -1,99 +1,51 @@
-"""`sop approve`, `verify`, `distribute`, `audit`, `review` and `soe`: the end of the cycle.
+"""`sop approve`, `verify` and `distribute`: the approved plan, its proof, its copies.
 
-Exit codes: 0 done (or intact); 1 verification found tampering; 2 a problem with what was
-given (invalid inputs, blocked checklist, version already approved, missing manifest);
-3 a failure (the plan store, a snapshot that is not intact).
+Exit codes: 0 done (or intact); 1 verification found tampering or an untrusted signer; 2 a
+problem with what was given (invalid inputs, blocked checklist, version already approved,
+missing manifest, no trusted key); 3 a failure (the plan store, a snapshot that is not
+intact).
 """
 
 from __future__ import annotations
 
-import json
-import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.table import Table
 
-from sop_addin.commands.common import (
-    EXIT_FAILED,
-    EXIT_INVALID,
-    echo_json,
-    err,
-    fail,
-    out,
-    progress_bar,
-    saved_workbook,
-    user_errors,
+from sop_addin.commands.audit import audit
+from sop_addin.commands.common import echo_json, err, out, progress_bar
+from sop_addin.commands.governance import review, soe
+from sop_addin.commands.store_options import (
+    EXIT_TAMPERED,
+    PASSWORD_ENV,
+    approval_errors,
+    configured_store,
+    password,
+    public_key_option,
+    store_option,
 )
 
-EXIT_TAMPERED = 1
-PASSWORD_ENV = "SOP_OPEN_PASSWORD"
-
-
-@contextmanager
-def _errors() -> Iterator[None]:
-    """The CLI's user errors plus those of approval, the plan store and verification."""
-    from sop_addin.actions.soe import OutsidePlan
-    from sop_addin.approval.approve import ApprovalBlocked
-    from sop_addin.approval.approved_plan import NoApprovedPlan
-    from sop_addin.approval.departments import DepartmentConfigError
-    from sop_addin.approval.distribute import SnapshotNotIntact
-    from sop_addin.approval.encryption import EncryptionError
-    from sop_addin.approval.manifest import ManifestError
-    from sop_addin.store import ApprovalConflict, StoreError, StoreKeyError
-
-    with user_errors():
-        try:
-            yield
-        except (ApprovalBlocked, ApprovalConflict, ManifestError, EncryptionError) as exc:
-            fail(str(exc), EXIT_INVALID)
-        except DepartmentConfigError as exc:
-            fail(str(exc), EXIT_INVALID)
-        except (NoApprovedPlan, OutsidePlan) as exc:
-            fail(str(exc), EXIT_INVALID)
-        except (SnapshotNotIntact, StoreError, StoreKeyError) as exc:
-            fail(str(exc), EXIT_FAILED)
-
-
-def _store_option(func: Any) -> Any:
-    return click.option(
-        "--store",
-        "store_dir",
-        type=click.Path(file_okay=False, path_type=Path),
-        default=None,
-        help="Plan store folder (default: $SOP_STORE, else .sop-store beside the workbook).",
-    )(func)
+__all__ = ["approve", "audit", "demo_approval", "distribute", "review", "soe", "verify"]
 
 
 def _find_store(near: Path, given: Path | None) -> Path | None:
-    """--store, $SOP_STORE, or an existing .sop-store beside `near` or one folder up."""
-    from sop_addin.store import DEFAULT_STORE_NAME, STORE_ENV
+    """--store, $SOP_STORE, or an existing .sop-store beside `near` or one folder up.
 
-    if given is not None:
-        return given
-    if os.environ.get(STORE_ENV):
-        return Path(os.environ[STORE_ENV])
+    Only for signing (distribute): the signer's own store. Verification never looks around.
+    """
+    from sop_addin.store import DEFAULT_STORE_NAME
+
+    configured = configured_store(given)
+    if configured is not None:
+        return configured
     folder = near.resolve().parent
     for candidate in (folder / DEFAULT_STORE_NAME, folder.parent / DEFAULT_STORE_NAME):
         if candidate.is_dir():
             return candidate
     return None
-
-
-def _password(path: Path | None = None, new: bool = False) -> str | None:
-    """The password-to-open: $SOP_OPEN_PASSWORD, else a prompt (only when one is needed)."""
-    from sop_addin.approval.encryption import is_encrypted
-
-    if not new and (path is None or not path.is_file() or not is_encrypted(path)):
-        return None
-    if os.environ.get(PASSWORD_ENV):
-        return os.environ[PASSWORD_ENV]
-    return str(click.prompt("Password to open", hide_input=True, confirmation_prompt=new))
 
 
 @click.command()
@@ -116,7 +68,7 @@ def _password(path: Path | None = None, new: bool = False) -> str | None:
     is_flag=True,
     help=f"Also encrypt the snapshot with a password to open (${PASSWORD_ENV} or a prompt).",
 )
-@_store_option
+@store_option
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
 def approve(
     workbook: Path,
@@ -136,8 +88,8 @@ def approve(
     from sop_addin.workbook.file_port import FilePort
     from sop_addin.workbook.lock import workbook_lock
 
-    with _errors():
-        password = _password(new=True) if encrypt else None
+    with approval_errors():
+        open_password = password(new=True) if encrypt else None
         with workbook_lock(workbook.resolve()):
             port = FilePort.open(workbook)
             with progress_bar(not as_json) as progress:
@@ -148,7 +100,7 @@ def approve(
                     out_dir=out_dir,
                     store=store_dir,
                     override=override,
-                    open_password=password,
+                    open_password=open_password,
                 )
     if as_json:
         echo_json(summary)
@@ -161,49 +113,75 @@ def approve(
     out.print(table)
     out.print(f"snapshot: {summary['snapshot']}\nmanifest: {summary['manifest']}")
     out.print(f"content hash: {summary['content_hash']}\nplan store: {summary['store']}")
+    out.print(f"audit row {summary['audit_seq']} (hash {summary['audit_hash'][:16]}...)")
 
 
 @click.command()
 @click.argument("snapshot", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--public-key",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Trusted signing key (the plan store's signing-key.pub.pem).",
+@public_key_option
+@store_option(
+    help="Plan store to trust and to cross-check the audit anchor in (default: $SOP_STORE; "
+    "never one found beside the file)."
 )
-@_store_option
+@click.option("--plan-version", default=None, help="Fail unless the file is this plan version.")
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable result.")
-def verify(snapshot: Path, public_key: Path | None, store_dir: Path | None, as_json: bool) -> None:
+def verify(
+    snapshot: Path,
+    public_keys: tuple[Path, ...],
+    store_dir: Path | None,
+    plan_version: str | None,
+    as_json: bool,
+) -> None:
     """Check an approved snapshot or department workbook against its signed manifest.
 
-    Exit 0 when intact; 1 naming the sheet and cells that changed or the sheet whose
-    protection was removed; 2 when the file or its manifest cannot be read.
+    The signer must be a trusted key: --public-key, $SOP_TRUSTED_KEYS (PEM files or SHA-256
+    fingerprints) or the plan store named by --store / $SOP_STORE; never a key found beside
+    the file. With a plan store, the manifest's audit anchor and approval are checked in it.
+    Exit 0 when intact; 1 when tampered (naming the sheet and cells), not signed by a trusted
+    key, renamed, replayed, or unknown to the store; 2 when the file, its manifest or a
+    trusted key cannot be read.
     """
+    from sop_addin.approval.trust import trusted_keys
     from sop_addin.approval.verify import verify_workbook
-    from sop_addin.store import PlanStore, load_public_key
+    from sop_addin.store import PlanStore, StoreError
     from sop_addin.workbook.file_port import WorkbookOpenError
 
-    with _errors():
+    with approval_errors():
         if not snapshot.is_file():
             msg = f"workbook not found: {snapshot}"
             raise WorkbookOpenError(msg)
-        key = None
-        if public_key is not None:
-            key = load_public_key(public_key.read_bytes())
-        else:
-            found = _find_store(snapshot, store_dir)
-            if found is not None and found.is_dir():
-                key = PlanStore(found).public_key
-        result = verify_workbook(snapshot, public_key=key, password=_password(snapshot))
+        keys = trusted_keys(public_keys)
+        folder = configured_store(store_dir)
+        store = None
+        if folder is not None:
+            if not folder.is_dir():
+                msg = f"no plan store at {folder}"
+                raise StoreError(msg)
+            store = PlanStore(folder, create=False)
+        result = verify_workbook(
+            snapshot, keys, password(snapshot), store=store, plan_version=plan_version
+        )
     if as_json:
-        echo_json({"ok": result.ok, "problems": result.problems, "notes": result.notes})
+        echo_json(
+            {
+                "ok": result.ok,
+                "problems": result.problems,
+                "notes": result.notes,
+                "signer": result.signer,
+            }
+        )
     else:
         meta = result.manifest.get("metadata", {})
         what = f"plan {meta.get('plan_version')} approved by {meta.get('approver')}"
+        if meta.get("department"):
+            what += f", {meta['department']} department"
         for note in result.notes:
             err.print(f"note: {note}", highlight=False)
         if result.ok:
-            out.print(f"[green]intact[/]: {snapshot} ({what})", highlight=False)
+            out.print(
+                f"[green]intact[/]: {snapshot} ({what}; signed by {result.signer})",
+                highlight=False,
+            )
         else:
             for problem in result.problems:
                 err.print(f"[bold red]tampered:[/] {problem}", highlight=False)
@@ -220,7 +198,10 @@ def verify(snapshot: Path, public_key: Path | None, store_dir: Path | None, as_j
     required=True,
     help="Folder for the department workbooks and their manifests.",
 )
-@_store_option
+@store_option(
+    help="Plan store that signs (default: $SOP_STORE, else .sop-store beside the snapshot's "
+    "folder or one folder up)."
+)
 @click.option(
     "--encrypt", is_flag=True, help=f"Encrypt each workbook (${PASSWORD_ENV} or a prompt)."
 )
@@ -238,7 +219,7 @@ def distribute(
     from sop_addin.store import PlanStore, StoreError
     from sop_addin.workbook.file_port import WorkbookOpenError
 
-    with _errors():
+    with approval_errors():
         if not snapshot.is_file():
             msg = f"snapshot not found: {snapshot}"
             raise WorkbookOpenError(msg)
@@ -246,16 +227,16 @@ def distribute(
         if found is None:
             msg = f"no plan store found near {snapshot}: pass --store (it holds the signing key)"
             raise StoreError(msg)
-        password = _password(snapshot)
-        if encrypt and password is None:
-            password = _password(new=True)
+        open_password = password(snapshot)
+        if encrypt and open_password is None:
+            open_password = password(new=True)
         with progress_bar(not as_json) as progress:
             summary = distribute_snapshot(
                 snapshot,
                 out_dir,
                 PlanStore(found),
                 default_approver(),
-                password=password,
+                password=open_password,
                 progress=progress,
             )
     if as_json:
@@ -263,161 +244,6 @@ def distribute(
         return
     for item in summary["departments"]:
         out.print(f"{item['department']:<12} {item['workbook']}  ({', '.join(item['tables'])})")
-
-
-@click.group()
-def audit() -> None:
-    """The plan store's audit trail: approvals, overrides, distributions, reviews."""
-
-
-@audit.command("verify")
-@_store_option
-def audit_verify(store_dir: Path | None) -> None:
-    """Check the audit log's hash chain and signed head: exit 1 on an edited or deleted row."""
-    from sop_addin.store import PlanStore, StoreError, resolve_store_dir
-
-    with _errors():
-        folder = resolve_store_dir(store_dir)
-        if not folder.is_dir():
-            msg = f"no plan store at {folder}: pass --store or set $SOP_STORE"
-            raise StoreError(msg)
-        store = PlanStore(folder)
-        findings = store.verify_audit()
-        rows = len(store.events())
-    if findings:
-        for finding in findings:
-            where = "" if finding.seq is None else f"row {finding.seq}: "
-            err.print(f"[bold red]audit log broken:[/] {where}{finding.problem}", highlight=False)
-        sys.exit(EXIT_TAMPERED)
-    out.print(f"audit log intact: {rows} row(s), hash chain and signed head check out ({folder})")
-
-
-@audit.command("log")
-@_store_option
-@click.option(
-    "--event",
-    default=None,
-    help="Only this kind of event (e.g. approval, distribution, plan_vs_actual).",
-)
-def audit_log(store_dir: Path | None, event: str | None) -> None:
-    """Print the audit log as JSON lines."""
-    from sop_addin.store import EVENT_KINDS, PlanStore, StoreError, resolve_store_dir
-
-    with _errors():
-        folder = resolve_store_dir(store_dir)
-        if not folder.is_dir():
-            msg = f"no plan store at {folder}: pass --store or set $SOP_STORE"
-            raise StoreError(msg)
-        store = PlanStore(folder)
-        # A kind already in this log stays valid even if a newer add-in wrote it.
-        kinds = sorted(set(EVENT_KINDS) | {row["event"] for row in store.events()})
-        if event is not None and event not in kinds:
-            fail(f"unknown event kind {event!r}: use one of {', '.join(kinds)}", EXIT_INVALID)
-        for row in store.events(event):
-            click.echo(json.dumps(row, default=str, sort_keys=True))
-
-
-def _save_outputs(workbook: Path, run: Any) -> dict[str, Any]:
-    """Open WORKBOOK under its lock, run an action on it, save it atomically."""
-    with saved_workbook(workbook) as port:
-        summary: dict[str, Any] = run(port)
-    return summary
-
-
-@click.command()
-@click.argument("workbook", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--actuals",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Actuals file (.csv or .xlsx: month, kind, item, quantity); default: the Actuals table.",
-)
-@click.option(
-    "--snapshot",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Approved snapshot to compare with (default: the plan store's last approval).",
-)
-@_store_option
-@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
-def review(
-    workbook: Path,
-    actuals: Path | None,
-    snapshot: Path | None,
-    store_dir: Path | None,
-    as_json: bool,
-) -> None:
-    """Plan vs actual: compare actuals with the last approved plan, onto the Governance tab."""
-    from sop_addin.actions.governance import plan_vs_actual
-
-    with _errors():
-        summary = _save_outputs(
-            workbook,
-            lambda port: plan_vs_actual(port, actuals=actuals, snapshot=snapshot, store=store_dir),
-        )
-    if as_json:
-        echo_json(summary)
-        return
-    table = Table(title=f"Plan {summary['plan_version']} vs actual")
-    for column in ("measure", "value", "threshold", "status"):
-        table.add_column(column)
-    for row in summary["adherence"]:
-        value = row["value"]
-        shown = "n/a" if value is None or value != value else f"{value:.1%}"
-        table.add_row(row["measure"], shown, row["threshold"], row["status"])
-    out.print(table)
-    out.print(f"{summary['deviations']} deviation(s) listed on the Governance tab of {workbook}")
-
-
-@click.command()
-@click.argument("workbook", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--actuals",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Weekly actuals (.csv or .xlsx: week, kind, item, quantity); default: WeeklyActuals.",
-)
-@click.option(
-    "--as-of",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    default=None,
-    help="Today (YYYY-MM-DD); default: Friday of the latest week with production or receipts.",
-)
-@click.option(
-    "--snapshot",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Approved snapshot (default: the plan store's last approval).",
-)
-@_store_option
-@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
-def soe(
-    workbook: Path,
-    actuals: Path | None,
-    as_of: Any,
-    snapshot: Path | None,
-    store_dir: Path | None,
-    as_json: bool,
-) -> None:
-    """S&OE: the approved plan in weeks (next 13), deviations and corrections, onto the S&OE tab."""
-    from sop_addin.actions.soe import s_and_oe
-
-    with _errors():
-        when: date | None = as_of.date() if as_of is not None else None
-        summary = _save_outputs(
-            workbook,
-            lambda port: s_and_oe(
-                port, weekly=actuals, as_of=when, snapshot=snapshot, store=store_dir
-            ),
-        )
-    if as_json:
-        echo_json(summary)
-        return
-    counts = ", ".join(f"{n} {kind}" for kind, n in summary["exceptions"].items()) or "none"
-    out.print(
-        f"S&OE for plan {summary['plan_version']} as of {summary['as_of']} "
-        f"(weeks {summary['weeks'][0]} to {summary['weeks'][1]}): exceptions: {counts}"
-    )
 
 
 DEMO_APPROVER = "Demo Executive"

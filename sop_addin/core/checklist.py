@@ -126,12 +126,23 @@ def _decisions_line(balance: pd.DataFrame | None) -> dict[str, str]:
     return _line(check, WARN, detail)
 
 
+def _working_plan_line(promoted: str | None) -> dict[str, str]:
+    """Which plan is up for approval: the base plan, or a scenario promoted over it."""
+    check = "Working plan"
+    if not promoted:
+        return _line(check, PASS, "the base plan: no scenario promoted")
+    return _line(check, WARN, f"scenario promoted over the base plan: {promoted}")
+
+
 def validation_checklist(
     outputs: dict[str, pd.DataFrame],
     skus: int,
     limits: ChecklistThresholds | None = None,
+    promoted: str | None = None,
 ) -> pd.DataFrame:
     """The checklist from the plan's output tables (missing ones count as not run).
+
+    The Exec tab and approval run this same function on the same tables.
 
     Args:
         outputs: output tables by contract name (Forecast, ProductBalance, CapacityUse,
@@ -139,6 +150,7 @@ def validation_checklist(
             only when given); a step that has not run is simply absent.
         skus: number of SKUs in the Products table.
         limits: thresholds; defaults when None.
+        promoted: the scenario promoted to the working plan (who, when, why), if any.
     """
     limits = limits or ChecklistThresholds()
     balance = outputs.get("ProductBalance")
@@ -151,5 +163,6 @@ def validation_checklist(
         _deviation_line(outputs.get("Deviations")),
         _tradeoff_line(balance, outputs.get("CapacityUse"), outputs.get("ScenarioComparison")),
         _decisions_line(balance),
+        _working_plan_line(promoted),
     ]
     return pd.DataFrame([line for line in lines if line], columns=CHECKLIST_COLUMNS)

@@ -4,8 +4,15 @@ The audit log is append-only: triggers refuse UPDATE and DELETE, and every row c
 SHA-256 of its content and of the row before it (a hash chain). The newest row's hash is kept
 in a head record signed with the store's Ed25519 key, updated in the same transaction, so an
 edited, deleted or truncated log is detected by `verify_audit` even when someone drops the
-triggers. Approvals have a UNIQUE plan version: of two concurrent approvals of the same
-version one commits and the other gets `ApprovalConflict`.
+triggers. Row 1 (`store_created`) pins the fingerprint of the store's key, so a store
+re-keyed in place is reported. The approvals table is checked against the chain's approval
+rows. Approvals have a UNIQUE plan version: of two concurrent approvals of the same version
+one commits and the other gets `ApprovalConflict`.
+
+The chain is anchored outside the database too: every signed manifest carries the sequence
+number and hash of its approval row (`Anchor`), and `check_anchor` tells whether the store
+still holds that row, so an emptied, truncated or rolled-back store is caught by any manifest
+that knows more than it does.
 """
 
 from __future__ import annotations
@@ -13,8 +20,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,17 +32,23 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from sop_addin.store.keys import (
+    PRIVATE_KEY_FILE,
     PUBLIC_KEY_FILE,
+    KeyExposed,
+    StoreKeyError,
     fingerprint,
     load_or_create_key,
     load_public_key,
     sign,
-    signature_valid,
 )
+from sop_addin.workbook.atomic import _fsync_dir as fsync_dir
 
 STORE_ENV = "SOP_STORE"
+CRASH_ENV = "SOP_CRASH_AT"  # tests only: the step at which approval kills itself
+PENDING_PREFIX = ".sop-pending-"  # never a temp file's prefix: stale-temp cleanup leaves it
 # The kinds of audit event the add-in writes (`sop audit log --event` accepts these).
 EVENT_KINDS = (
+    "store_created",
     "plan_version",
     "override",
     "approval",
@@ -77,6 +91,13 @@ CREATE TABLE IF NOT EXISTS approvals (
     content_hash TEXT NOT NULL,
     audit_seq INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS pending_approvals (
+    plan_version TEXT PRIMARY KEY,
+    snapshot TEXT NOT NULL,
+    pending_snapshot TEXT NOT NULL,
+    manifest TEXT NOT NULL,
+    pending_manifest TEXT NOT NULL
+);
 """
 
 
@@ -97,6 +118,50 @@ class Approval:
     snapshot: str
     content_hash: str
     audit_seq: int
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """Where the audit chain stood at an approval: its row's sequence number and hash."""
+
+    seq: int
+    hash: str
+    key_fingerprint: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"seq": self.seq, "hash": self.hash, "key_fingerprint": self.key_fingerprint}
+
+
+@dataclass(frozen=True)
+class PendingApproval:
+    """An approval committed in the store whose files may not have reached their names yet."""
+
+    plan_version: str
+    snapshot: Path
+    pending_snapshot: Path
+    manifest: Path
+    pending_manifest: Path
+
+
+def pending_is_valid(pending: PendingApproval, approved_snapshot: str | None) -> bool:
+    """Only an approval's own files are moved: same folder, pending names, its snapshot.
+
+    The record is in the database anyone with folder access can edit; without these checks
+    a planted record would make the next approver's process move files of its choosing.
+    """
+    folder = pending.snapshot.parent
+    return (
+        approved_snapshot == str(pending.snapshot)
+        and pending.snapshot.suffix == ".xlsx"
+        and pending.manifest == folder / f"{pending.snapshot.stem}.manifest.json"
+        and all(
+            p.parent == folder and p.name.startswith(PENDING_PREFIX) and p.name.endswith(f.name)
+            for p, f in (
+                (pending.pending_snapshot, pending.snapshot),
+                (pending.pending_manifest, pending.manifest),
+            )
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -143,24 +208,60 @@ def row_hash(
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-def _head_message(seq: int, digest: str) -> bytes:
+def head_message(seq: int, digest: str) -> bytes:
     return f"sop-addin audit head {seq} {digest}".encode()
 
 
-class PlanStore:
-    """A folder holding the SQLite database and the Ed25519 key pair (created on first use)."""
+def _hook(point: str) -> None:
+    """Die here when the tests ask for it ($SOP_CRASH_AT): a kill at a chosen step."""
+    if os.environ.get(CRASH_ENV) == point:
+        os.kill(os.getpid(), signal.SIGKILL)
 
-    def __init__(self, directory: Path | str) -> None:
+
+class PlanStore:
+    """A folder holding the SQLite database and the Ed25519 key pair (created on first use).
+
+    `create=False` opens an existing store for checking only: nothing is created, and a
+    missing or emptied database is left for `verify_audit` to report.
+    """
+
+    def __init__(self, directory: Path | str, create: bool = True) -> None:
         self.directory = Path(directory)
+        self.db_path = self.directory / DB_FILE
+        self._key: Ed25519PrivateKey | None = None
+        self.database_missing = not self.db_path.is_file() or self.db_path.stat().st_size == 0
+        if not create:
+            return
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             msg = f"cannot create the plan store folder {self.directory}: {exc}"
             raise StoreError(msg) from exc
-        self.db_path = self.directory / DB_FILE
-        self._key: Ed25519PrivateKey | None = None
+        keyed = os.path.lexists(self.directory / PRIVATE_KEY_FILE)
+        if keyed:
+            try:
+                self.private_key  # noqa: B018 -- a planted link or exposed key stops here
+            except KeyExposed:
+                raise
+            except StoreKeyError:
+                pass  # not readable by this account (an auditor's): reading still works
         with self._connect() as db:
             db.executescript(SCHEMA)
+            empty = db.execute("SELECT COUNT(*) FROM audit").fetchone()[0] == 0
+        if empty and keyed:
+            msg = (
+                f"the plan store {self.directory} has its signing key but an empty audit log: "
+                "its database was deleted, emptied or replaced. Restore plan-store.sqlite3 from "
+                "a backup; nothing was recorded"
+            )
+            raise StoreError(msg)
+        if empty:
+            fp = fingerprint(self.private_key.public_key())
+            with self._transaction() as db:
+                if db.execute("SELECT COUNT(*) FROM audit").fetchone()[0] == 0:
+                    self._append(db, "store_created", "sop-addin", None, {"key_fingerprint": fp})
+        self.database_missing = False
+        self.finish_pending()
 
     # -- keys ----------------------------------------------------------------------------
 
@@ -172,10 +273,17 @@ class PlanStore:
 
     @property
     def public_key(self) -> Ed25519PublicKey:
+        """The store's public key: from its private key when readable, else the .pub file."""
+        if os.path.lexists(self.directory / PRIVATE_KEY_FILE):
+            try:
+                return self.private_key.public_key()
+            except StoreKeyError:  # not readable here (a verifier's machine): the .pub file
+                pass
         path = self.directory / PUBLIC_KEY_FILE
         if path.is_file():
             return load_public_key(path.read_bytes())
-        return self.private_key.public_key()
+        msg = f"the plan store {self.directory} has no signing key"
+        raise StoreError(msg)
 
     @property
     def public_key_path(self) -> Path:
@@ -184,6 +292,20 @@ class PlanStore:
 
     def key_fingerprint(self) -> str:
         return fingerprint(self.public_key)
+
+    def pinned_fingerprint(self) -> str | None:
+        """The key fingerprint row 1 (store_created) recorded, if readable."""
+        if self.database_missing:
+            return None
+        with self._connect() as db:
+            row = db.execute("SELECT event, payload FROM audit WHERE seq = 1").fetchone()
+        if row is None or row[0] != "store_created":
+            return None
+        try:
+            value = json.loads(row[1]).get("key_fingerprint")
+        except (TypeError, ValueError, AttributeError):
+            return None
+        return value if isinstance(value, str) else None
 
     # -- database ------------------------------------------------------------------------
 
@@ -228,7 +350,7 @@ class PlanStore:
         plan_version: str | None,
         payload: dict[str, Any],
         at: str | None = None,
-    ) -> int:
+    ) -> tuple[int, str]:
         last = db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
         seq, prev = (1, GENESIS) if last is None else (last[0] + 1, last[1])
         at = at or now_utc()
@@ -239,14 +361,14 @@ class PlanStore:
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (seq, at, actor, event, plan_version, text, prev, digest),
         )
-        signature = sign(self.private_key, _head_message(seq, digest))
+        signature = sign(self.private_key, head_message(seq, digest))
         db.execute(
             "INSERT INTO audit_head (id, seq, hash, signature) VALUES (1, ?, ?, ?)"
             " ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash,"
             " signature = excluded.signature",
             (seq, digest, signature),
         )
-        return seq
+        return seq, digest
 
     def record(
         self,
@@ -258,7 +380,14 @@ class PlanStore:
         """Append one audit event (plan_version, override, promotion, distribution, ...)."""
         self.private_key  # noqa: B018 -- create the key before taking the write lock
         with self._transaction() as db:
-            return self._append(db, event, actor, plan_version, payload)
+            return self._append(db, event, actor, plan_version, payload)[0]
+
+    def head(self) -> Anchor:
+        """Where the chain stands now (the newest row), with the store key's fingerprint."""
+        with self._connect() as db:
+            last = db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        seq, digest = (0, GENESIS) if last is None else (int(last[0]), str(last[1]))
+        return Anchor(seq, digest, self.key_fingerprint())
 
     def approve(
         self,
@@ -270,8 +399,15 @@ class PlanStore:
         details: dict[str, Any],
         overrides: list[dict[str, Any]] | None = None,
         at: str | None = None,
+        pending: PendingApproval | None = None,
+        before_commit: Callable[[Anchor], None] | None = None,
     ) -> Approval:
-        """Record the approval of a plan version; ApprovalConflict if it is already approved."""
+        """Record the approval of a plan version; ApprovalConflict if it is already approved.
+
+        `before_commit(anchor)` runs inside the transaction once the approval row exists (it
+        writes the manifest that carries the anchor); `pending` is recorded in the same
+        transaction so a crash after the commit is finished by the next `PlanStore`.
+        """
         self.private_key  # noqa: B018
         at = at or now_utc()
         try:
@@ -288,16 +424,70 @@ class PlanStore:
                     "snapshot": snapshot,
                     "content_hash": content_hash,
                 }
-                seq = self._append(db, "approval", approver, plan_version, payload, at)
+                seq, digest = self._append(db, "approval", approver, plan_version, payload, at)
                 db.execute(
                     "INSERT INTO approvals (plan_version, plan_cycle, approver, approved_at,"
                     " snapshot, content_hash, audit_seq) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (plan_version, plan_cycle, approver, at, snapshot, content_hash, seq),
                 )
+                if pending is not None:
+                    db.execute(
+                        "INSERT INTO pending_approvals (plan_version, snapshot, pending_snapshot,"
+                        " manifest, pending_manifest) VALUES (?, ?, ?, ?, ?)",
+                        (
+                            plan_version,
+                            str(pending.snapshot),
+                            str(pending.pending_snapshot),
+                            str(pending.manifest),
+                            str(pending.pending_manifest),
+                        ),
+                    )
+                if before_commit is not None:
+                    before_commit(Anchor(seq, digest, self.key_fingerprint()))
+                _hook("before-commit")
         except sqlite3.IntegrityError as exc:  # the UNIQUE constraint: a concurrent approval won
             existing = self.approval(plan_version)
             raise self._conflict(plan_version, existing) from exc
+        _hook("after-commit")
         return Approval(plan_version, plan_cycle, approver, at, snapshot, content_hash, seq)
+
+    def finish_pending(self) -> list[str]:
+        """Move the files of committed approvals to their final names; return the versions.
+
+        Runs under the write lock, so the approving process and a recovering one never move
+        the same file twice. A pending file is never deleted: it is the only copy of an
+        approved plan until it reaches its final name.
+        """
+        finished = []
+        with self._transaction() as db:
+            rows = db.execute("SELECT * FROM pending_approvals").fetchall()
+            for row in rows:
+                pending = PendingApproval(row[0], *(Path(p) for p in row[1:]))
+                approved = db.execute(
+                    "SELECT snapshot FROM approvals WHERE plan_version = ?", (pending.plan_version,)
+                ).fetchone()
+                if not pending_is_valid(pending, approved[0] if approved else None):
+                    continue  # never acted on: `sop audit verify` reports it
+                for source, target in (
+                    (pending.pending_manifest, pending.manifest),
+                    (pending.pending_snapshot, pending.snapshot),
+                ):
+                    if source.exists() and not target.exists():
+                        os.replace(source, target)
+                        _hook(f"after-rename-{target.suffix.lstrip('.')}")
+                if not (pending.snapshot.exists() and pending.manifest.exists()):
+                    continue  # left for a person: `sop audit verify` reports it
+                fsync_dir(pending.snapshot.parent)
+                db.execute(
+                    "DELETE FROM pending_approvals WHERE plan_version = ?", (pending.plan_version,)
+                )
+                finished.append(pending.plan_version)
+        return finished
+
+    def pending(self) -> list[PendingApproval]:
+        with self._connect() as db:
+            rows = db.execute("SELECT * FROM pending_approvals").fetchall()
+        return [PendingApproval(row[0], *(Path(p) for p in row[1:])) for row in rows]
 
     def _raise_if_approved(self, db: sqlite3.Connection, plan_version: str) -> None:
         row = db.execute(
@@ -340,11 +530,14 @@ class PlanStore:
         return approvals[-1] if approvals else None
 
     def events(self, event: str | None = None) -> list[dict[str, Any]]:
+        """The audit rows as dicts; a payload that is not JSON is kept as its text."""
         query = "SELECT seq, at, actor, event, plan_version, payload FROM audit"
         args: tuple[str, ...] = ()
         if event is not None:
             query += " WHERE event = ?"
             args = (event,)
+        if self.database_missing:
+            return []
         with self._connect() as db:
             rows = db.execute(query + " ORDER BY seq", args).fetchall()
         return [
@@ -354,7 +547,7 @@ class PlanStore:
                 "actor": actor,
                 "event": name,
                 "plan_version": version,
-                "payload": json.loads(payload),
+                "payload": _payload(payload),
             }
             for seq, at, actor, name, version, payload in rows
         ]
@@ -362,49 +555,20 @@ class PlanStore:
     # -- verification --------------------------------------------------------------------
 
     def verify_audit(self) -> list[AuditFinding]:
-        """Every break in the hash chain and the signed head; empty when the log is intact."""
-        findings: list[AuditFinding] = []
-        with self._connect() as db:
-            rows = db.execute(
-                "SELECT seq, at, actor, event, plan_version, payload, prev_hash, hash"
-                " FROM audit ORDER BY seq"
-            ).fetchall()
-            head = db.execute("SELECT seq, hash, signature FROM audit_head").fetchone()
-        expected_prev, expected_seq = GENESIS, 1
-        for seq, at, actor, event, version, payload, prev, digest in rows:
-            if seq != expected_seq:
-                missing = (
-                    f"{expected_seq}" if seq == expected_seq + 1 else f"{expected_seq}-{seq - 1}"
-                )
-                findings.append(AuditFinding(seq, f"row(s) {missing} deleted: the sequence jumps"))
-            if prev != expected_prev:
-                findings.append(
-                    AuditFinding(
-                        seq, "previous-hash link broken (a row before it changed or was removed)"
-                    )
-                )
-            if row_hash(seq, at, actor, event, version, payload, prev) != digest:
-                findings.append(
-                    AuditFinding(
-                        seq, f"{event} row was edited: its content no longer matches its hash"
-                    )
-                )
-            expected_prev, expected_seq = digest, seq + 1
-        last_seq = rows[-1][0] if rows else 0
-        last_hash = rows[-1][7] if rows else GENESIS
-        if head is None:
-            if rows:
-                findings.append(AuditFinding(None, "the signed head record is missing"))
-            return findings
-        head_seq, head_hash, signature = head
-        if not signature_valid(self.public_key, _head_message(head_seq, head_hash), signature):
-            findings.append(AuditFinding(head_seq, "the head record's signature is not valid"))
-        if head_seq > last_seq:
-            findings.append(
-                AuditFinding(head_seq, f"row(s) {last_seq + 1}-{head_seq} deleted from the end")
-            )
-        elif head_seq < last_seq or head_hash != last_hash:
-            findings.append(
-                AuditFinding(last_seq, "the newest rows do not match the signed head record")
-            )
-        return findings
+        """Every break in the chain, the signed head, the pinned key and the approvals table."""
+        from sop_addin.store.audit_check import check_store
+
+        return check_store(self)
+
+    def check_anchor(self, anchor: dict[str, Any]) -> str | None:
+        """Why the store does not hold a manifest's anchor row, or None when it does."""
+        from sop_addin.store.audit_check import anchor_problem
+
+        return anchor_problem(self, anchor)
+
+
+def _payload(text: Any) -> Any:
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError):
+        return text
