@@ -246,6 +246,13 @@ def _chart_over_the_values(wb: Any) -> None:
     wb["Supply"].add_chart(chart, "A3")
 
 
+def _shrink_a_table(wb: Any) -> None:
+    """The last row falls out of ProductBalance: `sop review` would read one row fewer."""
+    table = wb["Supply"].tables["ProductBalance"]
+    table.ref = "I2:V5"
+    table.autoFilter.ref = "I2:V5"
+
+
 def _supply(wb: Any) -> Any:
     return wb["Supply"]
 
@@ -293,6 +300,8 @@ def test_a_changed_number_format_fails_naming_the_cell_and_format(copy: Path) ->
             lambda wb: setattr(wb["Supply"]["A3"], "protection", Protection(locked=False)),
             "A3 (protection 'locked' -> 'unlocked')",
         ),
+        (_shrink_a_table, "tables added: ProductBalance I2:V5"),
+        (lambda wb: setattr(wb["Supply"]["A3"], "hyperlink", "http://x.test"), "hyperlinks added"),
         (lambda wb: setattr(wb["Supply"].protection, "sheet", False), "protection was removed"),
         (
             lambda wb: setattr(wb["Supply"].protection, "hashValue", "AAAA"),
