@@ -562,6 +562,26 @@ def test_a_store_re_keyed_in_place_is_caught(copy: Path) -> None:
     assert "the head record's signature is not valid" in _said(audit)
 
 
+def test_a_deleted_signing_key_is_never_silently_replaced(copy: Path) -> None:
+    (copy / ".sop-store" / PRIVATE_KEY_FILE).unlink()
+    (copy / ".sop-store" / PUBLIC_KEY_FILE).unlink()
+    set_setting(copy / "tiny.xlsx", "plan_version", "2027-01-v3")  # not yet approved
+    approve = _sop(
+        "approve",
+        copy / "tiny.xlsx",
+        "--approver",
+        "Eve",
+        "--store",
+        copy / ".sop-store",
+        "--out",
+        copy / "elsewhere",
+    )
+    assert approve.exit_code == 3 and "no signing key" in _said(approve)
+    assert not (copy / ".sop-store" / PRIVATE_KEY_FILE).exists()
+    audit = _audit(copy)
+    assert audit.exit_code == 1 and "signing key cannot be read" in _said(audit)
+
+
 def test_a_swapped_public_key_file_is_caught(copy: Path, tmp_path: Path) -> None:
     other = PlanStore(tmp_path / "other")
     shutil.copy(tmp_path / "other" / PUBLIC_KEY_FILE, copy / ".sop-store" / PUBLIC_KEY_FILE)
