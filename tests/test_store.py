@@ -215,3 +215,15 @@ def test_a_demand_override_is_logged_under_its_author(tmp_path: Path) -> None:
     [logged] = store.events("override")
     assert logged["actor"] == "Cleo"
     assert (logged["payload"]["old"], logged["payload"]["new"]) == (100.0, 140.0)
+
+
+def test_a_store_whose_key_was_deleted_never_makes_a_new_one(tmp_path: Path) -> None:
+    from sop_addin.store import StoreError
+
+    store = PlanStore(tmp_path)
+    _approve(store)
+    (tmp_path / PRIVATE_KEY_FILE).unlink()
+    (tmp_path / PUBLIC_KEY_FILE).unlink()
+    with pytest.raises(StoreError, match="holds an audit log but no signing key"):
+        PlanStore(tmp_path).record("note", "Ada", {})
+    assert not (tmp_path / PRIVATE_KEY_FILE).exists()

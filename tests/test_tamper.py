@@ -246,6 +246,13 @@ def _chart_over_the_values(wb: Any) -> None:
     wb["Supply"].add_chart(chart, "A3")
 
 
+def _shrink_a_table(wb: Any) -> None:
+    """The last row falls out of ProductBalance: `sop review` would read one row fewer."""
+    table = wb["Supply"].tables["ProductBalance"]
+    table.ref = "I2:V5"
+    table.autoFilter.ref = "I2:V5"
+
+
 def _supply(wb: Any) -> Any:
     return wb["Supply"]
 
@@ -293,6 +300,8 @@ def test_a_changed_number_format_fails_naming_the_cell_and_format(copy: Path) ->
             lambda wb: setattr(wb["Supply"]["A3"], "protection", Protection(locked=False)),
             "A3 (protection 'locked' -> 'unlocked')",
         ),
+        (_shrink_a_table, "tables added: ProductBalance I2:V5"),
+        (lambda wb: setattr(wb["Supply"]["A3"], "hyperlink", "http://x.test"), "hyperlinks added"),
         (lambda wb: setattr(wb["Supply"].protection, "sheet", False), "protection was removed"),
         (
             lambda wb: setattr(wb["Supply"].protection, "hashValue", "AAAA"),
@@ -551,6 +560,26 @@ def test_a_store_re_keyed_in_place_is_caught(copy: Path) -> None:
     assert audit.exit_code == 1
     assert "the store key changed: row 1 pinned" in _said(audit)
     assert "the head record's signature is not valid" in _said(audit)
+
+
+def test_a_deleted_signing_key_is_never_silently_replaced(copy: Path) -> None:
+    (copy / ".sop-store" / PRIVATE_KEY_FILE).unlink()
+    (copy / ".sop-store" / PUBLIC_KEY_FILE).unlink()
+    set_setting(copy / "tiny.xlsx", "plan_version", "2027-01-v3")  # not yet approved
+    approve = _sop(
+        "approve",
+        copy / "tiny.xlsx",
+        "--approver",
+        "Eve",
+        "--store",
+        copy / ".sop-store",
+        "--out",
+        copy / "elsewhere",
+    )
+    assert approve.exit_code == 3 and "no signing key" in _said(approve)
+    assert not (copy / ".sop-store" / PRIVATE_KEY_FILE).exists()
+    audit = _audit(copy)
+    assert audit.exit_code == 1 and "signing key cannot be read" in _said(audit)
 
 
 def test_a_swapped_public_key_file_is_caught(copy: Path, tmp_path: Path) -> None:

@@ -3,11 +3,12 @@
 What counts: sheet names, order and visibility; each non-empty cell's position, typed value
 and look (number format, font colour and size, fill colour, cell lock); hidden rows and
 columns (and those too narrow or low to show a value); merged ranges; conditional formats;
-comments; sheet protection. What does not count: the zip container, timestamps, style ids,
-column widths above that, anything a spreadsheet rewrites when it saves a file unchanged
-(`sop verify` checks the container's parts on its own: no drawings, macros or links). So a
-workbook saved again unchanged by Excel, LibreOffice or openpyxl keeps its hash, and a
-changed number, number format or hidden row does not.
+comments; hyperlinks; the Excel tables and their ranges (what the file port reads); sheet
+protection. What does not count: the zip container, timestamps, style ids, column widths
+above that, anything a spreadsheet rewrites when it saves a file unchanged (`sop verify`
+checks the container's parts on its own: no drawings, macros or links). So a workbook saved
+again unchanged by Excel, LibreOffice or openpyxl keeps its hash, and a changed number,
+number format or hidden row does not.
 
 Each cell's value and look are kept in the manifest as a CRC-32 and an index into
 the sheet's list of looks, so `sop verify` names exactly the cells that changed (and, for a
@@ -190,6 +191,13 @@ def sheet_view(ws: Worksheet) -> dict[str, Any]:
         "hidden_columns": _hidden_columns(ws),
         "merged": sorted(str(r) for r in ws.merged_cells.ranges),
         "conditional_formats": _conditional_formats(ws),
+        # what the file port (and so `sop review`, `sop soe`) reads: the tables and their ranges
+        "tables": sorted(f"{name} {ref}" for name, ref in ws.tables.items()),
+        "links": sorted(
+            f"{cell.coordinate}: {cell.hyperlink.target or cell.hyperlink.location}"
+            for cell in ws._cells.values()
+            if cell.hyperlink is not None
+        ),
         "comments": sorted(
             f"{cell.coordinate}: {cell.comment.text}"
             for cell in ws._cells.values()
@@ -346,6 +354,8 @@ def view_changes(expected: dict[str, Any], actual: dict[str, Any]) -> list[str]:
         ("merged", "merged cells"),
         ("conditional_formats", "conditional formats"),
         ("comments", "comments"),
+        ("tables", "tables"),
+        ("links", "hyperlinks"),
     ):
         was, now = set(expected.get(key) or []), set(actual.get(key) or [])
         if now - was:

@@ -285,8 +285,8 @@ def anchor_problem(store: PlanStore, anchor: Any) -> str | None:
         )
     try:
         current = store.key_fingerprint()
-    except (StoreError, StoreKeyError):
-        return "the plan store's key cannot be read"
+    except (StoreError, StoreKeyError) as exc:
+        return f"the plan store's key cannot be read ({exc})"
     if key != current:
         return (
             f"the manifest was approved with store key {str(key)[:16]}..., the store now holds "

@@ -268,8 +268,24 @@ class PlanStore:
     @property
     def private_key(self) -> Ed25519PrivateKey:
         if self._key is None:
+            if not os.path.lexists(self.directory / PRIVATE_KEY_FILE) and self._has_rows():
+                msg = (
+                    f"the plan store {self.directory} holds an audit log but no signing key "
+                    f"({PRIVATE_KEY_FILE} was deleted or moved): restore it from a backup; a new "
+                    "key is made only with a new store"
+                )
+                raise StoreError(msg)
             self._key = load_or_create_key(self.directory)
         return self._key
+
+    def _has_rows(self) -> bool:
+        if not self.db_path.is_file() or self.db_path.stat().st_size == 0:
+            return False
+        with self._connect() as db:
+            try:
+                return db.execute("SELECT 1 FROM audit LIMIT 1").fetchone() is not None
+            except sqlite3.OperationalError:  # no audit table yet
+                return False
 
     @property
     def public_key(self) -> Ed25519PublicKey:
