@@ -112,6 +112,10 @@ def format_code(code: str | None) -> str:
                 out.append(literal)
                 i = end + 1
                 continue
+            if end > i and len(literal) == 1:  # "%" is \% (LibreOffice writes the latter)
+                out.append("\\" + literal)
+                i = end + 1
+                continue
         out.append(char)
         i += 1
     return "".join(out)
@@ -170,16 +174,35 @@ def _conditional_formats(ws: Worksheet) -> list[str]:
             parts = [
                 str(entry.sqref),
                 str(rule.type),
-                str(rule.operator),
+                str(rule.operator or ""),
                 "|".join(str(f) for f in rule.formula or []),
-                str(rule.text),
+                str(rule.text or ""),
             ]
             if dxf is not None:
                 parts.append(format_code(dxf.numFmt.formatCode) if dxf.numFmt else "")
                 parts.append(_colour(dxf.font.color, "") if dxf.font else "")
-                parts.append(_colour(dxf.fill.fgColor, "") if dxf.fill else "")
+                parts.append(_dxf_fill(dxf.fill))
             rules.append(" ".join(parts))
     return sorted(rules)
+
+
+def _dxf_fill(fill: Any) -> str:
+    """A rule's fill colour: Excel and LibreOffice keep a solid one as fgColor or bgColor."""
+    if fill is None:
+        return ""
+    colours = {_colour(getattr(fill, name, None), "") for name in ("fgColor", "bgColor")}
+    return "+".join(sorted(c for c in colours if c not in ("", "000000")))
+
+
+def _chart_anchor(chart: Any) -> str:
+    """A chart's top-left cell, whether it was just placed ("B5") or read from a file."""
+    anchor = chart.anchor
+    if isinstance(anchor, str):
+        return anchor
+    marker = getattr(anchor, "_from", None)
+    if marker is None:
+        return "?"
+    return f"{get_column_letter(int(marker.col) + 1)}{int(marker.row) + 1}"
 
 
 def sheet_view(ws: Worksheet) -> dict[str, Any]:
@@ -190,6 +213,11 @@ def sheet_view(ws: Worksheet) -> dict[str, Any]:
         "hidden_rows": _hidden_rows(ws),
         "hidden_columns": _hidden_columns(ws),
         "merged": sorted(str(r) for r in ws.merged_cells.ranges),
+        # Charts read cells and show them: which kind, and where (a chart moved over the values
+        # would hide them). The drawing parts are checked to hold nothing else (verify.py).
+        "charts": sorted(
+            f"{type(chart).__name__} at {_chart_anchor(chart)}" for chart in ws._charts
+        ),
         "conditional_formats": _conditional_formats(ws),
         # what the file port (and so `sop review`, `sop soe`) reads: the tables and their ranges
         "tables": sorted(f"{name} {ref}" for name, ref in ws.tables.items()),
@@ -267,7 +295,8 @@ def sheet_digest(ws: Worksheet) -> SheetDigest:
         text = normalise(cell.value)
         if text is None:
             continue
-        key = cell._style.tobytes()  # type: ignore[union-attr]  # merged cells hold no value
+        style = getattr(cell, "_style", None)  # a merged cell's covered part may carry none
+        key = style.tobytes() if style is not None else b""
         if key not in memo:
             memo[key] = looks.setdefault(_look(cell), len(looks))
         items.append((row, col, text, memo[key]))

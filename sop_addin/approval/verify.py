@@ -11,6 +11,7 @@ saved again unchanged by Excel, LibreOffice or openpyxl passes.
 
 from __future__ import annotations
 
+import re
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
@@ -36,9 +37,20 @@ from sop_addin.store.plan_store import PlanStore, canonical_json
 from sop_addin.workbook.file_port import FilePort
 
 MAX_CELLS_LISTED = 20
+# The only drawn things a snapshot holds: the Exec charts, each a chart in a graphic frame. Their
+# kind and place are in the content hash; a drawing holding anything else (a shape, a picture)
+# could cover the values.
+CHART_PARTS = ("xl/drawings/", "xl/charts/")
+_DRAWN_SHAPES = re.compile(rb"<(?:\w+:)?(?:sp|pic|cxnSp|grpSp)[\s>]")
+
+
+SHAPES_MARK = "!shapes"  # added to a file's part names when a drawing holds more than charts
+
+
 # Parts a snapshot never has (openpyxl writes none; a LibreOffice re-save adds none, measured);
 # comments' vmlDrawing parts are covered by the content hash.
 FOREIGN_PARTS = (
+    (SHAPES_MARK, "shapes or pictures in a drawing"),
     ("xl/drawings/drawing", "drawings (shapes, images or charts)"),
     ("xl/charts/", "charts"),
     ("xl/media/", "images"),
@@ -88,14 +100,25 @@ def load_approved(path: Path, password: str | None = None) -> tuple[Workbook, li
 
 
 def _parts(path: Path) -> list[str]:
+    """The file's part names, and SHAPES_MARK when a drawing holds more than charts."""
     with zipfile.ZipFile(path) as archive:  # FilePort.open has vetted the container
-        return archive.namelist()
+        names = archive.namelist()
+        drawings = [n for n in names if n.startswith("xl/drawings/drawing") and n.endswith(".xml")]
+        if any(_DRAWN_SHAPES.search(archive.read(name)) for name in drawings):
+            names.append(SHAPES_MARK)
+    return names
 
 
 def _check_parts(result: VerifyResult, parts: list[str]) -> None:
-    """An approved workbook holds cells and tables only: anything drawn or run is added."""
+    """An approved workbook holds cells, tables and its charts only: anything else is added."""
+    charts_ok = SHAPES_MARK not in parts
     found = sorted(
-        {what for name in parts for prefix, what in FOREIGN_PARTS if name.startswith(prefix)}
+        {
+            what
+            for name in parts
+            for prefix, what in FOREIGN_PARTS
+            if name.startswith(prefix) and not (charts_ok and name.startswith(CHART_PARTS))
+        }
     )
     if found:
         result.problems.append(
