@@ -74,7 +74,10 @@ def test_seeded_draws_are_reproducible_and_spread():
     assert summary.loc["Fill rate", "p10"] < 1.0  # demand above plan in some draws
     risk = first.stockouts.set_index("sku")["stockout_probability"]
     # B is made exactly to its demand with no buffer: demand above the mean in either month
-    # runs it short, so most draws do, though not all. A is short in the plan itself.
+    # runs it short, so most draws do, though not all. A is served in full only by drawing on
+    # its safety stock (demand before buffers), so its late material runs it short in some
+    # draws, not all.
     assert 0.5 < risk["B"] < 1.0
-    assert risk["A"] == 1.0
-    assert balance.query("sku == 'A'")["unmet"].sum() > 0
+    assert 0.0 < risk["A"] < 1.0
+    a = balance.query("sku == 'A'")
+    assert a["unmet"].sum() == pytest.approx(0.0, abs=1e-6)
