@@ -3,12 +3,21 @@ multiplicative seasonality and its refusal of non-positive history, the metrics.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from statistics import NormalDist
 
 import numpy as np
 import pytest
 
-from sop_addin.core.forecasting.engine import run_chain
+from sop_addin.core.forecasting.classical import (
+    ArimaSA,
+    Combination,
+    ThetaClassic,
+    outside_range,
+    seasonal_indices,
+    seasonality_test,
+)
+from sop_addin.core.forecasting.fitting import run_chain
 from sop_addin.core.forecasting.metrics import (
     bias,
     mase,
@@ -23,6 +32,8 @@ from sop_addin.core.forecasting.models import (
     Croston,
     HoltWinters,
     HoltWintersMultiplicative,
+    MovingAverage,
+    Naive,
     Sarima,
     SeasonalNaive,
     Theta,
@@ -135,3 +146,74 @@ def test_metrics_by_hand() -> None:
     assert smape(actual, forecast) == pytest.approx(100 * (4 / 22 + 2 + 10 / 35) / 3)
     assert wmape(np.zeros(2), np.array([1.0, 3.0])) == 2.0  # no actuals: mean abs error
     assert tracking_signal(actual, actual) == 0.0
+
+
+# --- the classical methods and the guard ----------------------------------------------------
+
+
+class _Exploding(MovingAverage):
+    """Fits like a moving average, forecasts like an ETS fit that blew up (MASE in millions)."""
+
+    alias = "exploding"
+    label = "exploding model"
+
+    def predict(self, h: int, level: Sequence[float] = (80, 95)) -> dict[str, np.ndarray]:
+        out = super().predict(h, level)
+        return {k: v * 1e6 for k, v in out.items()}
+
+
+def test_a_forecast_far_outside_the_history_falls_back_with_a_note() -> None:
+    y = 100 + np.arange(24, dtype=np.float64)
+    # Range 100..123, span 23: plausible up to 123 + 3 * 23 = 192; 1e8 is a blow-up.
+    assert outside_range(y, np.full(6, 190.0)) == ""
+    assert "far outside the history's range" in outside_range(y, np.full(6, 200.0))
+    model, out, notes = run_chain([_Exploding, Naive], y, 3)
+    assert model.alias == "naive"
+    assert notes[0].startswith("exploding model failed: forecast far outside the history")
+    np.testing.assert_allclose(out["mean"], 123.0)
+
+
+def test_seasonality_test_and_multiplicative_indices() -> None:
+    t = np.arange(48, dtype=np.float64)
+    seasonal = (100 + t) * (1 + 0.2 * np.sin(2 * np.pi * t / 12))
+    assert seasonality_test(seasonal, 12) and not seasonality_test(100 + t, 12)
+    index = seasonal_indices(seasonal, 12)
+    assert index is not None and index.mean() == pytest.approx(1.0)
+    # The ratio to the centred moving average recovers 1 + 0.2 sin(...) within a few %.
+    np.testing.assert_allclose(index, 1 + 0.2 * np.sin(2 * np.pi * np.arange(12) / 12), atol=0.03)
+    assert seasonal_indices(seasonal - 200, 12) is None  # not positive: no ratio
+
+
+def test_arima_closed_form_matches_statsmodels_filter() -> None:
+    import warnings
+
+    from statsmodels.tsa.arima.model import ARIMA
+
+    rng = np.random.default_rng(1)
+    y = np.cumsum(rng.normal(1, 5, 100)) + 500
+    model = ArimaSA(season=1).fit(y)
+    assert abs(model.ar_) <= 0.9 and abs(model.ma_) <= 0.9
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        params = np.r_[model.mu_, model.ar_, model.ma_, model.sigma2_]
+        ref = ARIMA(np.diff(y), order=(1, 0, 1), trend="c").filter(params).get_forecast(5)
+    np.testing.assert_allclose(model.predict(5, ())["mean"], y[-1] + np.cumsum(ref.predicted_mean))
+
+
+def test_theta_matches_statsmodels_within_its_grid() -> None:
+    from statsmodels.tsa.forecasting.theta import ThetaModel
+
+    rng = np.random.default_rng(1)
+    y = np.cumsum(rng.normal(1, 5, 100)) + 500
+    ours = ThetaClassic(season=1).fit(y).predict(6, ())["mean"]
+    ref = ThetaModel(y, period=1, deseasonalize=False).fit().forecast(6).to_numpy()
+    np.testing.assert_allclose(ours, ref, rtol=1e-4)
+
+
+def test_combination_is_the_median_of_its_members() -> None:
+    t = np.arange(48, dtype=np.float64)
+    y = 200 + 2 * t + 10 * np.sin(2 * np.pi * t / 12) + np.random.default_rng(3).normal(0, 4, 48)
+    combo = Combination().fit(y).predict(6)
+    members = [cls().fit(y).predict(6) for cls in Combination.members]
+    for key in combo:
+        np.testing.assert_allclose(combo[key], np.median([m[key] for m in members], axis=0))

@@ -116,9 +116,10 @@ def forecast(
     Each series is cleansed (isolated spikes only; level shifts are kept), classified
     (smooth, erratic, intermittent, lumpy) and routed to its candidate models (the
     classical Theta, damped trend and ARIMA on seasonally adjusted data, their median
-    combination, seasonal models); a rolling-origin backtest picks one, which forecasts
-    with 80% and 95% intervals. Runs in local processes (--jobs) or on a Dask cluster
-    (--scheduler).
+    combination, seasonal models); a rolling-origin backtest ranks them and the median of
+    the best three forecasts (unless one wins clearly), with 80% and 95% intervals
+    calibrated on the backtest's errors. Runs in local processes (--jobs) or on a Dask
+    cluster (--scheduler).
     """
     from sop_addin.core.forecasting.panel import forecast_panel
     from sop_addin.core.forecasting.runner import SchedulerError

@@ -3,9 +3,12 @@
 Per series: cleanse (isolated spikes only; level shifts are kept and found), route to the
 candidate models, rank them on a rolling-origin backtest scored against the raw history,
 then let the same backtest decide which history the winner is fitted to: the cleansed one,
-the raw one, or the months since the last level shift. The ranking plus robust fallbacks
-becomes the chain tried until a model gives a finite forecast inside the history's range
-(an exploded fit falls back with a note). Nothing here guesses silently.
+the raw one, or the months since the last level shift. Where the classical candidates
+compete, the median of the best three (``_ensemble``) forecasts unless one model wins
+clearly. The ranking plus robust fallbacks becomes the chain tried until a model gives a
+finite forecast inside the history's range (an exploded fit falls back with a note), and the
+intervals are calibrated on the backtest's errors (``intervals``). Nothing here guesses
+silently.
 """
 
 from __future__ import annotations
