@@ -282,9 +282,9 @@ def _mip_search(model: PlanModel, options: SolverOptions) -> tuple[SolverRun, fl
 
     problem.setObjective(weight * service + plan)
     add_lot_cover_cuts(model, solve_relaxation)
-    # The search stops when what is left to gain is nine tenths of the asked share of the
-    # relaxation's cost (a tenth in reserve for the final LPs): then the cost gap (solve_model)
-    # is within the asked gap, and lost sales are not.
+    # The first search stops at the asked relative gap, or sooner when what is left to gain is
+    # nine tenths of the asked share of the relaxation's cost: it only has to find setups that
+    # serve well; the cost gap is stage 2's.
     cost = float(pulp.value(plan) or 0.0) if solve_relaxation() else 0.0
     gap_abs = max(0.9 * options.mip_gap * abs(cost), 1e-6)
     # What no plan can beat: the relaxation's least unmet demand (the cuts tighten it too).
