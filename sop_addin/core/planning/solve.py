@@ -270,8 +270,9 @@ def service_weight(model: PlanModel) -> float:
 
 
 def _mip_search(model: PlanModel, options: SolverOptions) -> tuple[SolverRun, float, float]:
-    """One MIP over service x K + plan, from cut and rounded relaxations; every integer is then
-    fixed at its solution. Returns the run, K and a lower bound on unmet demand's value."""
+    """The MIP search, from cut and rounded relaxations: over service x K + plan, then over
+    plan with the service those setups give held; every integer is then fixed at the
+    solution. Returns stage 2's run, K and a lower bound on unmet demand's value."""
     problem = model.problem
     clock = _Clock(options.time_limit if options.time_limit is not None else MIP_TIME_LIMIT)
     weight = service_weight(model)
@@ -321,7 +322,7 @@ def _mip_search(model: PlanModel, options: SolverOptions) -> tuple[SolverRun, fl
     elif start is None:
         _require(run, "lot sizes", mip=True)
     else:
-        # Stage 1's plan meets stage 2's rows: keep its setups if the search found nothing.
+        # The first search's plan meets stage 2's rows: keep its setups if stage 2 found none.
         _fix_integers(model, start)
         run = replace(run, reason=f"{run.reason}; the first search's setups kept")
     _drop_redundant_rows(model)
