@@ -72,6 +72,7 @@ __all__ = [
 
 MAX_SERVICE_WEIGHT = 1e4
 FIRST_SEARCH_SHARE = 0.5  # of the time limit, for the search over weighted service + cost
+CUT_TIME_SHARE = 0.1  # of the time limit, for rounds of (l,S) cuts
 SERVICE_ROW = "service_level"  # PuLP turns "-" in a name into "_"
 STATUS_OPTIMAL = "Optimal"
 STATUS_WITHIN_GAP = "Within the gap"
@@ -282,7 +283,7 @@ def _mip_search(model: PlanModel, options: SolverOptions) -> tuple[SolverRun, fl
         return run_solver(problem, options, mip=False).feasible
 
     problem.setObjective(weight * service + plan)
-    add_lot_cover_cuts(model, solve_relaxation)
+    add_lot_cover_cuts(model, solve_relaxation, CUT_TIME_SHARE * (clock.limit or MIP_TIME_LIMIT))
     # The first search stops at the asked relative gap, or sooner when what is left to gain is
     # nine tenths of the asked share of the relaxation's cost: it only has to find setups that
     # serve well; the cost gap is stage 2's.
