@@ -229,8 +229,8 @@ _run_options = [
         "--time-limit",
         type=click.FloatRange(min=1),
         default=None,
-        help="Solver time limit in seconds, each solver call (default: none for an LP, "
-        "120 s for the lot-size MILP, which then reports its gap).",
+        help="Solver time limit in seconds (default: none for an LP, 120 s for the "
+        "lot-size MILP's search, which then reports its gaps).",
     ),
     click.option(
         "--gap",
@@ -238,15 +238,16 @@ _run_options = [
         type=click.FloatRange(0, 1),
         default=0.01,
         show_default=True,
-        help="Relative MIP gap at which the lot-size search stops (0.01 = within 1%).",
+        help="Relative MIP gap on cost at which the lot-size search stops (0.01 = within "
+        "1%); unmet demand is solved first and never inside it.",
     ),
     click.option(
         "--mip/--lp",
         "mip",
         default=True,
         show_default=True,
-        help="Enforce lot sizes and MOQs with setup binaries (MILP), or solve their LP "
-        "relaxation (faster; lot rules not enforced).",
+        help="Enforce lot sizes, changeovers and MOQs with setup binaries (MILP), or solve "
+        "their LP relaxation (faster; lot rules not enforced).",
     ),
 ]
 

@@ -16,6 +16,7 @@ yield_r x_ru exceeds D(u, l) y_ru in the current relaxation.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Callable
 
@@ -27,8 +28,13 @@ MAX_ROUNDS = 40
 MIN_VIOLATION = 1e-4  # relative to the SKU's demand over the horizon
 
 
-def add_lot_cover_cuts(model: PlanModel, solve_relaxation: Callable[[], bool]) -> int:
+def add_lot_cover_cuts(
+    model: PlanModel, solve_relaxation: Callable[[], bool], seconds: float | None = None
+) -> int:
     """Add violated (l,S) cuts in rounds of LP relaxation and separation; return how many.
+
+    Rounds stop when none is violated, after MAX_ROUNDS, or once `seconds` have passed (each
+    round solves the relaxation again: on a large plan that is seconds a round).
 
     The relaxation is solved with the whole objective (service plus plan), whatever the
     caller set: the cuts should sharpen the bound the cost stage proves its gap against.
@@ -56,8 +62,11 @@ def add_lot_cover_cuts(model: PlanModel, solve_relaxation: Callable[[], bool]) -
                 total += per_month[late]
                 ahead[(sku, u, late)] = total
     added = 0
+    started = time.perf_counter()
     try:
         for _ in range(MAX_ROUNDS):
+            if seconds is not None and time.perf_counter() - started > seconds:
+                break
             if not solve_relaxation():
                 break
             found = 0

@@ -7,13 +7,14 @@ and orders or cutting quantities, never forcing new ones: less output is always 
 this elastic model (the shortfall becomes lost sales or backlog), so each step keeps a plan.
 
 1. Solve the LP relaxation.
-2. Orders: keep a purchase open where the relaxation buys at least half the MOQ, closing the
-   smallest while a supplier's open MOQs exceed its monthly limit; solve the LP again.
-3. Runs and lot counts, from that plan: first a run opens where the plan makes at least half
-   the minimum lot and lot counts round to the nearest; if that plan does not fit (forcing more
-   output can break capacity or materials), a run opens only where the plan already makes the
-   minimum and counts round down, which always fits. The LP solved with these fixed is the
-   start; the solver takes it from there.
+2. Orders: keep a purchase open wherever the relaxation buys, closing the smallest while a
+   supplier's open MOQs exceed its monthly limit; solve the LP again.
+3. Runs and lot counts, from that plan: first a run opens wherever the plan makes anything and
+   lot counts round up; if that does not fit (forcing more output or changeover hours can
+   break capacity or materials), a run opens where the plan makes at least half the smallest
+   legal run and counts round to the nearest; failing that, a run opens only where the plan
+   already makes the smallest legal run and counts round down, which always fits. The LP
+   solved with these fixed is the start; the solver takes it from there.
 """
 
 from __future__ import annotations
@@ -57,7 +58,9 @@ def relax_and_round(
         for (material, t), var in v["order"].items():
             bought = _value(v["buy"][(material, t)])
             moq = float(materials.at[material, "moq"])
-            if bought >= 0.5 * moq:
+            # Any purchase the relaxation makes stays open: closing one loses the sales its
+            # material would make (measured: 10x the relaxation's unmet demand at 400 SKUs).
+            if bought > 1e-6:
                 wanted[(str(materials.at[material, "supplier"]), t)].append((bought, material))
             start[var] = 0.0
         for (supplier, t), orders in wanted.items():
@@ -74,7 +77,11 @@ def relax_and_round(
         # 3. Runs and lot counts, from that plan: first rounded to the nearest (more output,
         # which may not fit), then, if that plan is infeasible, only down (which always fits).
         made = {key: _value(var) for key, var in v["make"].items()}
-        for share, rounding in ((0.5, round), (1.0, math.floor)):
+
+        def up(x: float) -> float:
+            return float(math.ceil(x - 2e-9))  # x carries +1e-9 (see _round_runs)
+
+        for share, rounding in ((0.0, up), (0.5, round), (1.0, math.floor)):
             _round_runs(model, made, start, share, rounding)
             for var in list(v["setup"].values()) + list(v["lots"].values()):
                 _fix(var, start[var])

@@ -72,6 +72,7 @@ __all__ = [
 
 MAX_SERVICE_WEIGHT = 1e4
 FIRST_SEARCH_SHARE = 0.5  # of the time limit, for the search over weighted service + cost
+CUT_TIME_SHARE = 0.1  # of the time limit, for rounds of (l,S) cuts
 SERVICE_ROW = "service_level"  # PuLP turns "-" in a name into "_"
 STATUS_OPTIMAL = "Optimal"
 STATUS_WITHIN_GAP = "Within the gap"
@@ -270,8 +271,9 @@ def service_weight(model: PlanModel) -> float:
 
 
 def _mip_search(model: PlanModel, options: SolverOptions) -> tuple[SolverRun, float, float]:
-    """One MIP over service x K + plan, from cut and rounded relaxations; every integer is then
-    fixed at its solution. Returns the run, K and a lower bound on unmet demand's value."""
+    """The MIP search, from cut and rounded relaxations: over service x K + plan, then over
+    plan with the service those setups give held; every integer is then fixed at the
+    solution. Returns stage 2's run, K and a lower bound on unmet demand's value."""
     problem = model.problem
     clock = _Clock(options.time_limit if options.time_limit is not None else MIP_TIME_LIMIT)
     weight = service_weight(model)
@@ -281,10 +283,10 @@ def _mip_search(model: PlanModel, options: SolverOptions) -> tuple[SolverRun, fl
         return run_solver(problem, options, mip=False).feasible
 
     problem.setObjective(weight * service + plan)
-    add_lot_cover_cuts(model, solve_relaxation)
-    # The search stops when what is left to gain is nine tenths of the asked share of the
-    # relaxation's cost (a tenth in reserve for the final LPs): then the cost gap (solve_model)
-    # is within the asked gap, and lost sales are not.
+    add_lot_cover_cuts(model, solve_relaxation, CUT_TIME_SHARE * (clock.limit or MIP_TIME_LIMIT))
+    # The first search stops at the asked relative gap, or sooner when what is left to gain is
+    # nine tenths of the asked share of the relaxation's cost: it only has to find setups that
+    # serve well; the cost gap is stage 2's.
     cost = float(pulp.value(plan) or 0.0) if solve_relaxation() else 0.0
     gap_abs = max(0.9 * options.mip_gap * abs(cost), 1e-6)
     # What no plan can beat: the relaxation's least unmet demand (the cuts tighten it too).
@@ -321,7 +323,7 @@ def _mip_search(model: PlanModel, options: SolverOptions) -> tuple[SolverRun, fl
     elif start is None:
         _require(run, "lot sizes", mip=True)
     else:
-        # Stage 1's plan meets stage 2's rows: keep its setups if the search found nothing.
+        # The first search's plan meets stage 2's rows: keep its setups if stage 2 found none.
         _fix_integers(model, start)
         run = replace(run, reason=f"{run.reason}; the first search's setups kept")
     _drop_redundant_rows(model)

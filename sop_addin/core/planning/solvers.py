@@ -190,12 +190,12 @@ def make_solver(
         mip: solve with integrality (False: the LP, integrality ignored).
         log_path: where CBC writes its log (read back for its bound and gap).
         start: integer values of a feasible plan to start a MIP from.
-        gap_abs: an absolute MIP gap (then the relative gap asked is ignored).
+        gap_abs: an absolute MIP gap, besides the relative one asked (whichever comes first).
         time_limit: seconds for this call (default: the options' limit).
     """
     name = options.solver.lower()
     limit = options.time_limit if time_limit is None else time_limit
-    gap_rel = 0.0 if gap_abs is not None else options.mip_gap
+    gap_rel = options.mip_gap  # HiGHS and CBC stop at whichever gap is reached first
     if name == "highs":
         params: dict[str, Any] = {}
         if not mip:
