@@ -17,7 +17,12 @@ from benchmarks.bench_lotsizing import KNOWN_OPTIMA, main, read_instance, solve_
 from sop_addin.core.planning.solvers import SolverOptions
 
 HERE = Path(__file__).parent / "data" / "lotsizing"
-PUBLIC = Path(os.environ.get("SOP_LOTSIZING_DATA", "/work/shared/lotsizing"))
+# The public files live beside the repository (../shared/lotsizing), not in it.
+PUBLIC = Path(
+    os.environ.get(
+        "SOP_LOTSIZING_DATA", Path(__file__).resolve().parents[2] / "shared" / "lotsizing"
+    )
+)
 
 
 def test_hand_solved_instance_reaches_its_optimum():
