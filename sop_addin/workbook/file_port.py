@@ -85,6 +85,15 @@ def table_bounds(ref: str) -> tuple[int, int, int, int]:
     return min_col, min_row, max_col, max_row
 
 
+def view_tabs() -> set[str]:
+    """The tabs the product owns wholly and redraws from the tables: the grids (grids.csv),
+    the Exec page and the forecast chart tab. A save writes a redrawn one whole."""
+    from sop_addin.workbook.dashboard import EXEC_TAB  # here: an import cycle
+    from sop_addin.workbook.forecast_chart import FORECAST_TAB
+
+    return {grid.tab for grid in CONTRACT.grids} | {EXEC_TAB, FORECAST_TAB}
+
+
 class FilePort:
     """A workbook file loaded with openpyxl; tables are read and written in memory, then saved.
 
@@ -386,6 +395,7 @@ class FilePort:
             self._written,
             self._cached,
             render=self._render,
+            views=view_tabs(),
         )
         atomic_write_bytes(target, data)
         self._original, self._baseline = data, Baseline.of(self.workbook)

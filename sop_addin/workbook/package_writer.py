@@ -23,6 +23,7 @@ from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet.worksheet import Worksheet
 
 from sop_addin.workbook.package import CONTENT_TYPES, Package, PackageError
+from sop_addin.workbook.package_views import StyleTarget, write_conditional_formats, write_views
 from sop_addin.workbook.sheet_xml import CellWrite, SheetXml
 
 CellKey = tuple[int, int]
@@ -51,11 +52,15 @@ class Baseline:
     cells: dict[str, dict[CellKey, tuple[Any, str]]] = field(default_factory=dict)
     tables: dict[str, dict[str, str]] = field(default_factory=dict)  # sheet -> name -> ref
     style_count: int = 0
+    worksheets: dict[str, Worksheet] = field(default_factory=dict)  # the sheet objects
+    formats: dict[str, Any] = field(default_factory=dict)  # their conditional format lists
 
     @classmethod
     def of(cls, workbook: Workbook) -> Baseline:
         baseline = cls(style_count=len(workbook._cell_styles))  # type: ignore[attr-defined]
         for ws in workbook.worksheets:
+            baseline.worksheets[ws.title] = ws
+            baseline.formats[ws.title] = ws.conditional_formatting
             baseline.cells[ws.title] = {
                 key: (cell.value, cell.data_type) for key, cell in ws._cells.items()
             }
@@ -245,6 +250,7 @@ def write_package(
     written: dict[str, set[CellKey]],
     cached: dict[tuple[str, int, int], Any],
     render: Callable[[], bytes] | None = None,
+    views: Iterable[str] = (),
 ) -> bytes:
     """The original package with the product's changes in it (see the module docstring).
 
@@ -255,8 +261,10 @@ def write_package(
         written: cells the product wrote, per sheet (written even when unchanged: a
             formula's cached value may have changed).
         cached: computed results of formula cells, by (sheet, row, column).
-        render: saves the model with openpyxl (called only when a sheet gains charts: the
-            source of their drawing and chart parts).
+        render: saves the model with openpyxl (called only when a sheet gains charts or a
+            view is redrawn: the source of their sheet, drawing and chart parts).
+        views: the tabs the product owns wholly (sop_addin.workbook.package_views); one the
+            product drew again in this session is written whole from the render.
     """
     package = Package.read(original)
     sheets = package.sheet_parts()
@@ -269,9 +277,20 @@ def write_package(
         raise PackageError(msg)
     resizes: list[Resize] = []
     formulas_changed = False
+    redrawn = [
+        title
+        for title in views
+        if title in workbook.sheetnames
+        and workbook[title] is not baseline.worksheets.get(title)
+        and render is not None
+    ]
     for ws in workbook.worksheets:
         part = sheets.get(ws.title)
         before = baseline.cells.get(ws.title)
+        if ws.title in redrawn and part is not None:
+            if any(cell.data_type == "f" for cell in ws._cells.values()):
+                formulas_changed = True
+            continue  # written whole below
         if part is None or before is None:
             msg = f"the tab {ws.title!r} is new or renamed; the product never adds or renames tabs"
             raise PackageError(msg)
@@ -319,8 +338,20 @@ def write_package(
             resizes.append(Resize(ws.title, _bounds(old_ref), _bounds(new_ref)))
     if resizes:
         _update_charts(package, resizes)
+    style_target = StyleTarget(package)
+    for ws in workbook.worksheets:  # the product's alert rules on its table tabs, replaced
+        if ws.title in redrawn or ws.conditional_formatting is baseline.formats.get(ws.title):
+            continue
+        part = sheets[ws.title]
+        package.set(part, write_conditional_formats(package.parts[part], ws, style_target))
+    rendered: bytes | None = None
+    if redrawn and render is not None:
+        rendered = render()
+        write_views(package, rendered, workbook, redrawn, style_target)
+    style_target.finish()
     if render is not None:
-        _add_new_drawings(package, render, workbook, sheets)
+        cached_render = render if rendered is None else (lambda: rendered)
+        _add_new_drawings(package, cached_render, workbook, sheets, skip=set(redrawn))
     if formulas_changed:
         _drop_calc_chain(package)
     return package.to_bytes()
@@ -367,12 +398,16 @@ def _drawing_of(package: Package, sheet_part: str) -> str | None:
 
 
 def _add_new_drawings(
-    package: Package, render: Callable[[], bytes], workbook: Workbook, sheets: dict[str, str]
+    package: Package,
+    render: Callable[[], bytes],
+    workbook: Workbook,
+    sheets: dict[str, str],
+    skip: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> None:
     """Charts the product draws on a sheet that has no drawing yet come from openpyxl's render."""
     rendered: Package | None = None
     for ws in workbook.worksheets:
-        if not getattr(ws, "_charts", None):
+        if not getattr(ws, "_charts", None) or ws.title in skip:
             continue
         part = sheets[ws.title]
         if _drawing_of(package, part) is not None:

@@ -13,15 +13,22 @@ EPS = 1e-6  # below this a solver value is numerical noise
 REPORT_EPS = 5e-6  # below this a reported quantity (often a difference of values) is noise
 
 
+def _snap(value: float, eps: float) -> float:
+    """The value, or the whole number it is within eps of (the solvers' tolerances leave e.g.
+    30.00000001117 units, which a planner would read as a fraction of a unit)."""
+    nearest = float(round(value))
+    return nearest if abs(value - nearest) < eps else float(value)
+
+
 def value_of(var: pulp.LpVariable) -> float:
-    """A solver value with its noise (below EPS) set to zero."""
+    """A solver value with its noise (within EPS of a whole number) removed."""
     value = var.varValue
-    return 0.0 if value is None or abs(value) < EPS else float(value)
+    return 0.0 if value is None else _snap(float(value), EPS)
 
 
 def clean(value: float) -> float:
     """A reported quantity without solver noise (CBC leaves e.g. -4e-6 in a difference)."""
-    return 0.0 if abs(value) < REPORT_EPS else float(value)
+    return _snap(float(value), REPORT_EPS)
 
 
 def production_plan(model: PlanModel) -> pd.DataFrame:
