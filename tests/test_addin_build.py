@@ -28,6 +28,7 @@ from sop_addin.excel.addin_build import (
 )
 from sop_addin.excel.ribbon_xml import ribbon_for_actions
 from sop_addin.excel.vba_project import VBA_DIR, normalise, stored_source
+from sop_addin.workbook.template import sheet_order
 from tests.libreoffice import convert
 
 with warnings.catch_warnings():  # oletools' pyparsing grammar warns on import
@@ -149,7 +150,7 @@ def test_sheet_code_names_have_document_modules(built, kind, tmp_path):
     assert code_names == [f"Sheet{i}" for i in range(1, len(wb.worksheets) + 1)]
     for name in ["ThisWorkbook", *code_names]:
         assert 'Attribute VB_Base = "0{000208' in modules[name]
-    expected = [*(t.name for t in CONTRACT.tabs), CONF_SHEET] if kind == "xlsm" else [CONF_SHEET]
+    expected = [*sheet_order(CONTRACT), CONF_SHEET] if kind == "xlsm" else [CONF_SHEET]
     assert wb.sheetnames == expected
 
 
@@ -181,7 +182,7 @@ def test_libreoffice_opens_and_converts_both(built, tmp_path):
     # project: its Basic library, one module per VBA module.
     converted = convert([built["xlsm"], xlam_as_xlsm], tmp_path, "ods")
     for path, sheets in [
-        (converted[0], [*(t.name for t in CONTRACT.tabs), CONF_SHEET]),
+        (converted[0], [*sheet_order(CONTRACT), CONF_SHEET]),
         (converted[1], [CONF_SHEET]),
     ]:
         parts = _parts(path)

@@ -10,9 +10,11 @@ from openpyxl import load_workbook
 from sop_addin.actions.cycle import run_cycle
 from sop_addin.workbook.create import create_workbook
 from sop_addin.workbook.dashboard import (
+    CHANGES_ROWS,
     CHART_ROWS,
     COLUMNS,
     FIRST_TILE_ROW,
+    changes_row,
     chart_row,
     checklist_row,
     load_alerts,
@@ -77,8 +79,9 @@ def test_the_checklist_is_coloured_by_status_and_the_page_is_set(planned):
         ('"fail"', "F8CBAD"),
         ('"warn"', "FFE699"),
     }
-    # Tiles, checklist and the charts under it, nine columns wide, on one landscape page.
-    last = chart_row(len(checks)) + CHART_ROWS
+    # Tiles, checklist, the charts and the changes under them, nine columns wide, one page.
+    assert changes_row(len(checks)) == chart_row(len(checks)) + CHART_ROWS + 1
+    last = changes_row(len(checks)) + CHANGES_ROWS
     assert print_range(len(checks)) == f"A1:I{last}"
     assert ws.print_area == f"'Exec'!$A$1:$I${last}"
     assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToHeight == 1
