@@ -149,6 +149,12 @@ def _revenue_bridge(ws: Worksheet, top: int) -> BarChart | None:
     chart.x_axis.delete = False
     chart.y_axis.delete = False
     chart.y_axis.number_format = "#,##0"
+    # Start the axis just under the lowest level, so the families' steps can be seen.
+    cells = [ws.cell(top + 1 + i, BRIDGE_COLUMN + c).value for i in range(steps) for c in (1, 2)]
+    levels = [float(v) for v in cells if isinstance(v, int | float)]
+    lowest = min((v for v in levels if v > 0), default=0.0)
+    if lowest > 0:
+        chart.y_axis.scaling.min = float(f"{lowest * 0.98:.2g}")
     chart.width, chart.height = 5 * COLUMN_WIDTH * 0.18, (CHANGES_ROWS - 1) * 0.5  # type: ignore[assignment]  # cm
     first, last = top, top + steps
     data = Reference(
