@@ -11,11 +11,12 @@ from openpyxl import load_workbook
 
 from sop_addin.actions.cycle import run_cycle
 from sop_addin.core.changes import changes_table
+from sop_addin.workbook.create import create_workbook
 from sop_addin.workbook.dashboard import BRIDGE_COLUMN
 from sop_addin.workbook.file_port import FilePort
 from sop_addin.workbook.tables import read_output, read_table, write_input_table
 from tests.approval_support import approve_tiny, planned_tiny
-from tests.factories import M1
+from tests.factories import M1, tiny_tables
 
 PRODUCTS = pd.DataFrame({"sku": ["A", "B"], "family": ["F", "G"]})
 
@@ -109,3 +110,20 @@ def test_the_exec_page_shows_the_changes_and_the_revenue_bridge(replanned):
     assert bridge[0] == "Revenue bridge" and bridge[1] == "Approved" and bridge[-1] == "Current"
     names = zipfile.ZipFile(planned).namelist()
     assert len([n for n in names if n.startswith("xl/charts/chart")]) == 3 + 1 + 1  # + bridge
+
+
+def test_a_workbook_made_before_the_changes_table_still_runs(tmp_path: Path):
+    path = create_workbook(tmp_path / "old.xlsx", tiny_tables())
+    wb = load_workbook(path)
+    ws = wb["Exec data"]
+    ref = ws.tables["Changes"].ref
+    del ws.tables["Changes"]
+    for row in ws[ref]:
+        for cell in row:
+            cell.value = None
+    wb.save(path)
+    port = FilePort.open(path)
+    summary = run_cycle(port)
+    assert summary["changes_since_approval"] is None
+    port.save()
+    assert "Exec" in load_workbook(path).sheetnames

@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 
 from sop_addin.actions.cycle import run_cycle
 from sop_addin.contract import CONTRACT, Grid, KeyFigure
+from sop_addin.contract.problems import ValidationError
 from sop_addin.core.grid import FAMILY, SKU, TOTAL, build_grid
 from sop_addin.workbook.create import create_workbook
 from sop_addin.workbook.file_port import FilePort
@@ -167,3 +168,19 @@ def test_families_group_their_skus_in_an_outline(planned):
     assert plan_cell.fill.fgColor.rgb.endswith("FFF2CC") and not plan_cell.protection.locked
     history_cell = ws.cell(consensus, FIRST_MONTH_COLUMN)
     assert history_cell.protection.locked  # history is not the planner's to change
+
+
+def test_a_workbook_from_before_the_grids_is_refused_with_the_rename_to_do(tmp_path):
+    path = create_workbook(tmp_path / "old.xlsx", tiny_tables())
+    wb = load_workbook(path)
+    for view in ("Demand", "Supply", "Finance", "Exec", "Forecast chart"):
+        del wb[view]
+    for tab in ("Demand", "Supply", "Finance", "Exec"):
+        wb[f"{tab} data"].title = tab  # the older layout: the tables on these tabs
+    wb.save(path)
+    with pytest.raises(ValidationError) as caught:
+        run_cycle(FilePort.open(path))
+    messages = {p.tab: p.message for p in caught.value.problems}
+    assert set(messages) == {"Demand", "Supply", "Finance", "Exec"}
+    assert "rename the tab 'Supply' to 'Supply data'" in messages["Supply"]
+    assert load_workbook(path).sheetnames[9] == "Finance"  # nothing written

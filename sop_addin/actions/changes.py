@@ -16,7 +16,7 @@ from sop_addin.core.changes import PLAN_MEASURES, changes_table
 from sop_addin.core.inputs import PlanInputs
 from sop_addin.store.plan_store import PlanStore, resolve_store_dir
 from sop_addin.workbook.file_port import FilePort
-from sop_addin.workbook.port import WorkbookPort
+from sop_addin.workbook.port import TableNotFound, WorkbookPort
 from sop_addin.workbook.tables import read_output, read_table, write_table
 
 
@@ -43,6 +43,10 @@ def update_changes(
     Without a plan store, an approval or an intact snapshot the table is left empty (the
     first cycle has nothing to compare with); the store is never created here.
     """
+    try:
+        port.table_location("Changes")
+    except TableNotFound:  # a workbook made before the Changes table: nothing to fill
+        return None
     progress("Changes", 0, 1)
     directory = resolve_store_dir(store, workbook_path(port))
     empty = pd.DataFrame(columns=CONTRACT.table("Changes").column_names)

@@ -13,7 +13,12 @@ from sop_addin.actions.finance import reconcile_finance
 from sop_addin.actions.forecast import refresh_forecast
 from sop_addin.actions.plan import run_plan
 from sop_addin.actions.progress import Progress, no_progress
-from sop_addin.actions.views import capture_grid_edits, update_dashboard, update_grids
+from sop_addin.actions.views import (
+    capture_grid_edits,
+    check_layout,
+    update_dashboard,
+    update_grids,
+)
 from sop_addin.approval.lineage import record_run_lineage
 from sop_addin.core.calendar import month_label
 from sop_addin.core.planning import SolverOptions
@@ -33,6 +38,7 @@ def run_cycle(
     The caller saves the workbook afterwards; nothing is saved when a step fails.
     """
     progress("Validate inputs", 0, 1)
+    check_layout(port)  # tables on the tabs this version expects
     capture_grid_edits(port)  # consensus typed into the Demand grid becomes an override
     inputs = read_inputs(port)
     progress("Validate inputs", 1, 1)

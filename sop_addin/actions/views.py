@@ -19,10 +19,11 @@ from sop_addin.core.calendar import month_label
 from sop_addin.core.grid import build_grid
 from sop_addin.core.grid_edits import GridEdit, edits_to_overrides, merge_overrides
 from sop_addin.core.inputs import PlanInputs
-from sop_addin.workbook.dashboard import add_table_alerts, draw_dashboard
+from sop_addin.workbook.dashboard import EXEC_TAB, add_table_alerts, draw_dashboard
 from sop_addin.workbook.forecast_chart import draw_forecast_chart, forecast_series
 from sop_addin.workbook.grids import draw_grid, read_grid_edits
-from sop_addin.workbook.port import WorkbookPort
+from sop_addin.workbook.layout import older_layout
+from sop_addin.workbook.port import TableNotFound, WorkbookPort
 from sop_addin.workbook.tables import read_inputs, read_output, read_table, write_input_table
 
 
@@ -49,7 +50,8 @@ def update_grids(
     if workbook is None:
         return 0
     inputs = inputs or read_inputs(port)
-    grids = CONTRACT.grids
+    # A workbook from before the views keeps its tables on those tabs: leave it as it is.
+    grids = tuple(g for g in CONTRACT.grids if not older_layout(workbook, g.tab))
     progress("Grids", 0, len(grids))
     frames = grid_sources(port, inputs)
     for done, grid in enumerate(grids, start=1):
@@ -79,7 +81,7 @@ def update_dashboard(
 ) -> bool:
     """Redraw the Exec dashboard (tiles, checklist, alert colours); False without a file."""
     workbook = getattr(port, "workbook", None)
-    if workbook is None:
+    if workbook is None or older_layout(workbook, EXEC_TAB):
         return False
     inputs = inputs or read_inputs(port)
     progress("Exec dashboard", 0, 1)
@@ -98,7 +100,11 @@ def update_dashboard(
     kpis = read_output(port, "KPIs", "Exec Summary", allow_empty=True)
     checklist = read_output(port, "Checklist", "Exec Summary", allow_empty=True)
     rates = _rates(inputs)
-    changes = read_output(port, "Changes", "the cycle", allow_empty=True)
+    try:
+        port.table_location("Changes")
+        changes = read_output(port, "Changes", "the cycle", allow_empty=True)
+    except TableNotFound:  # a workbook made before the Changes table
+        changes = None
     draw_dashboard(workbook, kpis, checklist, heading, rates, changes, snapshot)
     add_table_alerts(workbook, rates)
     progress("Exec dashboard", 1, 1)
@@ -120,6 +126,7 @@ def capture_grid_edits(port: WorkbookPort, today: date | None = None) -> int:
         if any(f.editable for f in g.key_figures)
         and workbook is not None
         and g.tab in workbook.sheetnames
+        and not older_layout(workbook, g.tab)
     ]
     if workbook is None or not grids:
         return 0
@@ -149,3 +156,35 @@ def capture_grid_edits(port: WorkbookPort, today: date | None = None) -> int:
     new = edits_to_overrides(edits, consensus, families, stamp)
     write_input_table(port, "Overrides", merge_overrides(overrides.reset_index(drop=True), new))
     return len(edits)
+
+
+def check_layout(port: WorkbookPort) -> None:
+    """Refuse, with the fix named, a workbook whose tables sit on other tabs than the contract's.
+
+    Workbooks made before the grids kept the Demand, Supply, Finance and Exec tables on those
+    tabs; this version keeps them on "<tab> data" (the live P&L formulas name those tabs).
+    Renaming the tab in Excel or LibreOffice (which also rewrites formulas) is the fix.
+    """
+    moved: dict[tuple[str, str], str] = {}
+    for table in CONTRACT.tables.values():
+        try:
+            sheet, _ = port.table_location(table.name)
+        except TableNotFound:
+            continue  # reported by validation, or an optional table of a later version
+        if sheet != table.tab:
+            moved.setdefault((sheet, table.tab), table.name)
+    if moved:
+        raise ValidationError(
+            [
+                Problem(
+                    tab=sheet,
+                    table=name,
+                    message=(
+                        f"the tab {sheet!r} holds tables that now live on the tab {tab!r} "
+                        f"(a workbook from an older sop-addin): rename the tab {sheet!r} to "
+                        f"{tab!r} and run again"
+                    ),
+                )
+                for (sheet, tab), name in moved.items()
+            ]
+        )

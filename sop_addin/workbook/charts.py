@@ -34,6 +34,7 @@ from sop_addin.workbook.dashboard import (
     sheet_table,
 )
 from sop_addin.workbook.forecast_chart import add_forecast_chart
+from sop_addin.workbook.layout import older_layout
 
 # Three charts side by side under the checklist, three dashboard columns each: a column of
 # 16 characters is about 2.9 cm wide in Excel and LibreOffice.
@@ -148,6 +149,12 @@ def _revenue_bridge(ws: Worksheet, top: int) -> BarChart | None:
     chart.x_axis.delete = False
     chart.y_axis.delete = False
     chart.y_axis.number_format = "#,##0"
+    # Start the axis just under the lowest level, so the families' steps can be seen.
+    cells = [ws.cell(top + 1 + i, BRIDGE_COLUMN + c).value for i in range(steps) for c in (1, 2)]
+    levels = [float(v) for v in cells if isinstance(v, int | float)]
+    lowest = min((v for v in levels if v > 0), default=0.0)
+    if lowest > 0:
+        chart.y_axis.scaling.min = float(f"{lowest * 0.98:.2g}")
     chart.width, chart.height = 5 * COLUMN_WIDTH * 0.18, (CHANGES_ROWS - 1) * 0.5  # type: ignore[assignment]  # cm
     first, last = top, top + steps
     data = Reference(
@@ -167,6 +174,19 @@ def _revenue_bridge(ws: Worksheet, top: int) -> BarChart | None:
     return chart
 
 
+def _charts_beside_tables(ws: Worksheet) -> int:
+    """A workbook from before the Exec page: its charts right of the tables on the Exec tab."""
+    ws._charts = []  # type: ignore[attr-defined]
+    right = max(range_boundaries(t.ref)[2] or 1 for t in ws.tables.values())
+    drawn = 0
+    for spec in EXEC_CHARTS:
+        chart = _chart(ws, spec)
+        if chart is not None:
+            ws.add_chart(chart, f"{get_column_letter(right + 2)}{3 + drawn * CHART_ROWS}")
+            drawn += 1
+    return drawn
+
+
 def _checks(data: Worksheet) -> int:
     """How many rows the Checklist table has (the dashboard lists them above the charts)."""
     table = _table(data, "Checklist")
@@ -182,6 +202,8 @@ def draw_exec_charts(workbook: Workbook) -> int:
     The charts read the tables on the Exec data tab and sit side by side under the checklist.
     """
     add_forecast_chart(workbook)  # the other chart of the workbook, also lost on load
+    if older_layout(workbook, EXEC_TAB):
+        return _charts_beside_tables(cast(Worksheet, workbook[EXEC_TAB]))
     if EXEC_TAB not in workbook.sheetnames or EXEC_DATA_TAB not in workbook.sheetnames:
         return 0
     ws = cast(Worksheet, workbook[EXEC_TAB])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, cast
 
+from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Font, NamedStyle, PatternFill, Protection
 from openpyxl.utils import get_column_letter
@@ -46,6 +47,12 @@ def placements(contract: WorkbookContract, tab_name: str) -> list[Placement]:
         result.append(Placement(table=table, first_column=column))
         column += len(table.columns) + GAP_COLUMNS
     return result
+
+
+def older_layout(workbook: Workbook, view: str) -> bool:
+    """True when a sheet named like a view holds tables: a workbook from before the views
+    (its Demand, Supply, Finance and Exec tabs hold the tables), never to be redrawn over."""
+    return view in workbook.sheetnames and bool(getattr(workbook[view], "tables", None))
 
 
 def view_cell(ws: Worksheet, row: int, column: int, value: Any) -> Cell:
