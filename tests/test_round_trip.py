@@ -4,8 +4,12 @@ Each workbook is built by the test with content openpyxl cannot carry (the ribbo
 extLst extensions: x14 data validation, x14 conditional formats, sparklines, slicers; pivot
 caches; comments; a user's chart; defined names; cached values of formula cells), plus one
 saved by LibreOffice. After `sop run`, every part outside the product's (the sheets holding
-output tables, their table parts, the product's charts, the content-type list) is compared
-byte for byte, and in the product's sheets every cell outside its output tables too.
+output tables, their table parts, the views the run redraws whole with their drawings and
+charts, the content-type list) is compared byte for byte, and in the product's sheets every
+cell outside its output tables too. Two shared parts may change only as the redrawn views
+need: styles.xml is appended to (every existing entry keeps its place, so every other
+sheet's style indices stay valid), and workbook.xml changes only in the views' own print
+names and the active tab.
 """
 
 from __future__ import annotations
@@ -25,12 +29,15 @@ from openpyxl.workbook.defined_name import DefinedName
 from sop_addin.cli import cli
 from sop_addin.contract import CONTRACT, Role
 from sop_addin.workbook.create import create_workbook
+from sop_addin.workbook.dashboard import EXEC_TAB, load_alerts
 from sop_addin.workbook.file_port import FilePort
-from sop_addin.workbook.package import CONTENT_TYPES, Package
+from sop_addin.workbook.forecast_chart import FORECAST_TAB
+from sop_addin.workbook.package import CONTENT_TYPES, MAIN_NS, Package
 from sop_addin.workbook.package_writer import CHART_REL, DRAWING_REL
 from sop_addin.workbook.sheet_xml import SheetXml
 from sop_addin.workbook.tables import read_inputs, read_output, write_input_table
 from tests.factories import tiny_tables
+from tests.layout_support import header_columns, package_tab_of, sheet_with_table, table_bounds
 from tests.libreoffice import convert
 
 TEMPLATES = Path(__file__).parent.parent / "templates"
@@ -44,6 +51,16 @@ PIVOT_CACHE_REL = (
     "http://schemas.openxmlformats.org/officeDocument/2006/relationships/pivotCacheDefinition"
 )
 OUTPUT_TABS = {t.tab for t in CONTRACT.tables_with_role(Role.OUTPUT)}
+# Tabs a run redraws whole from the tables (the grids, the Exec page, the forecast chart).
+VIEW_TABS = {g.tab for g in CONTRACT.grids} | {EXEC_TAB, FORECAST_TAB}
+# Tabs whose tables carry the product's alert colours (alerts.csv): their top-level
+# conditional formats are the product's, redrawn on every run.
+ALERT_TABS = {
+    CONTRACT.table(a.target.split(".")[0]).tab
+    for a in load_alerts()
+    if "." in a.target and a.target.split(".")[0] in CONTRACT.tables
+}
+CONDITIONAL_FORMAT = re.compile(r"<conditionalFormatting\b[^>]*>.*?</conditionalFormatting>", re.S)
 
 
 def _ext_list(slicer_rid: str) -> str:
@@ -103,7 +120,7 @@ def _add_features(path: Path) -> None:
     # one inside an input table (Prices: the price of the first SKU).
     text = re.sub(r"<f>1\+1</f>(<v\s*/>|<v></v>)?", "<f>1+1</f><v>2</v>", text)
     package.set(products, text.encode())
-    finance = sheets["Finance"]
+    finance = sheets[package_tab_of(package, "Prices")]
     ftext = package.parts[finance].decode()
     ftext, found = re.subn(r"<f>2\*50</f>(<v\s*/>|<v></v>)?", "<f>2*50</f><v>100</v>", ftext)
     assert found == 1
@@ -148,11 +165,9 @@ def _with_user_content(path: Path) -> None:
     chart.add_data(Reference(ws, min_col=4, min_row=2, max_row=4), titles_from_data=True)
     ws.add_chart(chart, "AB5")
     wb.defined_names["PlannerRange"] = DefinedName("PlannerRange", attr_text="Products!$A$2:$C$4")
-    prices = wb["Finance"]
-    tbl = prices.tables["Prices"]
-    col = next(i for i, c in enumerate(tbl.tableColumns) if c.name == "unit_price")
-    first, row = tbl.ref.split(":")[0], int(re.sub(r"\D", "", tbl.ref.split(":")[0])) + 1
-    prices.cell(row, prices[first].column + col).value = "=2*50"
+    prices = sheet_with_table(wb, "Prices")
+    _, header_row, _, _ = table_bounds(prices, "Prices")
+    prices.cell(header_row + 1, header_columns(prices, "Prices")["unit_price"]).value = "=2*50"
     wb.save(path)
 
 
@@ -170,17 +185,23 @@ def _xlsm(folder: Path) -> Path:
     for name, frame in tiny_tables().items():
         write_input_table(port, name, frame)
     port.save(path)
+    wb = load_workbook(path, keep_vba=True)
+    prices = sheet_with_table(wb, "Prices")
+    _, header_row, _, _ = table_bounds(prices, "Prices")
+    first_price = prices.cell(header_row + 1, header_columns(prices, "Prices")["unit_price"])
     wb_package = Package.open(path)
     assert any(n.startswith("customUI/") for n in wb_package.names)  # the ribbon came along
-    text = wb_package.parts[wb_package.sheet_parts()["Finance"]].decode()
+    part = wb_package.sheet_parts()[prices.title]
+    text = wb_package.parts[part].decode()
     # A formula in an input table (the first price), with Excel's cached value.
-    text = re.sub(
-        r'(<c r="(B3)"[^>]*?)(?: t="\w+")?>.*?</c>',
+    text, found = re.subn(
+        rf'(<c r="({first_price.coordinate})"[^>]*?)(?: t="\w+")?>.*?</c>',
         r"\1><f>2*50</f><v>100</v></c>",
         text,
         count=1,
     )
-    wb_package.set(wb_package.sheet_parts()["Finance"], text.encode())
+    assert found == 1
+    wb_package.set(part, text.encode())
     path.write_bytes(wb_package.to_bytes())
     _add_features_no_formula(path)
     return path
@@ -204,7 +225,7 @@ def _owned(package: Package) -> tuple[set[str], dict[str, list[tuple[int, int, i
     owned = {CONTENT_TYPES}
     extents: dict[str, list[tuple[int, int, int, int]]] = {}
     outputs = {t.name.lower() for t in CONTRACT.tables_with_role(Role.OUTPUT)}
-    for tab in OUTPUT_TABS & set(sheets):
+    for tab in (OUTPUT_TABS | VIEW_TABS) & set(sheets):
         part = sheets[tab]
         owned |= {part, Package.rels_name(part)}
         for name, table in package.table_parts(part).items():
@@ -238,16 +259,79 @@ def _cells(sheet: SheetXml) -> dict[tuple[int, int], str]:
     return found
 
 
+STYLE_SECTIONS = ("numFmts", "fonts", "fills", "borders", "cellXfs", "dxfs")
+
+
+def _styles_part(package: Package) -> str:
+    workbook = package.workbook_part()
+    return next(t for _, k, t in package.relationships(workbook) if k.endswith("/styles"))
+
+
+def assert_styles_only_appended(before: bytes, after: bytes) -> None:
+    """Every style entry of `before` keeps its place in `after`; nothing else changed."""
+    from xml.etree import ElementTree
+
+    old_root, new_root = ElementTree.fromstring(before), ElementTree.fromstring(after)
+    for section in STYLE_SECTIONS:
+        old = old_root.find(f"{{{MAIN_NS}}}{section}")
+        new = new_root.find(f"{{{MAIN_NS}}}{section}")
+        old_items = [ElementTree.tostring(c) for c in (old if old is not None else [])]
+        new_items = [ElementTree.tostring(c) for c in (new if new is not None else [])]
+        assert new_items[: len(old_items)] == old_items, f"styles.xml: {section} renumbered"
+        if new is not None and new.get("count") is not None:
+            assert new.get("count") == str(len(new_items)), f"styles.xml: {section} count"
+
+    def rest(data: bytes) -> bytes:
+        for section in STYLE_SECTIONS:
+            data = re.sub(
+                rb"<(\w+:)?%s\b[^>]*?(/>|>.*?</\1?%s>)" % (section.encode(), section.encode()),
+                b"",
+                data,
+                flags=re.S,
+            )
+        return data
+
+    assert rest(before) == rest(after), "styles.xml changed outside its style lists"
+
+
+def assert_workbook_changed_only_in_views(package: Package, before: bytes, after: bytes) -> None:
+    """workbook.xml: the same but for the views' print names (by their sheet position) and
+    the active tab."""
+    from xml.etree import ElementTree
+
+    sheets = ElementTree.fromstring(before).iter(f"{{{MAIN_NS}}}sheet")
+    views = {i for i, sheet in enumerate(sheets) if sheet.get("name") in VIEW_TABS}
+    assert len(views) == len(VIEW_TABS & set(package.sheet_parts()))
+
+    def rest(data: bytes) -> bytes:
+        def drop(match: re.Match[bytes]) -> bytes:
+            local = re.search(rb'localSheetId="(\d+)"', match.group(2))
+            return b"" if local is not None and int(local.group(1)) in views else match.group(0)
+
+        name = rb"<(\w+:)?definedName\b([^>]*)>(.*?)</\1?definedName>"
+        data = re.sub(name, drop, data, flags=re.S)
+        data = re.sub(rb"<(\w+:)?definedNames\b[^>]*?(/>|>\s*</\1?definedNames>)", b"", data)
+        return re.sub(rb'\sactiveTab="\d+"', b"", data)
+
+    assert rest(before) == rest(after), "workbook.xml changed beyond the views' print names"
+
+
 def assert_only_owned_changed(before: Package, after: Package) -> int:
     """Compare every part outside the product's byte for byte; return how many were compared."""
     owned, extents_before = _owned(before)
     owned_after, extents_after = _owned(after)
+    styles, workbook = _styles_part(before), before.workbook_part()
     compared = 0
     for name in before.names:
         if name in owned:
             continue
         assert name in after.parts, f"{name} was dropped"
-        assert after.parts[name] == before.parts[name], f"{name} changed"
+        if name == styles:
+            assert_styles_only_appended(before.parts[name], after.parts[name])
+        elif name == workbook:
+            assert_workbook_changed_only_in_views(before, before.parts[name], after.parts[name])
+        else:
+            assert after.parts[name] == before.parts[name], f"{name} changed"
         compared += 1
     for name in after.names:
         assert name in before.parts or name in owned_after, f"unexpected new part {name}"
@@ -255,14 +339,25 @@ def assert_only_owned_changed(before: Package, after: Package) -> int:
     for entry in old_types:
         if b"calcChain" not in entry:
             assert entry in after.parts[CONTENT_TYPES], f"content type {entry!r} dropped"
+    tabs = {part: tab for tab, part in before.sheet_parts().items()}
     for part, extents in extents_before.items():
         old, new = SheetXml(before.parts[part], part), SheetXml(after.parts[part], part)
         # What a save may change outside the cells: the used range, and the reference to the
         # product's charts (a drawing element, and the relationships namespace it needs).
         strip = re.compile(rf'<dimension\b[^>]*/>|<drawing\b[^>]*/>| xmlns:r="{R_NS}"')
-        assert strip.sub("", old.head) == strip.sub("", new.head), f"{part}: head changed"
-        assert strip.sub("", old.tail) == strip.sub("", new.tail), f"{part}: tail changed"
+        old_tail, new_tail = strip.sub("", old.tail), strip.sub("", new.tail)
         boxes = extents + extents_after.get(part, [])
+        if tabs[part] in ALERT_TABS:
+            # The product's alert colours, on its own output tables' columns only.
+            for rule in CONDITIONAL_FORMAT.findall(new_tail):
+                sqref = re.search(r'sqref="([^"]+)"', rule)
+                assert sqref is not None
+                for ref in sqref.group(1).split():
+                    first, _, last, _ = _bounds(ref)
+                    assert any(a <= first and last <= c for a, _, c, _ in boxes), rule
+            old_tail, new_tail = (CONDITIONAL_FORMAT.sub("", t) for t in (old_tail, new_tail))
+        assert strip.sub("", old.head) == strip.sub("", new.head), f"{part}: head changed"
+        assert old_tail == new_tail, f"{part}: tail changed"
 
         def outside(key: tuple[int, int], boxes: list[tuple[int, int, int, int]] = boxes) -> bool:
             row, col = key
@@ -349,13 +444,21 @@ def test_formula_inputs_keep_their_cached_values_run_after_run(workbooks):
 def test_exec_charts_follow_their_tables(workbooks):
     _, path = workbooks["libreoffice"]
     after = Package.open(path)
-    exec_part = after.sheet_parts()["Exec"]
+    exec_part = after.sheet_parts()[EXEC_TAB]  # the Exec page holds the charts
     drawing = next(t for _, k, t in after.relationships(exec_part) if k == DRAWING_REL)
     charts = [t for _, k, t in after.relationships(drawing) if k == CHART_REL]
     assert len(charts) == 3
-    # The monthly summary has one row per plan month (2): its chart reads rows 3-4.
+    # The monthly summary has one row per plan month (2): its chart reads the table's two
+    # data rows, on the tab that holds the table.
+    wb = load_workbook(path)
+    summary = sheet_with_table(wb, "MonthlySummary")
+    _, header_row, _, last_row = table_bounds(summary, "MonthlySummary")
+    assert last_row - header_row == 2
+    sheet = re.escape(summary.title)
+    first, last = header_row + 1, last_row
     text = after.parts[charts[0]].decode()
-    assert re.search(r"'?Exec'?!\$[A-Z]+\$3:\$[A-Z]+\$4<", text), text[:400]
+    pattern = rf"(?:'{sheet}'|{sheet})!\$[A-Z]+\${first}:\$[A-Z]+\${last}<"
+    assert re.search(pattern, text), text[:400]
 
 
 # Codes the validation lets through although they look risky: dots, brackets, digits only,
@@ -427,7 +530,8 @@ def test_pnl_cached_values_equal_finance_plan_and_libreoffice_agrees(workbooks, 
         assert np.isclose(sku["revenue"].sum(), plan["revenue"].sum(), rtol=1e-9)
     # The planned file itself: every formula cell the product wrote carries a saved result.
     package = Package.open(path)
-    finance = package.parts[package.sheet_parts()["Finance"]].decode()
+    tabs = {package_tab_of(package, t) for t in ("PnL", "SkuPnL")}  # the live P&L's tables
+    finance = "".join(package.parts[package.sheet_parts()[tab]].decode() for tab in tabs)
     formulas = re.findall(r"<c\b[^>]*>(<f>.*?</f>.*?)</c>", finance)
     written = [f for f in formulas if "SUMIFS" in f or "{" not in f]
     assert len(written) > 50  # tiny company: 4 SkuPnL lines x 10 formulas, PnL lines

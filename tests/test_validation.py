@@ -13,11 +13,15 @@ from openpyxl import load_workbook
 from openpyxl.workbook import Workbook
 
 from sop_addin.cli import cli
+from sop_addin.contract import CONTRACT
 from sop_addin.contract.problems import Problem, ValidationError
 from sop_addin.workbook.create import create_workbook
+from sop_addin.workbook.dashboard import EXEC_TAB
 from sop_addin.workbook.file_port import FilePort
+from sop_addin.workbook.forecast_chart import FORECAST_TAB
 from sop_addin.workbook.tables import read_inputs
 from tests.factories import M1, frame, tiny_tables
+from tests.layout_support import header_columns, sheet_with_table, tab_of
 
 
 def _break(path: Path, mutate: Callable[[Workbook], None]) -> Path:
@@ -164,15 +168,31 @@ def rename_code(tables: dict, old: str, new: str) -> None:
                 tables[name][column] = table[column].where(table[column] != old, new)
 
 
+def _assert_run_stops_before_any_step(path: Path) -> None:
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    result = CliRunner().invoke(cli, ["run", str(path), "--lp", "--jobs", "1"])
+    assert result.exit_code == 2 and "Forecast" not in result.output.split("problem")[0]
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+
+
 def test_a_renamed_tab_is_found_by_validate_and_run_stops_before_any_step(tiny_workbook):
-    _break(tiny_workbook, lambda wb: setattr(wb["Supply"], "title", "Supply plan"))
+    supply = tab_of(tiny_workbook, "ProductBalance")  # the tab holding the supply tables
+    _break(tiny_workbook, lambda wb: setattr(wb[supply], "title", "Supply plan"))
     problems = _problems(tiny_workbook)
     assert problems and all(p.tab == "Supply plan" for p in problems)
-    assert "rename the tab back to 'Supply'" in problems[0].message
-    before = hashlib.sha256(tiny_workbook.read_bytes()).hexdigest()
-    result = CliRunner().invoke(cli, ["run", str(tiny_workbook), "--lp", "--jobs", "1"])
-    assert result.exit_code == 2 and "Forecast" not in result.output.split("problem")[0]
-    assert hashlib.sha256(tiny_workbook.read_bytes()).hexdigest() == before
+    assert f"rename the tab back to '{supply}'" in problems[0].message
+    _assert_run_stops_before_any_step(tiny_workbook)
+
+
+@pytest.mark.parametrize("view", sorted({g.tab for g in CONTRACT.grids} | {EXEC_TAB, FORECAST_TAB}))
+def test_a_renamed_view_tab_is_found_by_validate_and_run_stops_before_any_step(tiny_workbook, view):
+    """The tabs a run redraws (the grids, the Exec page, the forecast chart): a save never
+    adds a tab, so a run with one renamed would do every step and fail at its end."""
+    _break(tiny_workbook, lambda wb: setattr(wb[view], "title", f"{view} (mine)"))
+    problems = _problems(tiny_workbook)
+    assert [p.tab for p in problems] == [view]
+    assert f"rename the tab back to {view!r}" in problems[0].message
+    _assert_run_stops_before_any_step(tiny_workbook)
 
 
 def test_what_steps_reject_mid_run_is_one_report(tmp_path):
@@ -246,13 +266,18 @@ def test_an_open_ended_table_reference_is_a_problem_not_a_crash(tiny_workbook):
     assert "'A2:C' is not a cell range" in problems[0].message
 
 
-def test_a_duplicated_header_is_reported_not_guessed(tiny_workbook):
+@pytest.mark.parametrize(
+    "twin",
+    [
+        CONTRACT.table("Products").column("family").heading,  # the same header text twice
+        "family",  # the column's name beside its label: both name the family column
+    ],
+)
+def test_a_duplicated_header_is_reported_not_guessed(tiny_workbook, twin):
     def mutate(wb: Workbook) -> None:
-        ws = wb["Products"]
-        ref = ws.tables["Products"].ref.split(":")[0]
-        row = ws[ref].row
-        header = {ws.cell(row, c).value: c for c in range(1, 20)}
-        ws.cell(row, header["lifecycle"]).value = "family"
+        ws = sheet_with_table(wb, "Products")
+        row = ws[ws.tables["Products"].ref.split(":")[0]].row
+        ws.cell(row, header_columns(ws, "Products")["lifecycle"]).value = twin
 
     problems = _problems(_break(tiny_workbook, mutate))
     [dup] = [p for p in problems if "2 times" in p.message]

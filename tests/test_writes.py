@@ -29,6 +29,7 @@ from sop_addin.workbook.port import OccupiedCells
 from sop_addin.workbook.staging import StagedPort
 from sop_addin.workbook.tables import read_inputs
 from sop_addin.workbook.xlwings_port import XlwingsPort
+from tests.layout_support import fake_sheet_with_table, sheet_with_table, tab_of, table_corner
 from tests.xlwings_fake import book_from_file
 
 
@@ -41,20 +42,18 @@ def _run(path: Path, *extra: str):
 
 
 def _forecast_corner(path: Path) -> tuple[str, int, int]:
-    ws = load_workbook(path)["Demand"]
-    ref = ws.tables["Forecast"].ref
-    first = ws[ref.split(":")[0]]
-    return "Demand", first.row, first.column
+    """The tab, header row and first column of the Forecast table (an output table)."""
+    return table_corner(path, "Forecast")
 
 
 # -- cells the product does not own ----------------------------------------------------------
 
 
 def test_a_note_below_an_output_table_stops_the_run_and_nothing_is_written(tiny_workbook):
-    _, header, column = _forecast_corner(tiny_workbook)
+    tab, header, column = _forecast_corner(tiny_workbook)
     wb = load_workbook(tiny_workbook)
     # The tiny company's forecast has 2 SKUs x 2 months = 4 rows: rows header+1..header+4.
-    note = wb["Demand"].cell(header + 4, column, "call Anna about the Q1 promo")
+    note = wb[tab].cell(header + 4, column, "call Anna about the Q1 promo")
     wb.save(tiny_workbook)
     before = _digest(tiny_workbook)
     result = _run(tiny_workbook)
@@ -67,8 +66,8 @@ def test_a_note_below_an_output_table_stops_the_run_and_nothing_is_written(tiny_
 
 def test_growing_over_another_table_or_merged_cells_is_refused(tiny_workbook):
     port = FilePort.open(tiny_workbook)
-    ws = port.workbook["Demand"]
-    _, header, column = _forecast_corner(tiny_workbook)
+    tab, header, column = _forecast_corner(tiny_workbook)
+    ws = port.workbook[tab]
     ws.merge_cells(
         start_row=header + 3, start_column=column, end_row=header + 3, end_column=column + 1
     )
@@ -80,7 +79,7 @@ def test_growing_over_another_table_or_merged_cells_is_refused(tiny_workbook):
 def test_a_shrinking_table_clears_only_its_own_old_rows(tiny_workbook, tmp_path):
     assert _run(tiny_workbook).exit_code == 0
     wb = load_workbook(tiny_workbook)
-    ws = wb["Demand"]
+    ws = sheet_with_table(wb, "Forecast")
     ref = ws.tables["Forecast"].ref
     last_row = int("".join(ch for ch in ref.split(":")[1] if ch.isdigit()))
     _, header, column = _forecast_corner(tiny_workbook)
@@ -90,7 +89,7 @@ def test_a_shrinking_table_clears_only_its_own_old_rows(tiny_workbook, tmp_path)
     header_values = port.read_block("Forecast")[0]
     port.write_block("Forecast", [header_values, ["PMP"] + [None] * (len(header_values) - 1)])
     port.save(tmp_path / "shrunk.xlsx")
-    after = load_workbook(tmp_path / "shrunk.xlsx")["Demand"]
+    after = load_workbook(tmp_path / "shrunk.xlsx")[ws.title]
     assert after.cell(last_row + 2, column).value == "keep me"
     assert after.cell(header + 2, column).value is None  # an old row of the table, cleared
 
@@ -156,7 +155,8 @@ def test_a_symlinked_workbook_is_written_through_to_its_target(tiny_workbook, tm
     link.symlink_to(tiny_workbook)
     assert _run(link).exit_code == 0
     assert link.is_symlink() and link.resolve() == tiny_workbook.resolve()
-    assert load_workbook(tiny_workbook)["Demand"].tables["Forecast"].ref.endswith("6")
+    forecast = sheet_with_table(load_workbook(tiny_workbook), "Forecast").tables["Forecast"]
+    assert forecast.ref.endswith("6")
 
 
 def test_a_symlink_planted_at_the_lock_file_is_not_followed(tiny_workbook, tmp_path):
@@ -295,10 +295,9 @@ def test_the_ribbon_run_is_all_or_nothing(tiny_workbook):
 
 def test_a_staged_write_over_occupied_cells_writes_nothing(tiny_workbook):
     book = book_from_file(tiny_workbook)
-    demand = next(s for s in book.sheets if s.name == "Demand")
-    forecast = next(t for t in demand.tables if t.name == "Forecast")
+    sheet, forecast = fake_sheet_with_table(book, "Forecast")
     note = (forecast.range.row + 3, forecast.range.column)
-    demand.cells[note] = "planner's note"
+    sheet.cells[note] = "planner's note"
     before = {s.name: dict(s.cells) for s in book.sheets}
     staged = StagedPort(XlwingsPort(book))
     header = staged.read_block("KPIs")[0]
@@ -372,9 +371,9 @@ def test_a_column_typed_beside_an_input_table_is_reported(tiny_workbook):
 
 
 def test_merged_cells_inside_an_output_table_stop_the_write(tiny_workbook):
-    _, header, column = _forecast_corner(tiny_workbook)
+    tab, header, column = _forecast_corner(tiny_workbook)
     wb = load_workbook(tiny_workbook)
-    wb["Demand"].merge_cells(
+    wb[tab].merge_cells(
         start_row=header + 1, start_column=column, end_row=header + 1, end_column=column + 1
     )
     wb.save(tiny_workbook)
@@ -386,7 +385,8 @@ def test_merged_cells_inside_an_output_table_stop_the_write(tiny_workbook):
 
 def test_every_ribbon_action_validates_first(tiny_workbook):
     wb = load_workbook(tiny_workbook)
-    wb["Supply"].title = "Supply plan"  # a renamed tab: every step would fail at its end
+    supply = tab_of(wb, "ProductBalance")  # the tab holding the supply plan's tables
+    wb[supply].title = "Supply plan"  # a renamed tab: every step would fail at its end
     wb.save(tiny_workbook)
     called: list[str] = []
     alerts: list[str] = []
@@ -397,4 +397,4 @@ def test_every_ribbon_action_validates_first(tiny_workbook):
         assert not run_action("probe", XlwingsPort(book_from_file(tiny_workbook)), alerts.append)
     finally:
         del ribbon.ACTIONS["probe"]
-    assert called == [] and "rename the tab back to 'Supply'" in alerts[0]
+    assert called == [] and f"rename the tab back to '{supply}'" in alerts[0]

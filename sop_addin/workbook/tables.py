@@ -158,7 +158,29 @@ def check_placement(port: WorkbookPort) -> list[Problem]:
                 "(its formulas refer to the other tables by position): move it back"
             )
             problems.append(Problem(tab=sheet, table=table.name, row=header_row, message=msg))
-    return problems
+    return problems + _missing_views(port)
+
+
+def _missing_views(port: WorkbookPort) -> list[Problem]:
+    """The tabs a run redraws whole (the grids, the Exec page, the forecast chart) present:
+    a save replaces them but never adds a tab, so a run without one would fail at its end."""
+    from sop_addin.workbook.file_port import view_tabs  # here: file_port imports this module
+
+    sheets = set(port.sheet_names())
+    views = sorted(view_tabs())
+    return [
+        Problem(
+            tab=view,
+            table=view,
+            message=(
+                f"the tab {view!r} is missing (every run redraws it and never adds a tab): "
+                f"if you renamed it, rename the tab back to {view!r}; if you deleted it, add "
+                "an empty tab with that name"
+            ),
+        )
+        for view in views
+        if view not in sheets
+    ]
 
 
 def read_output(
