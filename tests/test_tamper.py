@@ -26,6 +26,7 @@ from openpyxl.styles import Font, PatternFill, Protection
 from sop_addin.actions.approval import distribute
 from sop_addin.approval.manifest import manifest_path
 from sop_addin.cli import cli
+from sop_addin.contract import CONTRACT
 from sop_addin.store import PlanStore
 from sop_addin.store.keys import PRIVATE_KEY_FILE, PUBLIC_KEY_FILE, fingerprint
 from sop_addin.store.plan_store import DB_FILE
@@ -99,9 +100,19 @@ def _edit(path: Path, change: Callable[[Any], None]) -> None:
     wb.save(path)
 
 
+# The tab that holds the supply tables in a snapshot (the raw tables' '<tab> data' tab).
+SUPPLY = CONTRACT.table("ProductBalance").tab
+FINANCE = CONTRACT.table("FinancePlan").tab
+
+
+def _label(name: str) -> str:
+    """A ProductBalance column's header as written (its label), from its contract name."""
+    return next(c.heading for c in CONTRACT.table("ProductBalance").columns if c.name == name)
+
+
 def _number_cell(ws: Any, header: str) -> str:
     """The first body cell of a numeric column (row 4: title row 1, header 2, body from 3)."""
-    col = next(c.column_letter for c in ws[2] if c.value == header)
+    col = next(c.column_letter for c in ws[2] if c.value in (header, _label(header)))
     return f"{col}4"
 
 
@@ -141,7 +152,9 @@ def _forge(folder: Path) -> Path:
     tables = read_table_values(port, list(CONTRACT.tables))
     for table in tables:
         if table.name == "ProductBalance":
-            table.block[1][table.block[0].index("unmet")] = 0.0
+            header = table.block[0]
+            column = next(i for i, h in enumerate(header) if h in ("unmet", _label("unmet")))
+            table.block[1][column] = 0.0
     forged_store = PlanStore(folder / "approved" / ".sop-store")  # found beside the file
     locked = build_locked_workbook([("Approved S&OP plan", "forged")], tables)
     snapshot.unlink()
@@ -242,24 +255,24 @@ def _chart_over_the_values(wb: Any) -> None:
     from openpyxl.chart import BarChart, Reference
 
     chart = BarChart()
-    chart.add_data(Reference(wb["Supply"], min_col=3, min_row=2, max_row=4))
-    wb["Supply"].add_chart(chart, "A3")
+    chart.add_data(Reference(wb[SUPPLY], min_col=3, min_row=2, max_row=4))
+    wb[SUPPLY].add_chart(chart, "A3")
 
 
 def _shrink_a_table(wb: Any) -> None:
     """The last row falls out of ProductBalance: `sop review` would read one row fewer."""
-    table = wb["Supply"].tables["ProductBalance"]
+    table = wb[SUPPLY].tables["ProductBalance"]
     table.ref = "I2:V5"
     table.autoFilter.ref = "I2:V5"
 
 
 def _supply(wb: Any) -> Any:
-    return wb["Supply"]
+    return wb[SUPPLY]
 
 
 def test_a_changed_number_format_fails_naming_the_cell_and_format(copy: Path) -> None:
     path = _snapshot(copy)
-    cell = _number_cell(load_workbook(path)["Supply"], "unmet")
+    cell = _number_cell(load_workbook(path)[SUPPLY], "unmet")
 
     def hide_unmet(wb: Any) -> None:
         _supply(wb)[cell].number_format = '"0"'  # shows 0 whatever the value
@@ -267,54 +280,55 @@ def test_a_changed_number_format_fails_naming_the_cell_and_format(copy: Path) ->
     _edit(path, hide_unmet)
     result = _verify(copy, path)
     assert result.exit_code == 1
-    assert f"look changed in Supply!{cell} (number format" in _said(result)
-    assert "-> '\"0\"'" in _said(result)
+    assert f"look changed in {SUPPLY}!{cell} (number format" in _said(result)
+    # The format as Excel shows it: "0" (a quoted literal) and \0 are the same text
+    assert "(number format '#,##0' -> '\\\\0')" in _said(result)
 
 
 @pytest.mark.parametrize(
     ("change", "said"),
     [
-        (lambda wb: setattr(wb["Supply"].row_dimensions[4], "hidden", True), "rows hidden: 4"),
-        (lambda wb: setattr(wb["Supply"].column_dimensions["C"], "hidden", True), "hidden: C"),
-        (lambda wb: setattr(wb["Supply"].column_dimensions["C"], "width", 1), "hidden: C"),
-        (lambda wb: setattr(wb["Supply"].row_dimensions[6], "height", 1), "rows hidden: 6"),
-        (_chart_over_the_values, "the file now holds charts, drawings"),
-        (lambda wb: setattr(wb["Finance"], "sheet_state", "hidden"), "sheet is now hidden"),
-        (lambda wb: setattr(wb["Finance"], "sheet_state", "veryHidden"), "now veryHidden"),
-        (lambda wb: wb["Supply"].merge_cells("A3:C4"), "merged cells added: A3:C4"),
+        (lambda wb: setattr(wb[SUPPLY].row_dimensions[4], "hidden", True), "rows hidden: 4"),
+        (lambda wb: setattr(wb[SUPPLY].column_dimensions["C"], "hidden", True), "hidden: C"),
+        (lambda wb: setattr(wb[SUPPLY].column_dimensions["C"], "width", 1), "hidden: C"),
+        (lambda wb: setattr(wb[SUPPLY].row_dimensions[6], "height", 1), "rows hidden: 6"),
+        (_chart_over_the_values, "charts added: BarChart at A3"),
+        (lambda wb: setattr(wb[FINANCE], "sheet_state", "hidden"), "sheet is now hidden"),
+        (lambda wb: setattr(wb[FINANCE], "sheet_state", "veryHidden"), "now veryHidden"),
+        (lambda wb: wb[SUPPLY].merge_cells("A3:C4"), "merged cells added: A3:C4"),
         (
-            lambda wb: wb["Supply"].conditional_formatting.add(
+            lambda wb: wb[SUPPLY].conditional_formatting.add(
                 "A3:Z99",
                 CellIsRule(operator="greaterThan", formula=["0"], font=Font(color="FFFFFF")),
             ),
             "conditional formats added",
         ),
         (
-            lambda wb: setattr(wb["Supply"]["A3"], "comment", Comment("ignore this row", "M")),
+            lambda wb: setattr(wb[SUPPLY]["A3"], "comment", Comment("ignore this row", "M")),
             "comments added: A3: ignore this row",
         ),
-        (lambda wb: setattr(wb["Supply"]["A3"], "font", Font(color="FFEDEDED")), "A3 (font"),
-        (lambda wb: setattr(wb["Supply"]["A3"], "fill", PatternFill("solid", "FFFFFF")), "fill"),
-        (lambda wb: setattr(wb["Supply"]["A3"], "font", Font(sz=1)), "A3 (font"),
+        (lambda wb: setattr(wb[SUPPLY]["A3"], "font", Font(color="FFEDEDED")), "A3 (font"),
+        (lambda wb: setattr(wb[SUPPLY]["A3"], "fill", PatternFill("solid", "FFFFFF")), "fill"),
+        (lambda wb: setattr(wb[SUPPLY]["A3"], "font", Font(sz=1)), "A3 (font"),
         (
-            lambda wb: setattr(wb["Supply"]["A3"], "protection", Protection(locked=False)),
+            lambda wb: setattr(wb[SUPPLY]["A3"], "protection", Protection(locked=False)),
             "A3 (protection 'locked' -> 'unlocked')",
         ),
         (_shrink_a_table, "tables added: ProductBalance I2:V5"),
-        (lambda wb: setattr(wb["Supply"]["A3"], "hyperlink", "http://x.test"), "hyperlinks added"),
-        (lambda wb: setattr(wb["Supply"].protection, "sheet", False), "protection was removed"),
+        (lambda wb: setattr(wb[SUPPLY]["A3"], "hyperlink", "http://x.test"), "hyperlinks added"),
+        (lambda wb: setattr(wb[SUPPLY].protection, "sheet", False), "protection was removed"),
         (
-            lambda wb: setattr(wb["Supply"].protection, "hashValue", "AAAA"),
+            lambda wb: setattr(wb[SUPPLY].protection, "hashValue", "AAAA"),
             "protection was replaced",
         ),
-        (lambda wb: wb.move_sheet("Supply", offset=1), "the sheets were reordered"),
+        (lambda wb: wb.move_sheet(SUPPLY, offset=1), "the sheets were reordered"),
         (lambda wb: wb.create_sheet("Notes"), "sheet 'Notes' was added"),
         (lambda wb: wb.remove(wb["Scenarios"]), "sheet 'Scenarios' is missing"),
-        (lambda wb: setattr(wb["Supply"], "title", "Supply2"), "sheet 'Supply' is missing"),
-        (lambda wb: setattr(wb["Supply"]["A3"], "value", None), "value changed in Supply!A3"),
-        (lambda wb: setattr(wb["Supply"]["AZ90"], "value", 1), "value changed in Supply!AZ90"),
+        (lambda wb: setattr(wb[SUPPLY], "title", "Supply2"), f"sheet '{SUPPLY}' is missing"),
+        (lambda wb: setattr(wb[SUPPLY]["A3"], "value", None), f"value changed in {SUPPLY}!A3"),
+        (lambda wb: setattr(wb[SUPPLY]["AZ90"], "value", 1), f"value changed in {SUPPLY}!AZ90"),
         (lambda wb: setattr(wb["Approval"]["B5"], "value", "CEO"), "value changed in Approval!B5"),
-        (lambda wb: setattr(wb["Supply"]["A3"], "value", " A"), "value changed in Supply!A3"),
+        (lambda wb: setattr(wb[SUPPLY]["A3"], "value", " A"), f"value changed in {SUPPLY}!A3"),
     ],
 )
 def test_what_a_reader_sees_is_covered(copy: Path, change: Any, said: str) -> None:
@@ -349,11 +363,11 @@ def test_a_zero_height_row_and_a_zero_width_column_are_hidden_rows_and_columns(
 
     path = _snapshot(copy)
     _patch_sheet_xml(
-        path, "Supply", lambda x: x.replace('<row r="5"', '<row r="5" ht="0" customHeight="1"', 1)
+        path, SUPPLY, lambda x: x.replace('<row r="5"', '<row r="5" ht="0" customHeight="1"', 1)
     )
     _patch_sheet_xml(
         path,
-        "Supply",
+        SUPPLY,
         lambda x: re.sub(
             r'<col width="[0-9.]+" customWidth="1" min="4" max="4"',
             '<col width="0" customWidth="1" min="4" max="4"',
@@ -377,20 +391,20 @@ def test_a_macro_part_slipped_into_the_container_is_caught(copy: Path) -> None:
 
 def test_changed_cells_are_named_exactly_not_their_cross_product(copy: Path) -> None:
     path = _snapshot(copy)
-    ws = load_workbook(path)["Supply"]
+    ws = load_workbook(path)[SUPPLY]
     unmet, demand = _number_cell(ws, "unmet"), _number_cell(ws, "demand")
     first = f"{unmet[:-1]}3"  # row 3, the unmet column
     second = f"{demand[:-1]}5"  # row 5, the demand column
 
     def two_cells(wb: Any) -> None:
-        wb["Supply"][first] = float(wb["Supply"][first].value or 0) + 1
-        wb["Supply"][second] = float(wb["Supply"][second].value or 0) + 1
+        wb[SUPPLY][first] = float(wb[SUPPLY][first].value or 0) + 1
+        wb[SUPPLY][second] = float(wb[SUPPLY][second].value or 0) + 1
 
     _edit(path, two_cells)
     result = _verify(copy, path)
     wanted = sorted([first, second], key=lambda c: (int(c[-1]), c))
-    assert f"value changed in Supply!{wanted[0]}, Supply!{wanted[1]}" in _said(result)
-    assert _said(result).count("Supply!") == 2
+    assert f"value changed in {SUPPLY}!{wanted[0]}, {SUPPLY}!{wanted[1]}" in _said(result)
+    assert _said(result).count(f"{SUPPLY}!") == 2
 
 
 def test_an_old_format_manifest_is_a_clear_error(copy: Path) -> None:

@@ -178,9 +178,11 @@ def verify(
         for note in result.notes:
             err.print(f"note: {note}", highlight=False)
         if result.ok:
+            # soft_wrap: a long path stays one piece to copy, never folded at the width
             out.print(
                 f"[green]intact[/]: {snapshot} ({what}; signed by {result.signer})",
                 highlight=False,
+                soft_wrap=True,
             )
         else:
             for problem in result.problems:

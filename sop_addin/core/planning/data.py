@@ -187,6 +187,9 @@ def _firm_hours(
     return _keyed_series(hours, ["resource", "month"])
 
 
+DEMAND_NOISE = 1e-6  # units: less demand than this is planned as none
+
+
 def prepare_planning_data(inputs: PlanInputs, demand: pd.DataFrame) -> PlanningData:
     """Reshape validated inputs and a demand frame for the model.
 
@@ -204,6 +207,9 @@ def prepare_planning_data(inputs: PlanInputs, demand: pd.DataFrame) -> PlanningD
         .reindex(pd.MultiIndex.from_product([skus, months], names=["sku", "month"]), fill_value=0.0)
         .clip(lower=0.0)
     )
+    # A millionth of a unit is noise (a forecast's float residue), and below the solvers'
+    # feasibility tolerance it can make HiGHS call a plan with room for it infeasible.
+    demand_series = demand_series.where(demand_series >= DEMAND_NOISE, 0.0)
 
     catalogue = inputs["Products"].set_index("sku")
     prices = inputs["Prices"].set_index("sku")["unit_price"].reindex(skus).fillna(0.0)

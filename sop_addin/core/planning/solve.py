@@ -163,12 +163,14 @@ def _require(run: SolverRun, what: str, mip: bool) -> None:
     raise SolverError(msg)
 
 
-def _hold_service(model: PlanModel, level: float) -> None:
+def _hold_service(model: PlanModel, level: float, loose: bool = False) -> None:
     """Stage 2's row: weighted unmet demand at most stage 1's value (plus a tolerance)."""
     _release_service(model)
     # Roundoff room only: stage 2 spends all of it on buffers and cost, so it must stay below
     # what serving a unit a month sooner weighs (build.SOONER x a unit's weight, ~1e-5).
     slack = 1e-7 + 1e-12 * abs(level)
+    if loose:  # stage 2 found the tight row infeasible: a feasibility tolerance's worth more
+        slack = 1e-6 + 1e-9 * abs(level)
     model.problem.addConstraint(model.objectives["service"] <= level + slack, SERVICE_ROW)
 
 
@@ -250,6 +252,12 @@ def _lp_stages(model: PlanModel, options: SolverOptions) -> tuple[SolverRun, flo
     problem.setObjective(model.objectives["plan"])
     run = run_solver(problem, options, mip=False)
     seconds += run.seconds
+    if not run.feasible and has_service:
+        # Tiny coefficients (a working day of 1e-9) can leave stage 1's exact level just
+        # outside stage 2's tolerances: hold it a feasibility tolerance looser and solve again.
+        _hold_service(model, level, loose=True)
+        run = run_solver(problem, options, mip=False)
+        seconds += run.seconds
     _require(run, "buffers and cost, LP", mip=False)
     _add_duals(model, first)
     return replace(run, seconds=seconds), level
