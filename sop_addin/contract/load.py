@@ -83,6 +83,18 @@ def load_contract() -> WorkbookContract:
     return contract
 
 
+@cache
+def optional_tables() -> frozenset[str]:
+    """Input tables added after workbooks were made: a workbook without one reads it as empty."""
+    names = frozenset(row["table"] for row in _rows("optional_tables.csv"))
+    known = load_contract().tables
+    unknown = sorted(n for n in names if n not in known)
+    if unknown:
+        msg = f"optional_tables.csv names tables missing from tables.csv: {unknown}"
+        raise ValueError(msg)
+    return names
+
+
 def _check(contract: WorkbookContract) -> None:
     """Fail loudly on a contract that contradicts itself (a typo in the CSVs)."""
     tables = contract.tables

@@ -167,6 +167,26 @@ def finance_plan(
     return plan[FINANCE_COLUMNS]
 
 
+def shift_deviations(capacity: pd.DataFrame) -> list[dict[str, object]]:
+    """One line per resource and month the plan adds shifts in, with their fixed cost."""
+    added = capacity[pd.to_numeric(capacity["shifts_added"], errors="coerce").fillna(0.0) > EPS]
+    return [
+        {
+            "kind": "extra shift",
+            "item": r.resource,
+            "month": r.month,
+            "quantity": float(r.shifts_added),
+            "unit": "shifts",
+            "cost": float(r.shift_cost),
+            "detail": (
+                f"{r.shifts_added:g} extra shift(s) adding {r.shift_hours:,.1f} h, "
+                f"{r.shift_cost:,.2f} for the month"
+            ),
+        }
+        for r in added.itertuples(index=False)
+    ]
+
+
 MIN_EXPEDITE_UNITS = 0.5  # smaller shortfalls are rounding, not worth an expedite line
 
 
@@ -181,6 +201,7 @@ def deviations(
 
     - overtime: planned overtime hours per resource and month x the resource's overtime cost
       (only when the supply plan reports overtime);
+    - extra shift: a shift the plan adds on a resource in a month (ShiftOptions), at its cost;
     - expedite: units short because of a lead time (from the supply explanations) that an
       expedited delivery would recover, at the expedite cost per unit;
     - budget overrun: a family-month whose cost (revenue - gross margin) exceeds the budgeted
@@ -205,6 +226,8 @@ def deviations(
                     "detail": f"{r.overtime_hours:,.1f} h overtime at {per_hour:,.2f} per hour",
                 }
             )
+    if capacity is not None and "shifts_added" in capacity:
+        rows += shift_deviations(capacity)
     if shortfalls is not None and len(shortfalls):
         late = shortfalls[shortfalls["cause"].astype(str).str.contains("lead time")]
         # Under half a unit there is nothing to expedite (and "recover 0 units" reads as noise).

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from sop_addin.contract import CONTRACT, Role, Table
+from sop_addin.contract.load import optional_tables
 from sop_addin.contract.problems import Problem, ValidationError
 from sop_addin.contract.rules import check_rules
 from sop_addin.contract.validation import check_references, check_table, parse_settings
@@ -19,6 +20,14 @@ def _missing(port: WorkbookPort, table: Table) -> Problem:
     else:
         message = f"the Excel table {table.name!r} is missing from the tab {table.tab!r}"
     return Problem(tab=table.tab, table=table.name, message=message)
+
+
+def _present(port: WorkbookPort, name: str) -> bool:
+    try:
+        port.table_location(name)
+    except TableNotFound:
+        return False
+    return True
 
 
 def read_table(port: WorkbookPort, name: str) -> tuple[pd.DataFrame | None, list[Problem]]:
@@ -40,6 +49,8 @@ def read_inputs(port: WorkbookPort) -> PlanInputs:
     frames: dict[str, pd.DataFrame] = {}
     problems: list[Problem] = []
     for table in CONTRACT.tables_with_role(Role.INPUT, Role.ASSUMPTION):
+        if table.name in optional_tables() and not _present(port, table.name):
+            continue  # an older workbook: the planning code reads the table as empty
         frame, found = read_table(port, table.name)
         problems += found
         if frame is not None:

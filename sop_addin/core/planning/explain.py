@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from sop_addin.core.planning.build import SLACKS, Key, PlanModel
+from sop_addin.core.planning.second_sources import second_source_causes, source_limited
 from sop_addin.core.planning.tables import EPS, setup_hours, shadow_price
 from sop_addin.core.planning.tables import value_of as _value
 
@@ -51,6 +52,7 @@ _CAUSES = {
     "Safety-stock": "kept as safety stock",
     "Material-balance": "material",
     "Supplier-limit": "supplier limit",
+    "Source-limit": "supplier limit",
     "Storage-capacity": "storage",
     "Order-moq": "order quantity",
     "Order-open": "order quantity",
@@ -171,6 +173,7 @@ class _Tracer:
         for tau in range(t + 1):
             self._capacity(sku, tau, t, add)
             self._materials(sku, tau, add)
+            second_source_causes(self, sku, tau, add)
             self._lots(sku, tau, add)
             if tau < t:
                 self._storage(sku, tau, add)
@@ -232,7 +235,7 @@ class _Tracer:
                         "supplier limit",
                         text,
                     )
-            if not limited:
+            if not limited and not source_limited(self, material, tau):
                 text = (
                     f"{material} is short in {self.labels[tau]}: one more unit would save "
                     f"{price:,.2f} above its price"
@@ -309,7 +312,13 @@ def bottlenecks(model: PlanModel, capacity: pd.DataFrame) -> pd.DataFrame:
         capacity.groupby("resource")["utilisation"].max() if len(capacity) else pd.Series()
     )
     rows = []
-    for kind in ("Resource-capacity", "Material-balance", "Supplier-limit", "Storage-capacity"):
+    for kind in (
+        "Resource-capacity",
+        "Material-balance",
+        "Supplier-limit",
+        "Source-limit",
+        "Storage-capacity",
+    ):
         binding: dict[Key, list[tuple[int, float]]] = defaultdict(list)
         for key in model.constraints.get(kind, {}):
             price = constraint_price(model, kind, key)

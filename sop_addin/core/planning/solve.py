@@ -33,6 +33,8 @@ from sop_addin.core.planning.data import PlanningData
 from sop_addin.core.planning.explain import bottlenecks, shortfalls, slack_report
 from sop_addin.core.planning.lot_cuts import add_lot_cover_cuts
 from sop_addin.core.planning.lot_start import INTEGER_KINDS, relax_and_round
+from sop_addin.core.planning.second_sources import second_source_purchases
+from sop_addin.core.planning.shifts import shift_columns
 from sop_addin.core.planning.solvers import (
     DEFAULT_SOLVER,
     MIP_TIME_LIMIT,
@@ -160,12 +162,18 @@ def _service_tolerance(model: PlanModel) -> float:
     return 1e-4 * min(weights) if weights else 1e-6
 
 
+def _held(model: PlanModel) -> pulp.LpAffineExpression:
+    """What stage 2 holds at stage 1's value: the weighted unmet demand, without the cost of
+    the shifts stage 1 weighed against it (shifts.py)."""
+    return model.objectives.get("held", model.objectives["service"])
+
+
 def _hold_service(model: PlanModel, level: float) -> None:
     """Stage 2's row: weighted unmet demand at most stage 1's value (plus a tolerance)."""
     _release_service(model)
     # Roundoff room only: stage 2 spends all of it on cost, so it must stay far below a unit.
     slack = 1e-9 * max(1.0, abs(level))
-    model.problem.addConstraint(model.objectives["service"] <= level + slack, SERVICE_ROW)
+    model.problem.addConstraint(_held(model) <= level + slack, SERVICE_ROW)
 
 
 def _rows(problem: pulp.LpProblem) -> dict[str, pulp.LpConstraint]:
@@ -240,7 +248,7 @@ def _lp_stages(model: PlanModel, options: SolverOptions) -> tuple[SolverRun, flo
         run = run_solver(problem, options, mip=False)
         seconds += run.seconds
         _require(run, "serving demand, LP", mip=False)
-        level = float(pulp.value(model.objectives["service"]) or 0.0)
+        level = float(pulp.value(_held(model)) or 0.0)
         first = _duals(problem)
         _hold_service(model, level)
     problem.setObjective(model.objectives["plan"])
@@ -274,7 +282,7 @@ def _mip_stages(model: PlanModel, options: SolverOptions) -> tuple[SolverRun, So
             time_limit=clock.left(SERVICE_TIME_SHARE),
         )
         _require(first, "serving demand", mip=True)
-        _hold_service(model, float(pulp.value(model.objectives["service"]) or 0.0))
+        _hold_service(model, float(pulp.value(_held(model)) or 0.0))
         start = _integer_values(model)
         problem.setObjective(model.objectives["plan"])
     second = run_solver(problem, options, mip=True, start=start, time_limit=clock.left())
@@ -346,11 +354,11 @@ def solve_plan(data: PlanningData, options: SolverOptions | None = None) -> Plan
     integers = sum(1 for var in model.problem.variables() if var.cat == pulp.LpInteger)
     report = solve_model(model, options)
     solved = time.perf_counter()
-    capacity = capacity_use(model)
+    capacity = shift_columns(model, capacity_use(model))
     result = PlanResult(
         production=production_plan(model),
         balance=product_balance(model),
-        purchases=purchase_plan(model),
+        purchases=second_source_purchases(model, purchase_plan(model)),
         capacity=capacity,
         status=report.status,
         objective=report.objective,

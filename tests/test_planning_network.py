@@ -1,0 +1,242 @@
+"""Supply network levers on hand-solved cases: second sources and shifts as a decision."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from sop_addin.core.finance import deviations, finance_rates
+from sop_addin.core.planning import SolverOptions, prepare_planning_data, solve_plan
+from sop_addin.core.planning.sourcing import material_lead_times, material_sources
+from sop_addin.core.risk import slip_probability
+from sop_addin.core.scenarios import apply_scenario
+from tests.factories import M1, M2, M3, demand, frame, inputs_from, tiny_tables
+
+# Weekdays (the supplier calendar): January 2027 21, February 20, March 23.
+
+
+def _supplier(name: str, days: float, sd: float = 0.0, daily: float = 100.0) -> dict:
+    return {
+        "supplier": name,
+        "lead_time_days": days,
+        "lead_time_sd_days": sd,
+        "daily_limit": daily,
+        "moq": 0.0,
+    }
+
+
+def _dual_sourced(**second: float) -> dict[str, pd.DataFrame]:
+    """A (1 h, conversion 2, price 10) uses 1 M per unit. M's main source V1 (Materials'
+    supplier) costs 3 and arrives in the month ordered, at most 1 unit a weekday; its second
+    source V2 costs 1 but takes 35 days (2 plan months)."""
+    tables = tiny_tables(horizon=3)
+    tables["Suppliers"] = frame("Suppliers", [_supplier("V1", 0.0), _supplier("V2", 35.0)])
+    tables["Materials"] = frame(
+        "Materials", [{"material": "M", "unit_cost": 3.0, "supplier": "V1"}]
+    )
+    tables["BOM"] = frame("BOM", [{"sku": "A", "material": "M", "quantity_per_unit": 1.0}])
+    tables["Sourcing"] = frame(
+        "Sourcing",
+        [
+            {"material": "M", "supplier": "V1", "daily_limit": 1.0},
+            {"material": "M", "supplier": "V2", "unit_cost": 1.0, **second},
+        ],
+    )
+    return tables
+
+
+def _plan(tables, rows):
+    data = prepare_planning_data(inputs_from(tables), demand(rows))
+    return data, solve_plan(data, SolverOptions())
+
+
+def _bought(result, supplier):
+    buys = result.purchases
+    return buys[buys["supplier"] == supplier].set_index("order_month")["quantity"].to_dict()
+
+
+A20 = {("A", m): 20.0 for m in (M1, M2, M3)}
+
+
+def test_the_cheapest_feasible_mix_of_sources():
+    # V2 (price 1) can only deliver from March (order January, arrive March): January and
+    # February buy 20 each from V1 at 3 (within its 21 and 20 a month), March's 20 come from
+    # V2. Optimal cost: conversion 60 x 2 = 120 + V1 40 x 3 = 120 + V2 20 x 1 = 20 = 260.
+    data, result = _plan(_dual_sourced(), A20)
+    assert result.balance["unmet"].sum() == pytest.approx(0.0, abs=1e-6)
+    assert _bought(result, "V1") == pytest.approx({M1: 20.0, M2: 20.0})
+    assert _bought(result, "V2") == pytest.approx({M1: 20.0})
+    v2 = result.purchases[result.purchases["supplier"] == "V2"].iloc[0]
+    assert v2["arrival_month"] == M3 and v2["cost"] == pytest.approx(20.0)
+    assert result.objective == pytest.approx(260.0, abs=1e-6)
+    # The main source is the Materials supplier; V2 is a second source.
+    assert data.materials.at["M", "supplier"] == "V1"
+
+
+def test_a_share_cap_moves_volume_back_to_the_dearer_source():
+    # V2 may carry at most 25% of M's 60 units: 15 in March; V1 makes up 5 (room 23 in March).
+    # Cost 120 + V1 45 x 3 = 135 + V2 15 x 1 = 15 = 270.
+    _, result = _plan(_dual_sourced(max_share=0.25), A20)
+    assert _bought(result, "V2") == pytest.approx({M1: 15.0})
+    assert _bought(result, "V1") == pytest.approx({M1: 20.0, M2: 20.0, M3: 5.0})
+    assert result.objective == pytest.approx(270.0, abs=1e-6)
+
+
+def test_the_shortfall_names_the_source_that_ran_out():
+    # V1 ships at most 0.5 a weekday: 10.5 in January, 10 in February; V2 arrives in March
+    # only. So 9.5 and 10 units of A are short, and the cause is V1's own limit on M.
+    tables = _dual_sourced()
+    tables["Sourcing"].loc[0, "daily_limit"] = 0.5
+    _, result = _plan(tables, A20)
+    balance = result.balance[result.balance["sku"] == "A"]
+    assert balance["unmet"].tolist() == pytest.approx([9.5, 10.0, 0.0])
+    first = result.shortfalls[result.shortfalls["month"] == M1].iloc[0]
+    assert first["cause"] == "supplier limit"
+    assert first["constraint"] == "Source-limit[M,V1,2027-01]"
+    assert "V1 (main source of M)" in first["explanation"]
+
+
+def test_a_second_source_moq_is_all_or_nothing():
+    # V2's MOQ 30 is more than March needs: buying 30 at 1 (30) beats 20 at 3 (60) from V1,
+    # so V2 gets one order of 30 (10 left in stock, holding 0.12/12 x 3 x 10 = 0.3 a month
+    # for March only... the order arrives in March and stays: 0.3). Cost 120 + 120 + 30 + 0.3.
+    _, result = _plan(_dual_sourced(moq=30.0), A20)
+    assert _bought(result, "V2") == pytest.approx({M1: 30.0})
+    assert result.objective == pytest.approx(270.3, abs=1e-6)
+
+
+def test_supplier_lost_moves_its_volume_to_the_others():
+    # Without V2, March's 20 come from V1 too (room 23): nothing unmet, cost 120 + 60 x 3.
+    tables = _dual_sourced()
+    inputs = inputs_from(tables)
+    rows = pd.DataFrame(
+        [
+            {
+                "scenario": "V2 lost",
+                "change": "supplier_lost",
+                "level": "supplier",
+                "target": "V2",
+                "from_month": pd.NaT,
+                "to_month": pd.NaT,
+                "value": 0.0,
+            }
+        ]
+    )
+    changed, wanted = apply_scenario(inputs, demand(A20), rows)
+    result = solve_plan(prepare_planning_data(changed, wanted), SolverOptions())
+    assert result.balance["unmet"].sum() == pytest.approx(0.0, abs=1e-6)
+    assert _bought(result, "V2") == {}
+    assert _bought(result, "V1") == pytest.approx({M1: 20.0, M2: 20.0, M3: 20.0})
+    assert result.objective == pytest.approx(300.0, abs=1e-6)
+
+
+def test_lead_time_of_a_material_is_the_mix_of_its_sources():
+    # V1: 10 days, sd 2; V2: 40 days, sd 4; equal shares. Mean 0.5 x 10 + 0.5 x 40 = 25;
+    # spread sqrt(0.5 x 4 + 0.5 x 16) = sqrt(10): each order has its own source's spread.
+    tables = _dual_sourced()
+    tables["Suppliers"] = frame(
+        "Suppliers", [_supplier("V1", 10.0, sd=2.0), _supplier("V2", 40.0, sd=4.0)]
+    )
+    tables["Sourcing"] = frame(
+        "Sourcing", [{"material": "M", "supplier": "V1"}, {"material": "M", "supplier": "V2"}]
+    )
+    lead = material_lead_times(material_sources(inputs_from(tables)))
+    assert lead.at["M", "days"] == pytest.approx(25.0)
+    assert lead.at["M", "sd_days"] == pytest.approx(math.sqrt(10.0))
+    # The Monte Carlo: V1 planned 1 month (30.44 days) is late with P(N(10, 2) > 30.44) ~ 0;
+    # V2 planned 2 months (60.88 days) with P(N(40, 4) > 60.88) = sf(5.22): both ~ 0. With
+    # V2's spread 20: sf((60.88 - 40) / 20) = sf(1.044) = 0.148, half of it weighted: 0.074.
+    tables["Suppliers"].loc[1, "lead_time_sd_days"] = 20.0
+    slip = slip_probability(inputs_from(tables), ["A", "B"])
+    assert slip[0] == pytest.approx(0.5 * 0.14823, abs=2e-4)
+    assert slip[1] == 0.0
+
+
+def test_a_material_without_sourcing_rows_keeps_its_supplier():
+    tables = _dual_sourced()
+    tables["Sourcing"] = frame("Sourcing", [])
+    sources = material_sources(inputs_from(tables))
+    assert list(sources.index) == [("M", "V1")]
+    assert sources.iloc[0]["unit_cost"] == 3.0 and bool(sources.iloc[0]["primary"])
+    # And without the table at all (a workbook made before it existed).
+    del tables["Sourcing"]
+    _, result = _plan(tables, A20)
+    assert set(result.purchases["supplier"]) == {"V1"}
+
+
+# -- shifts as a decision -----------------------------------------------------------------
+
+
+def _shift_case(cost: float, min_months: int = 1, **resource: float) -> dict:
+    """R1 has 80 h a month (10 days x 8 h); A needs 1 h a unit (price 10, conversion 2, so a
+    unit lost weighs its margin 8 + 1 = 9). An extra shift of 4 h a day adds 40 h a month."""
+    tables = tiny_tables(horizon=3)
+    for name, value in resource.items():
+        tables["Resources"][name] = value
+    tables["ShiftOptions"] = frame(
+        "ShiftOptions",
+        [
+            {
+                "resource": "R1",
+                "hours_per_day": 4.0,
+                "cost_per_month": cost,
+                "min_months": min_months,
+                "max_shifts": 1,
+            }
+        ],
+    )
+    return tables
+
+
+PEAK = {("A", M1): 100.0, ("A", M2): 80.0, ("A", M3): 80.0}
+
+
+def test_a_shift_is_added_where_it_beats_lost_sales():
+    # January needs 100 h: 20 units short without a shift, worth 20 x 9 = 180. A shift for
+    # January costs 150 < 180: added. Cost 260 x 2 + 150 = 670.
+    _, result = _plan(_shift_case(150.0), PEAK)
+    cap = result.capacity.set_index("month")
+    assert cap["shifts_added"].tolist() == pytest.approx([1.0, 0.0, 0.0])
+    assert cap.at[M1, "available_hours"] == pytest.approx(120.0)
+    assert cap.at[M1, "shift_cost"] == pytest.approx(150.0)
+    assert result.balance["unmet"].sum() == pytest.approx(0.0, abs=1e-6)
+    assert result.objective == pytest.approx(670.0, abs=1e-6)
+    # Finance lists it as a deviation needing authorisation, with its cost.
+    found = deviations(
+        pd.DataFrame(columns=["revenue_budget", "margin_budget", "margin_flag"]),
+        finance_rates(inputs_from(_shift_case(150.0))),
+        result.capacity,
+    )
+    shift = found[found["kind"] == "extra shift"]
+    assert shift[["item", "month", "cost"]].values.tolist() == [["R1", M1, 150.0]]
+
+
+def test_a_shift_that_costs_more_than_the_sales_it_saves_is_not_added():
+    # At least two months: 2 x 150 = 300 > 180 lost, so January stays 20 short.
+    # Cost 240 x 2 = 480.
+    _, result = _plan(_shift_case(150.0, min_months=2), PEAK)
+    assert result.capacity["shifts_added"].sum() == pytest.approx(0.0)
+    assert result.balance["unmet"].sum() == pytest.approx(20.0)
+    assert result.objective == pytest.approx(480.0, abs=1e-6)
+
+
+@pytest.mark.parametrize(("rate", "shifts", "cost"), [(10.0, 1.0, 670.0), (5.0, 0.0, 620.0)])
+def test_a_shift_replaces_overtime_only_where_it_is_cheaper(rate, shifts, cost):
+    # 40 h of overtime could serve January's 20 extra hours: at 10/h that is 200 > the shift's
+    # 150 (cost 520 + 150 = 670); at 5/h it is 100 < 150 (cost 520 + 100 = 620).
+    tables = _shift_case(150.0, overtime_hours_max=40.0, overtime_cost_per_hour=rate)
+    _, result = _plan(tables, PEAK)
+    assert result.capacity["shifts_added"].sum() == pytest.approx(shifts)
+    assert result.balance["unmet"].sum() == pytest.approx(0.0, abs=1e-6)
+    assert result.objective == pytest.approx(cost, abs=1e-6)
+
+
+def test_a_shift_runs_its_minimum_months():
+    # Demand 100 in January and February, 80 in March; a shift costs 100 and runs at least
+    # 2 months: January and February (200 < 2 x 180); March needs none. Cost 280 x 2 + 200.
+    rows = {("A", M1): 100.0, ("A", M2): 100.0, ("A", M3): 80.0}
+    _, result = _plan(_shift_case(100.0, min_months=2), rows)
+    assert result.capacity["shifts_added"].tolist() == pytest.approx([1.0, 1.0, 0.0])
+    assert result.objective == pytest.approx(760.0, abs=1e-6)
