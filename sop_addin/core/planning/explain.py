@@ -23,6 +23,7 @@ import pandas as pd
 
 from sop_addin.core.planning.build import SLACKS, Key, PlanModel
 from sop_addin.core.planning.second_sources import second_source_causes, source_limited
+from sop_addin.core.planning.shifts import shift_note
 from sop_addin.core.planning.tables import EPS, setup_hours, shadow_price
 from sop_addin.core.planning.tables import value_of as _value
 
@@ -192,6 +193,7 @@ class _Tracer:
             limit = float(self.overtime_max.get(res, 0.0)) if len(self.overtime_max) else 0.0
             if (res, tau) in v["overtime"] and _value(v["overtime"][(res, tau)]) >= limit - 1e-6:
                 text += f", with all {limit:g} h of overtime"
+            text += shift_note(self.model, res, tau)
             changeover = self.changeovers.get((res, tau), 0.0)
             if changeover > EPS:
                 text += f", {changeover:g} h of it changeovers"

@@ -223,7 +223,7 @@ def _binding_limits(tracer: Any, material: str, tau: int) -> list[tuple[str, Key
     found = []
     for supplier, terms in data.sources.loc[material].iterrows():
         for order in range(tau - int(terms["lead_months"]) + 1):
-            keys = [("Source-limit", (material, supplier, order))]
+            keys: list[tuple[str, Key]] = [("Source-limit", (material, supplier, order))]
             if not terms["primary"]:
                 keys.append(("Supplier-limit", (supplier, order)))
             for kind, key in keys:

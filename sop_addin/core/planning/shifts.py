@@ -145,6 +145,18 @@ def round_shifts(model: Any) -> dict[pulp.LpVariable, float]:
     return values
 
 
+def shift_note(model: Any, res: str, t: int) -> str:
+    """ ", with 1 extra shift added (of 1 allowed)" for a Shortfalls explanation, or ""."""
+    var = model.variables.get("shifts", {}).get((res, t))
+    if var is None:
+        return ""
+    count = float(var.varValue or 0.0)
+    most = float(model.data.shifts.at[(res, t), "max_shifts"])
+    if count < 1e-6:
+        return ", no extra shift added (one would cost more than it saves)"
+    return f", with {count:g} extra shift(s) added (of {most:g} allowed)"
+
+
 def shift_columns(model: Any, capacity: pd.DataFrame) -> pd.DataFrame:
     """CapacityUse with the shifts added: count, hours (added to available_hours) and cost;
     utilisation over the hours available with them."""
