@@ -7,7 +7,8 @@ import math
 import pandas as pd
 import pytest
 
-from sop_addin.core.finance import deviations, finance_rates
+from sop_addin.core.finance import deviations, finance_plan, finance_rates
+from sop_addin.core.network_finance import network_costs
 from sop_addin.core.planning import SolverOptions, prepare_planning_data, solve_plan
 from sop_addin.core.planning.sourcing import material_lead_times, material_sources
 from sop_addin.core.risk import slip_probability
@@ -240,3 +241,32 @@ def test_a_shift_runs_its_minimum_months():
     _, result = _plan(_shift_case(100.0, min_months=2), rows)
     assert result.capacity["shifts_added"].tolist() == pytest.approx([1.0, 1.0, 0.0])
     assert result.objective == pytest.approx(760.0, abs=1e-6)
+
+
+# -- finance: the levers' costs in COGS --------------------------------------------------------
+
+
+def test_network_costs_reach_cogs_by_family_and_month():
+    # The cheapest mix buys V2's 20 units at 1 against M's standard price 3: 20 x (1 - 3) = -40
+    # in March (arrival), all for family F (only A uses M). COGS of F in March: 20 units served
+    # x standard cost (labour 2 h x 1) = 40, less 40 = 0.
+    tables = _dual_sourced()
+    inputs = inputs_from(tables)
+    _, result = _plan(tables, A20)
+    network = network_costs(inputs, result.production, result.purchases, result.capacity)
+    assert network.values.tolist() == [["F", M3, pytest.approx(-40.0)]]
+    plan = finance_plan(inputs, result.balance, finance_rates(inputs), network).set_index(
+        ["family", "month"]
+    )
+    assert plan.at[("F", M3), "network_cost"] == pytest.approx(-40.0)
+    assert plan.at[("F", M3), "cogs"] == pytest.approx(0.0)
+    assert plan.at[("F", M1), "cogs"] == pytest.approx(40.0)
+
+
+def test_shift_cost_reaches_cogs_of_the_families_that_use_the_hours():
+    # January's shift (150) on R1, which only A (family F) uses in January: F's COGS + 150.
+    tables = _shift_case(150.0)
+    inputs = inputs_from(tables)
+    _, result = _plan(tables, PEAK)
+    network = network_costs(inputs, result.production, result.purchases, result.capacity)
+    assert network.values.tolist() == [["F", M1, pytest.approx(150.0)]]

@@ -72,7 +72,9 @@ def demo_sourcing(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 def demo_shift_options(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """One shift option on the most loaded resource with hours left in its day."""
+    """One shift option on the bottleneck: the resource whose primary load is highest against
+    its hours. A resource with 16 hours or less a day may add up to 8 hours a day; a
+    round-the-clock one a weekend crew (4 hours per working day, spread)."""
     resources = frames["Resources"].set_index("resource")
     routings = frames["Routings"]
     primary = routings.sort_values(["sku", "priority", "resource"]).drop_duplicates("sku")
@@ -93,12 +95,11 @@ def demo_shift_options(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
     ratio = (load.reindex(available.index).fillna(0.0) / available.clip(lower=1e-9)).sort_values(
         ascending=False, kind="stable"
     )
-    room = 24.0 - resources["hours_per_day"].astype(float)
-    fits = [r for r in ratio.index if room.get(r, 0.0) >= 4.0]
-    if not fits:
+    if ratio.empty:
         return frames["ShiftOptions"]
-    res = str(fits[0])
-    shift = float(min(8.0, room[res]))
+    res = str(ratio.index[0])
+    room = 24.0 - float(resources.at[res, "hours_per_day"])
+    shift = float(min(8.0, room)) if room >= 4.0 else 4.0
     rate = pd.to_numeric(resources.get("overtime_cost_per_hour"), errors="coerce").get(res)
     rate = DEFAULT_OVERTIME_RATE if rate is None or pd.isna(rate) or rate <= 0 else float(rate)
     months = calendar.loc[calendar["resource"] == res, "month"]

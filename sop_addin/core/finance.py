@@ -36,6 +36,7 @@ FINANCE_COLUMNS = [
     "margin_budget",
     "margin_variance",
     "margin_flag",
+    "network_cost",
 ]
 SKU_COLUMNS = CONTRACT.table("SkuPnL").column_names
 DEVIATION_COLUMNS = CONTRACT.table("Deviations").column_names
@@ -127,12 +128,17 @@ def sku_finance(
 
 
 def finance_plan(
-    inputs: PlanInputs, balance: pd.DataFrame, rates: FinanceRates | None = None
+    inputs: PlanInputs,
+    balance: pd.DataFrame,
+    rates: FinanceRates | None = None,
+    network: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """P&L lines per family and month from the demand the plan serves.
 
     Margin % (and the margin flag) are left blank when there is no revenue, and budget lines
-    blank where the budget has no row, rather than shown as zero.
+    blank where the budget has no row, rather than shown as zero. ``network`` (family, month,
+    network_cost: second-source price differences and extra shifts, network_finance.py) is
+    added to COGS.
     """
     rates = rates or finance_rates(inputs)
     lines = sku_finance(inputs, balance, rates)
@@ -143,6 +149,12 @@ def finance_plan(
         .rename(columns={"served": "units"})
         .reset_index()
     )
+    plan["network_cost"] = 0.0
+    if network is not None and len(network):
+        keyed = network.set_index(["family", "month"])["network_cost"]
+        at = pd.MultiIndex.from_frame(plan[["family", "month"]])
+        plan["network_cost"] = keyed.reindex(at).fillna(0.0).to_numpy()
+        plan["cogs"] = plan["cogs"] + plan["network_cost"]
     plan["gross_margin"] = plan["revenue"] - plan["cogs"]
     revenue = plan["revenue"].to_numpy()
     has_revenue = revenue > 0

@@ -20,6 +20,7 @@ from sop_addin.contract.problems import Problem, ValidationError
 from sop_addin.core.calendar import weekdays_in_month
 from sop_addin.core.finance import finance_plan, finance_rates
 from sop_addin.core.inputs import PlanInputs
+from sop_addin.core.network_finance import network_costs
 from sop_addin.core.planning import PlanResult, SolverOptions, prepare_planning_data, solve_plan
 from sop_addin.core.planning.data import DAYS_PER_MONTH
 
@@ -262,7 +263,8 @@ def evaluate(
     """Plan and value one scenario (no rows: the base plan)."""
     changed, changed_demand = apply_scenario(inputs, demand, rows)
     plan = solve_plan(prepare_planning_data(changed, changed_demand), options)
-    finance = finance_plan(changed, plan.balance, finance_rates(changed))
+    network = network_costs(changed, plan.production, plan.purchases, plan.capacity)
+    finance = finance_plan(changed, plan.balance, finance_rates(changed), network)
     return ScenarioOutcome(
         name=name,
         changes=describe(rows) if len(rows) else "no change",
