@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -30,7 +31,7 @@ from sop_addin.core.planning.build import create_model
 from sop_addin.core.planning.solve import solve_model
 size, lots = {size!r}, {lots!r}
 data = company(*size, lots=lots)
-options = SolverOptions("highs", time_limit=60.0 if lots else None, mip_gap=0.01)
+options = SolverOptions("highs", time_limit=120.0 if lots else None, mip_gap=0.01)
 started = time.perf_counter()
 model = create_model(data)
 built = time.perf_counter()
@@ -42,11 +43,14 @@ print(json.dumps({{"build": built - started, "solve": solved - built, "objective
 
 
 def run_once(tree: Path, size: tuple[int, int, int], lots: bool) -> dict[str, float]:
+    """One plan in a fresh process; a failed run (e.g. no MILP plan in the time limit) is NaN."""
     code = ONE_RUN.format(tree=str(tree), size=size, lots=lots)
     env = {**os.environ, "PYTHONPATH": str(tree)}
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
-    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    if out.returncode:
+        last = (out.stderr.strip().splitlines() or ["?"])[-1]
+        print(f"  {tree.name} {size}: failed: {last[:120]}")
+        return {"build": math.nan, "solve": math.nan, "objective": math.nan}
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -72,14 +76,13 @@ def main() -> None:
                 found[name].append(run_once(tree, size, kind == "milp"))  # type: ignore[arg-type]
         medians = {}
         for name, runs in found.items():
-            build = statistics.median(r["build"] for r in runs)
-            solve = statistics.median(r["solve"] for r in runs)
+            build = statistics.median(r["build"] for r in runs if not math.isnan(r["build"]))
+            solve = statistics.median(r["solve"] for r in runs if not math.isnan(r["solve"]))
             medians[name] = (build, solve)
             print(f"{spec:>22} {name:>5} {build:8.3f} {solve:8.3f} {runs[0]['objective']:16.4f}")
         (b0, s0), (b1, s1) = medians["base"], medians["new"]
-        same = abs(found["base"][0]["objective"] - found["new"][0]["objective"]) <= 1e-6 * max(
-            1.0, abs(found["base"][0]["objective"])
-        )
+        objectives = [found["base"][0]["objective"], found["new"][0]["objective"]]
+        same = abs(objectives[0] - objectives[1]) <= 1e-6 * max(1.0, abs(objectives[0]))
         print(
             f"{spec:>22} ratio new/base: build {b1 / b0:.2f}x, solve {s1 / s0:.2f}x, "
             f"total {(b1 + s1) / (b0 + s0):.2f}x; same objective: {same}"

@@ -36,8 +36,8 @@ def test_departments_are_configuration() -> None:
     departments = {d.name: d.tables for d in load_departments()}
     assert departments == {
         "Sales": ("Consensus", "ProductBalance"),
-        "Operations": ("ProductionPlan", "CapacityUse", "ShiftOptions"),
-        "Procurement": ("PurchasePlan", "Sourcing"),
+        "Operations": ("ShiftOptions", "ProductionPlan", "CapacityUse"),
+        "Procurement": ("Sourcing", "PurchasePlan"),
         "Finance": ("FinancePlan", "Budget"),
         "Executive": ("KPIs", "MonthlySummary", "Checklist"),
     }
