@@ -6,13 +6,18 @@ import math
 
 import pandas as pd
 import pytest
+from openpyxl import load_workbook
 
+from sop_addin.contract.problems import ValidationError
 from sop_addin.core.finance import deviations, finance_plan, finance_rates
 from sop_addin.core.network_finance import network_costs
 from sop_addin.core.planning import SolverOptions, prepare_planning_data, solve_plan
 from sop_addin.core.planning.sourcing import material_lead_times, material_sources
 from sop_addin.core.risk import slip_probability
 from sop_addin.core.scenarios import apply_scenario
+from sop_addin.workbook.create import create_workbook
+from sop_addin.workbook.file_port import FilePort
+from sop_addin.workbook.tables import read_inputs
 from tests.factories import M1, M2, M3, demand, frame, inputs_from, tiny_tables
 
 # Weekdays (the supplier calendar): January 2027 21, February 20, March 23.
@@ -270,3 +275,29 @@ def test_shift_cost_reaches_cogs_of_the_families_that_use_the_hours():
     _, result = _plan(tables, PEAK)
     network = network_costs(inputs, result.production, result.purchases, result.capacity)
     assert network.values.tolist() == [["F", M1, pytest.approx(150.0)]]
+
+
+# -- older workbooks ------------------------------------------------------------------------
+
+
+def test_a_workbook_made_before_the_network_tables_still_plans(tiny_workbook):
+    # Remove Sourcing and ShiftOptions from a real workbook file: it reads and plans as before.
+    wb = load_workbook(tiny_workbook)
+    wb["Suppliers"].tables.pop("Sourcing")
+    wb["Resources"].tables.pop("ShiftOptions")
+    wb.save(tiny_workbook)
+    inputs = read_inputs(FilePort.open(tiny_workbook))
+    assert "Sourcing" not in inputs.tables and "ShiftOptions" not in inputs.tables
+    result = solve_plan(prepare_planning_data(inputs, demand(A20)), SolverOptions())
+    assert result.capacity["shifts_added"].sum() == 0.0
+    assert result.balance["unmet"].sum() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_a_sourcing_row_naming_an_unknown_supplier_is_reported(tiny_workbook):
+    tables = _dual_sourced()
+    tables["Sourcing"].loc[1, "supplier"] = "V9"
+    path = create_workbook(tiny_workbook.parent / "bad.xlsx", tables)
+    with pytest.raises(ValidationError) as caught:
+        read_inputs(FilePort.open(path))
+    where = [(p.tab, p.table, p.column) for p in caught.value.problems]
+    assert ("Suppliers", "Sourcing", "supplier") in where
