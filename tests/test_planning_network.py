@@ -301,3 +301,75 @@ def test_a_sourcing_row_naming_an_unknown_supplier_is_reported(tiny_workbook):
         read_inputs(FilePort.open(path))
     where = [(p.tab, p.table, p.column) for p in caught.value.problems]
     assert ("Suppliers", "Sourcing", "supplier") in where
+
+
+# -- substitute components ------------------------------------------------------------------
+
+
+def _substitutable(v1_daily: float, m2_price: float, ratio: float, extra: float) -> dict:
+    """A uses 1 M a unit (price 3, from V1 in the month ordered); the BOM alternate M2 (from
+    V2, also at once) replaces each M with `ratio` M2 at `extra` per unit of A started."""
+    tables = tiny_tables(horizon=2)
+    tables["Suppliers"] = frame(
+        "Suppliers", [_supplier("V1", 0.0, daily=v1_daily), _supplier("V2", 0.0)]
+    )
+    tables["Materials"] = frame(
+        "Materials",
+        [
+            {"material": "M", "unit_cost": 3.0, "supplier": "V1"},
+            {"material": "M2", "unit_cost": m2_price, "supplier": "V2"},
+        ],
+    )
+    tables["BOM"] = frame("BOM", [{"sku": "A", "material": "M", "quantity_per_unit": 1.0}])
+    tables["BOMAlternates"] = frame(
+        "BOMAlternates",
+        [
+            {
+                "sku": "A",
+                "material": "M",
+                "alternate_material": "M2",
+                "ratio": ratio,
+                "extra_cost": extra,
+            }
+        ],
+    )
+    return tables
+
+
+A2 = {("A", M1): 20.0, ("A", M2): 20.0}
+
+
+def test_a_substitute_serves_demand_when_the_primary_is_short():
+    # V1 ships 0.5 a weekday: 10.5 M in January, 10 in February. A unit on M2 costs 2 x 2 + 1
+    # = 5 against 3 on M, so M goes first and the substitute covers the rest: 9.5 and 10 units.
+    # Cost: conversion 40 x 2 = 80 + M 20.5 x 3 = 61.5 + M2 39 x 2 = 78 + extra 19.5 = 239.
+    tables = _substitutable(0.5, 2.0, 2.0, 1.0)
+    _, result = _plan(tables, A2)
+    assert result.balance["unmet"].sum() == pytest.approx(0.0, abs=1e-6)
+    used = result.substitutions
+    assert used["units"].tolist() == pytest.approx([9.5, 10.0])
+    assert used["alternate_used"].tolist() == pytest.approx([19.0, 20.0])
+    assert set(used["reason"]) == {"primary short"}
+    assert "M was short in 2027-01" in used["explanation"].iloc[0]
+    assert result.objective == pytest.approx(239.0, abs=1e-6)
+    notes = result.purchases.set_index(["material", "order_month"])["note"]
+    assert notes[("M2", M1)] == "substitute for M in A from 2027-01 (primary short)"
+    assert pd.isna(notes[("M", M1)])
+    # Finance: January's substitution costs 19 x 2 - 9.5 x 3 + 9.5 x 1 = 19 above standard.
+    inputs = inputs_from(tables)
+    network = network_costs(
+        inputs, result.production, result.purchases, result.capacity, result.substitutions
+    ).set_index(["family", "month"])
+    assert network.at[("F", M1), "network_cost"] == pytest.approx(19.0)
+
+
+@pytest.mark.parametrize(("extra", "units", "cost"), [(0.5, 40.0, 140.0), (2.5, 0.0, 200.0)])
+def test_a_substitute_is_used_only_when_it_pays(extra, units, cost):
+    # M2 at 1 a unit, one for one: with an extra 0.5 a unit costs 1.5 < 3 on M, so all 40 use
+    # it (80 + 40 + 20 = 140); with 2.5 it costs 3.5 > 3: none do (80 + 120 = 200).
+    _, result = _plan(_substitutable(100.0, 1.0, 1.0, extra), A2)
+    total = float(result.substitutions["units"].sum()) if len(result.substitutions) else 0.0
+    assert total == pytest.approx(units)
+    if units:
+        assert set(result.substitutions["reason"]) == {"cheaper"}
+    assert result.objective == pytest.approx(cost, abs=1e-6)

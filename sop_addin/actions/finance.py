@@ -19,7 +19,7 @@ from sop_addin.core.inputs import PlanInputs
 from sop_addin.core.network_finance import network_costs
 from sop_addin.workbook.finance_formulas import write_formula_table
 from sop_addin.workbook.port import WorkbookPort
-from sop_addin.workbook.tables import read_inputs, read_output, write_table
+from sop_addin.workbook.tables import has_table, read_inputs, read_output, write_table
 
 
 def optional_output(port: WorkbookPort, name: str) -> pd.DataFrame | None:
@@ -47,6 +47,9 @@ def reconcile_finance(
         read_output(port, "ProductionPlan", produced_by="Run Plan", allow_empty=True),
         read_output(port, "PurchasePlan", produced_by="Run Plan", allow_empty=True),
         capacity,
+        read_output(port, "Substitutions", produced_by="Run Plan", allow_empty=True)
+        if has_table(port, "Substitutions")
+        else None,
     )
     plan = finance_plan(inputs, balance, rates, network)
     lines = sku_finance(inputs, balance, rates)

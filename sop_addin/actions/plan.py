@@ -6,15 +6,17 @@ from typing import Any
 
 from sop_addin.actions.plan_demand import plan_demand
 from sop_addin.actions.progress import Progress, no_progress
+from sop_addin.contract.load import optional_tables
 from sop_addin.core.inputs import PlanInputs
 from sop_addin.core.planning import PlanResult, SolverOptions, prepare_planning_data, solve_plan
 from sop_addin.workbook.port import WorkbookPort
-from sop_addin.workbook.tables import read_inputs, write_table
+from sop_addin.workbook.tables import has_table, read_inputs, write_table
 
 SUPPLY_TABLES = (
     "ProductionPlan",
     "ProductBalance",
     "PurchasePlan",
+    "Substitutions",
     "CapacityUse",
     "SafetyStock",
     "Shortfalls",
@@ -44,6 +46,7 @@ def plan_supply(
         "ProductionPlan": result.production,
         "ProductBalance": result.balance,
         "PurchasePlan": result.purchases,
+        "Substitutions": result.substitutions,
         "CapacityUse": result.capacity,
         "SafetyStock": result.safety_stock,
         "Shortfalls": result.shortfalls,
@@ -52,6 +55,8 @@ def plan_supply(
         "SolverReport": result.solver_table,
     }
     for name in SUPPLY_TABLES:
+        if name in optional_tables() and not has_table(port, name):
+            continue  # a workbook made before the table existed
         write_table(port, name, frames[name])
     progress("Supply plan", 3, 3)
     return result

@@ -85,7 +85,8 @@ def load_contract() -> WorkbookContract:
 
 @cache
 def optional_tables() -> frozenset[str]:
-    """Input tables added after workbooks were made: a workbook without one reads it as empty."""
+    """Tables added after workbooks were made: a workbook without such an input reads it as
+    empty; without such an output, the step skips writing it."""
     names = frozenset(row["table"] for row in _rows("optional_tables.csv"))
     known = load_contract().tables
     unknown = sorted(n for n in names if n not in known)

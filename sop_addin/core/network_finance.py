@@ -6,6 +6,8 @@ COGS values a unit at its standard cost (UnitCosts), so two costs of the plan ar
   standard price (Materials unit_cost): PurchasePlan cost - quantity x unit_cost, in the month
   the material arrives, split over the families by their use of the material over the plan
   (BOM x units started);
+- substitutes: the alternate's price x units used - the replaced material's price x units
+  saved + the extra cost (Substitutions), for the SKU's family in the month it is started;
 - shifts: the fixed cost of the extra shifts the plan adds (CapacityUse shift_cost), split over
   the families by the hours they take on the resource in that month (over the plan when the
   month has none).
@@ -75,14 +77,30 @@ def _shifts(inputs: PlanInputs, production: pd.DataFrame, capacity: pd.DataFrame
     return rows
 
 
+def _substitutes(inputs: PlanInputs, used: pd.DataFrame | None) -> list:
+    if used is None or used.empty:
+        return []
+    price = inputs["Materials"].set_index("material")["unit_cost"].astype(float)
+    family = inputs["Products"].set_index("sku")["family"]
+    cost = (
+        used["alternate_used"] * used["alternate_material"].map(price)
+        - used["material_saved"] * used["material"].map(price)
+        + used["extra_cost"]
+    ).fillna(0.0)
+    return list(zip(used["sku"].map(family), used["month"], cost, strict=True))
+
+
 def network_costs(
     inputs: PlanInputs,
     production: pd.DataFrame | None,
     purchases: pd.DataFrame | None,
     capacity: pd.DataFrame | None,
+    substitutions: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Sourcing price differences and shift costs per family and month (see the module)."""
+    """Sourcing price differences, substitutes and shift costs per family and month (see the
+    module)."""
     rows = _sourcing(inputs, production, purchases) + _shifts(inputs, production, capacity)
+    rows += _substitutes(inputs, substitutions)
     frame = pd.DataFrame(rows, columns=COLUMNS)
     if frame.empty:
         return frame

@@ -263,7 +263,9 @@ def evaluate(
     """Plan and value one scenario (no rows: the base plan)."""
     changed, changed_demand = apply_scenario(inputs, demand, rows)
     plan = solve_plan(prepare_planning_data(changed, changed_demand), options)
-    network = network_costs(changed, plan.production, plan.purchases, plan.capacity)
+    network = network_costs(
+        changed, plan.production, plan.purchases, plan.capacity, plan.substitutions
+    )
     finance = finance_plan(changed, plan.balance, finance_rates(changed), network)
     return ScenarioOutcome(
         name=name,

@@ -22,7 +22,8 @@ def _missing(port: WorkbookPort, table: Table) -> Problem:
     return Problem(tab=table.tab, table=table.name, message=message)
 
 
-def _present(port: WorkbookPort, name: str) -> bool:
+def has_table(port: WorkbookPort, name: str) -> bool:
+    """The workbook holds the table (one made before the table was added may not)."""
     try:
         port.table_location(name)
     except TableNotFound:
@@ -49,7 +50,7 @@ def read_inputs(port: WorkbookPort) -> PlanInputs:
     frames: dict[str, pd.DataFrame] = {}
     problems: list[Problem] = []
     for table in CONTRACT.tables_with_role(Role.INPUT, Role.ASSUMPTION):
-        if table.name in optional_tables() and not _present(port, table.name):
+        if table.name in optional_tables() and not has_table(port, table.name):
             continue  # an older workbook: the planning code reads the table as empty
         frame, found = read_table(port, table.name)
         problems += found

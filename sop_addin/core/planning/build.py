@@ -39,6 +39,11 @@ from sop_addin.core.planning.shifts import (
     define_shift_run_constraints,
     define_shift_variables,
 )
+from sop_addin.core.planning.substitutes import (
+    define_substitute_constraints,
+    define_substitute_objective,
+    define_substitute_variables,
+)
 
 Key = tuple[Any, ...]
 
@@ -618,6 +623,7 @@ def create_model(data: PlanningData, relax_lots: bool = False) -> PlanModel:
     define_elastic_variables(model)
     define_second_source_variables(model)
     define_shift_variables(model)
+    define_substitute_variables(model)
     define_product_balance_constraints(model)
     define_backlog_growth_constraints(model)
     define_resource_capacity_constraints(model)
@@ -634,7 +640,9 @@ def create_model(data: PlanningData, relax_lots: bool = False) -> PlanModel:
     define_second_source_order_constraints(model)
     define_shift_capacity_constraints(model)
     define_shift_run_constraints(model)
+    define_substitute_constraints(model)
     define_objective(model)
     define_second_source_objective(model)
     define_shift_objective(model)
+    define_substitute_objective(model)
     return model

@@ -16,6 +16,7 @@ from sop_addin.core.planning.sourcing import (
     sourced_lead_times,
     with_primary_sources,
 )
+from sop_addin.core.planning.substitutes import bom_alternates
 
 DAYS_PER_MONTH = 365.25 / 12
 
@@ -45,6 +46,8 @@ class PlanningData:
             are also in `materials`.
         shifts: per resource that may add shifts: hours per shift per month and the terms
             (shifts.py); empty when none may.
+        substitutes: (sku, material, alternate) -> BOM quantity, ratio, extra cost, priority
+            (substitutes.py).
         big_penalty: cost per unit of an elastic slack that only infeasible inputs may use.
         all_demand_met: demand is a hard constraint (no lost sales, no backlog): for models
             whose inputs guarantee a plan exists, such as the public lot-sizing benchmarks.
@@ -68,6 +71,7 @@ class PlanningData:
     safety: pd.DataFrame = field(default_factory=pd.DataFrame)
     sources: pd.DataFrame = field(default_factory=pd.DataFrame)
     shifts: pd.DataFrame = field(default_factory=pd.DataFrame)
+    substitutes: pd.DataFrame = field(default_factory=pd.DataFrame)
     big_penalty: float = 1e6
     all_demand_met: bool = False
 
@@ -353,5 +357,6 @@ def prepare_planning_data(inputs: PlanInputs, demand: pd.DataFrame) -> PlanningD
         safety=safety,
         sources=sources,
         shifts=shift_options(inputs, resource_frame, months),
+        substitutes=bom_alternates(inputs, bom),
         big_penalty=big_penalty,
     )

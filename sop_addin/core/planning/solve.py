@@ -30,7 +30,7 @@ import pulp
 
 from sop_addin.core.planning.build import PlanModel, create_model
 from sop_addin.core.planning.data import PlanningData
-from sop_addin.core.planning.explain import bottlenecks, shortfalls, slack_report
+from sop_addin.core.planning.explain import bottlenecks, constraint_price, shortfalls, slack_report
 from sop_addin.core.planning.lot_cuts import add_lot_cover_cuts
 from sop_addin.core.planning.lot_start import INTEGER_KINDS, relax_and_round
 from sop_addin.core.planning.second_sources import second_source_purchases
@@ -46,6 +46,7 @@ from sop_addin.core.planning.solvers import (
     package_version,
     run_solver,
 )
+from sop_addin.core.planning.substitutes import substitutions, with_substitute_notes
 from sop_addin.core.planning.tables import (
     capacity_use,
     product_balance,
@@ -131,6 +132,7 @@ class PlanResult:
     slacks: pd.DataFrame = field(default_factory=pd.DataFrame)
     solver_table: pd.DataFrame = field(default_factory=pd.DataFrame)
     integer_variables: int = 0
+    substitutions: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 class _Clock:
@@ -355,10 +357,11 @@ def solve_plan(data: PlanningData, options: SolverOptions | None = None) -> Plan
     report = solve_model(model, options)
     solved = time.perf_counter()
     capacity = shift_columns(model, capacity_use(model))
+    used = substitutions(model, lambda kind, key: constraint_price(model, kind, key))
     result = PlanResult(
         production=production_plan(model),
         balance=product_balance(model),
-        purchases=second_source_purchases(model, purchase_plan(model)),
+        purchases=with_substitute_notes(second_source_purchases(model, purchase_plan(model)), used),
         capacity=capacity,
         status=report.status,
         objective=report.objective,
@@ -374,6 +377,7 @@ def solve_plan(data: PlanningData, options: SolverOptions | None = None) -> Plan
         bottlenecks=bottlenecks(model, capacity),
         slacks=slack_report(model),
         integer_variables=integers,
+        substitutions=used,
     )
     return _with_solver_table(result, options)
 
