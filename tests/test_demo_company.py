@@ -331,9 +331,10 @@ def test_bad_arguments_are_refused(kwargs: dict[str, object]) -> None:
 
 
 def test_the_demo_plan_pulls_each_network_lever() -> None:
-    # The demo's Sourcing gives its largest-spend material a cheaper, slower second source and
-    # its bottleneck a shift option; planned against last year's sales by month (the LP
-    # relaxation, to stay fast), the plan buys from both sources and adds shift hours.
+    # The demo's Sourcing gives its largest-spend material a cheaper, slower second source, its
+    # bottleneck a shift option and its shortest material a substitute; planned against last
+    # year's sales by month (the LP relaxation, to stay fast), the plan buys from both sources,
+    # adds shift hours and uses the substitute while the primary is short.
     frames = generate_demo(skus=40)
     settings, problems = parse_settings(
         frames["Settings"], CONTRACT.table("Settings"), CONTRACT.settings
@@ -359,3 +360,6 @@ def test_the_demo_plan_pulls_each_network_lever() -> None:
     shift = frames["ShiftOptions"]["resource"].iloc[0]
     added = result.capacity.loc[result.capacity["resource"] == shift, "shifts_added"]
     assert added.sum() > 0.5
+    used = result.substitutions
+    assert len(frames["BOMAlternates"]) == 1 and used["units"].sum() > 0
+    assert set(used["reason"]) == {"primary short"}

@@ -1,4 +1,5 @@
-"""The demo company's supply network levers: a dual-sourced material and an extra shift.
+"""The demo company's supply network levers: a dual-sourced material, an extra shift and a
+substitute component.
 
 Derived from the company's other tables without drawing a random number, so adding them left
 every other figure of a seed unchanged:
@@ -9,6 +10,10 @@ every other figure of a seed unchanged:
 - ShiftOptions: the most loaded resource that still has hours in its day may add one shift of
   up to 8 hours a day for at least two months, costing 60% of what the same hours would cost
   on overtime, so it beats overtime in a month that needs most of its hours.
+- BOMAlternates: the material that runs shortest at the start (its stock ends before an
+  order placed now arrives) may be replaced, in its biggest user, by a material of the same
+  unit from a faster supplier, one for one, costing more all in: the fallback while it is
+  short.
 """
 
 from __future__ import annotations
@@ -118,6 +123,50 @@ def demo_shift_options(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return _typed(frames["ShiftOptions"], rows)
 
 
+def demo_alternates(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """One BOM alternate, for the material that runs shortest at the start: the most monthly
+    need whose stock does not last until an order placed now arrives. Its biggest user may use
+    a material of the same unit from a faster supplier, one for one, costing more all in (the
+    next dearer one, at 10% of the price extra per unit; a cheaper one pays the gap too), so it
+    is the fallback while the primary is short, never a saving."""
+    materials = frames["Materials"].set_index("material")
+    suppliers = frames["Suppliers"].set_index("supplier")
+    bom = frames["BOM"]
+    demand = bom["sku"].map(_monthly_demand(frames)).fillna(0.0)
+    need = (bom["quantity_per_unit"] * demand).groupby(bom["material"]).sum()
+    stock = frames["MaterialInventory"].groupby("material")["on_hand"].sum()
+    lead = materials["supplier"].map(suppliers["lead_time_days"]).astype(float)
+    wait = (lead / 30.4375).apply(np.ceil).reindex(need.index)
+    short = (need * wait - stock.reindex(need.index).fillna(0.0)).sort_values(
+        ascending=False, kind="stable"
+    )
+    for material in short.index[short > 0]:
+        unit = materials.at[material, "unit"]
+        faster = lead < lead[material]
+        others = materials[(materials["unit"] == unit) & (materials.index != material) & faster]
+        if others.empty:
+            continue
+        price = float(materials.at[material, "unit_cost"])
+        costs = others["unit_cost"].astype(float)
+        dearer = costs[costs >= price]
+        alternate = str(dearer.idxmin() if len(dearer) else costs.idxmax())
+        gap = max(price - float(costs[alternate]), 0.0)
+        users = bom[bom["material"] == material].assign(use=demand * bom["quantity_per_unit"])
+        sku = str(users.sort_values("use", ascending=False, kind="stable")["sku"].iloc[0])
+        rows = [
+            {
+                "sku": sku,
+                "material": str(material),
+                "alternate_material": alternate,
+                "ratio": 1.0,
+                "extra_cost": round(0.1 * price + gap, 2),
+                "priority": 1,
+            }
+        ]
+        return _typed(frames["BOMAlternates"], rows)
+    return frames["BOMAlternates"]
+
+
 def _typed(empty: pd.DataFrame, rows: list[dict[str, object]]) -> pd.DataFrame:
     data = pd.DataFrame(rows)
     for column in empty.columns:
@@ -127,5 +176,9 @@ def _typed(empty: pd.DataFrame, rows: list[dict[str, object]]) -> pd.DataFrame:
 
 
 def demo_network(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """The Sourcing and ShiftOptions tables of the demo company."""
-    return {"Sourcing": demo_sourcing(frames), "ShiftOptions": demo_shift_options(frames)}
+    """The Sourcing, ShiftOptions and BOMAlternates tables of the demo company."""
+    return {
+        "Sourcing": demo_sourcing(frames),
+        "ShiftOptions": demo_shift_options(frames),
+        "BOMAlternates": demo_alternates(frames),
+    }
