@@ -42,6 +42,13 @@ def plan_supply(
     progress("Supply plan", 1, 3)
     result = solve_plan(data, options)
     progress("Supply plan", 2, 3)
+    write_supply_tables(port, result)
+    progress("Supply plan", 3, 3)
+    return result
+
+
+def write_supply_tables(port: WorkbookPort, result: PlanResult) -> None:
+    """Every Supply-tab table of a plan (the working plan's, or a promoted scenario's)."""
     frames = {
         "ProductionPlan": result.production,
         "ProductBalance": result.balance,
@@ -58,8 +65,6 @@ def plan_supply(
         if name in optional_tables() and not has_table(port, name):
             continue  # a workbook made before the table existed
         write_table(port, name, frames[name])
-    progress("Supply plan", 3, 3)
-    return result
 
 
 def plan_summary(result: PlanResult) -> dict[str, Any]:
