@@ -175,10 +175,31 @@ def _typed(empty: pd.DataFrame, rows: list[dict[str, object]]) -> pd.DataFrame:
     return data[list(empty.columns)].astype(empty.dtypes.to_dict())
 
 
+def demo_supplier_lost(frames: dict[str, pd.DataFrame], sourcing: pd.DataFrame) -> pd.DataFrame:
+    """The Scenarios table with one more: the dual-sourced material's main supplier is lost."""
+    scenarios = frames["Scenarios"]
+    if sourcing.empty:
+        return scenarios
+    main = str(sourcing["supplier"].iloc[0])
+    material = str(sourcing["material"].iloc[0])
+    row = {
+        "scenario": "Supplier lost",
+        "change": "supplier_lost",
+        "level": "supplier",
+        "target": main,
+        "value": 0.0,
+        "note": f"{main} stops shipping: {material} moves to its second source where it has room",
+    }
+    return pd.concat([scenarios, _typed(scenarios, [row])], ignore_index=True)
+
+
 def demo_network(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """The Sourcing, ShiftOptions and BOMAlternates tables of the demo company."""
+    """The Sourcing, ShiftOptions and BOMAlternates tables of the demo company, and a
+    supplier-lost scenario."""
+    sourcing = demo_sourcing(frames)
     return {
-        "Sourcing": demo_sourcing(frames),
+        "Sourcing": sourcing,
         "ShiftOptions": demo_shift_options(frames),
         "BOMAlternates": demo_alternates(frames),
+        "Scenarios": demo_supplier_lost(frames, sourcing),
     }
