@@ -373,3 +373,24 @@ def test_a_substitute_is_used_only_when_it_pays(extra, units, cost):
     if units:
         assert set(result.substitutions["reason"]) == {"cheaper"}
     assert result.objective == pytest.approx(cost, abs=1e-6)
+
+
+def test_network_tables_that_make_no_sense_are_reported_by_cell(tmp_path):
+    # A substitute for a material the SKU does not use, at ratio 0; two sources of M whose
+    # shares reach only 60% together.
+    tables = _substitutable(100.0, 1.0, 0.0, 0.0)
+    tables["BOMAlternates"].loc[0, "sku"] = "B"
+    tables["Sourcing"] = frame(
+        "Sourcing",
+        [
+            {"material": "M", "supplier": "V1", "max_share": 0.3},
+            {"material": "M", "supplier": "V2", "max_share": 0.3},
+        ],
+    )
+    path = create_workbook(tmp_path / "bad.xlsx", tables)
+    with pytest.raises(ValidationError) as caught:
+        read_inputs(FilePort.open(path))
+    found = {(p.tab, p.table, p.row, p.column): p.message for p in caught.value.problems}
+    assert found[("Materials", "BOMAlternates", 3, "material")] == "'M' is not in the BOM of 'B'"
+    assert "above 0" in found[("Materials", "BOMAlternates", 3, "ratio")]
+    assert "at most 60%" in found[("Suppliers", "Sourcing", 3, "max_share")]
