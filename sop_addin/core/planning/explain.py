@@ -22,7 +22,11 @@ from typing import Any
 import pandas as pd
 
 from sop_addin.core.planning.build import SLACKS, Key, PlanModel
-from sop_addin.core.planning.second_sources import second_source_causes, source_limited
+from sop_addin.core.planning.second_sources import (
+    fastest_source,
+    second_source_causes,
+    source_limited,
+)
 from sop_addin.core.planning.shifts import shift_note
 from sop_addin.core.planning.tables import EPS, setup_hours, shadow_price
 from sop_addin.core.planning.tables import value_of as _value
@@ -213,11 +217,14 @@ class _Tracer:
             impact = price * qty / yield_
             supplier = str(data.materials.at[material, "supplier"])
             lead = int(data.materials.at[material, "lead_months"])
-            if tau < lead:
-                arrival = self.labels[lead] if lead < len(self.labels) else "after the horizon"
+            fastest, soonest = fastest_source(data, material)
+            if tau < soonest:
+                arrival = (
+                    self.labels[soonest] if soonest < len(self.labels) else "after the horizon"
+                )
                 text = (
-                    f"{material} runs short in {self.labels[tau]}: {supplier}'s lead time is "
-                    f"{lead} month(s), so an order placed now arrives in {arrival}"
+                    f"{material} runs short in {self.labels[tau]}: {fastest}'s lead time is "
+                    f"{soonest} month(s), so an order placed now arrives in {arrival}"
                 )
                 add("Material-balance", (material, tau), impact, "lead time", text)
                 continue

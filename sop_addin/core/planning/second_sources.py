@@ -213,6 +213,18 @@ def second_source_purchases(model: PlanModel, main: pd.DataFrame) -> pd.DataFram
     return frame.sort_values(["material", "order_month", "supplier"], ignore_index=True)
 
 
+def fastest_source(data: Any, material: str) -> tuple[str, int]:
+    """The material's source with the shortest lead time (months): the main source's when it
+    has no other (or no faster one)."""
+    supplier = str(data.materials.at[material, "supplier"])
+    lead = int(data.materials.at[material, "lead_months"])
+    if len(data.sources) and material in data.sources.index.get_level_values(0):
+        for other, months in data.sources.loc[material, "lead_months"].items():
+            if int(months) < lead:
+                supplier, lead = str(other), int(months)
+    return supplier, lead
+
+
 def _binding_limits(tracer: Any, material: str, tau: int) -> list[tuple[str, Key, str, float]]:
     """The source limits binding on orders of the material that could arrive by month tau:
     (kind, key, supplier, shadow price); a main source's overall limit is explain.py's."""
