@@ -19,6 +19,7 @@ equal price the preferred source is used first.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -140,7 +141,9 @@ def define_second_source_order_constraints(model: PlanModel) -> None:
 
     limits = {k: float(v) for k, v in data.supplier_limits.items()}
     horizon = len(data.months)
-    need = material_still_useful(data)
+    # Only the second-sourced materials: the whole table is build.py's to compute.
+    ordered = sorted({key[0] for key in orders})
+    need = material_still_useful(replace(data, materials=data.materials.loc[ordered]))
     sources = data.sources
     for key, on in orders.items():
         material, supplier, t = key
@@ -174,7 +177,7 @@ def define_second_source_objective(model: PlanModel) -> None:
     model.costs["source_buy"] = weights
     expr = pulp.LpAffineExpression([(bought[k], w) for k, w in weights.items() if w])
     model.objectives["plan"] = model.objectives["plan"] + expr
-    model.problem.setObjective(model.objectives["service"] + model.objectives["plan"])
+    model.problem.objective += expr  # in place: rebuilding the sum costs a pass over it
 
 
 def round_source_orders(model: PlanModel) -> dict[pulp.LpVariable, float]:

@@ -117,7 +117,7 @@ def define_substitute_objective(model: PlanModel) -> None:
     model.costs["substitute"] = weights
     expr = pulp.LpAffineExpression([(subs[k], w) for k, w in weights.items() if w])
     model.objectives["plan"] = model.objectives["plan"] + expr
-    model.problem.setObjective(model.objectives["service"] + model.objectives["plan"])
+    model.problem.objective += expr  # in place: rebuilding the sum costs a pass over it
 
 
 def substitutions(model: Any, price_of: Any) -> pd.DataFrame:
