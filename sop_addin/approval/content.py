@@ -216,7 +216,8 @@ def sheet_view(ws: Worksheet) -> dict[str, Any]:
         # Charts read cells and show them: which kind, and where (a chart moved over the values
         # would hide them). The drawing parts are checked to hold nothing else (verify.py).
         "charts": sorted(
-            f"{type(chart).__name__} at {_chart_anchor(chart)}" for chart in ws._charts
+            f"{type(chart).__name__} at {_chart_anchor(chart)}"
+            for chart in ws._charts  # type: ignore[attr-defined]
         ),
         "conditional_formats": _conditional_formats(ws),
         # what the file port (and so `sop review`, `sop soe`) reads: the tables and their ranges
