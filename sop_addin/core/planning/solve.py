@@ -261,6 +261,12 @@ def _lp_stages(model: PlanModel, options: SolverOptions) -> tuple[SolverRun, flo
     problem.setObjective(model.objectives["plan"])
     run = run_solver(problem, options, mip=False)
     seconds += run.seconds
+    if not run.feasible and has_service:
+        # Stage 1's level, held to roundoff, can be out of reach of the solver's own
+        # tolerances (e.g. hours near zero, 1e-9 working days): hold it a millionth looser.
+        _hold_service(model, level + 1e-6 * max(1.0, abs(level)))
+        run = run_solver(problem, options, mip=False)
+        seconds += run.seconds
     _require(run, "buffers and cost, LP", mip=False)
     _add_duals(model, first)
     return replace(run, seconds=seconds), level
