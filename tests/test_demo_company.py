@@ -9,6 +9,8 @@ import pytest
 from sop_addin.contract import CONTRACT, ColumnType, Role
 from sop_addin.contract.validation import check_references, check_table, parse_settings
 from sop_addin.core.demo_company import generate_demo
+from sop_addin.core.inputs import PlanInputs, PlanSettings
+from sop_addin.core.planning import SolverOptions, prepare_planning_data, solve_plan
 
 EDITABLE = CONTRACT.tables_with_role(Role.INPUT, Role.ASSUMPTION)
 FIRST = pd.Timestamp("2027-01-01")
@@ -336,3 +338,38 @@ def test_batched_routings_have_changeovers(demo: dict[str, pd.DataFrame]) -> Non
     assert routes.loc[batched, "setup_hours"].between(2.0, 8.0).all()
     assert (routes.loc[batched, "setup_cost"] > 0).all()
     assert (routes.loc[~batched, ["setup_hours", "setup_cost"]] == 0).all().all()
+
+
+def test_the_demo_plan_pulls_each_network_lever() -> None:
+    # The demo's Sourcing gives its largest-spend material a cheaper, slower second source, its
+    # bottleneck a shift option and its shortest material a substitute; planned against last
+    # year's sales by month (the LP relaxation, to stay fast), the plan buys from both sources,
+    # adds shift hours and uses the substitute while the primary is short.
+    frames = generate_demo(skus=40)
+    settings, problems = parse_settings(
+        frames["Settings"], CONTRACT.table("Settings"), CONTRACT.settings
+    )
+    assert not problems
+    inputs = PlanInputs(settings=PlanSettings(**settings), tables=frames)  # type: ignore[arg-type]
+    history = frames["SalesHistory"]
+    last_year = history[history["month"] > history["month"].max() - pd.DateOffset(months=12)]
+    by_month = last_year.groupby(["sku", last_year["month"].dt.month])["quantity"].sum()
+    wanted = pd.DataFrame(
+        [
+            (sku, month, float(by_month.get((sku, month.month), 0.0)))
+            for sku in frames["Products"]["sku"]
+            for month in inputs.months
+        ],
+        columns=["sku", "month", "quantity"],
+    )
+    result = solve_plan(prepare_planning_data(inputs, wanted), SolverOptions(relax_lots=True))
+    sourcing = frames["Sourcing"]
+    assert len(sourcing) == 2 and sourcing["material"].nunique() == 1
+    bought = result.purchases[result.purchases["material"] == sourcing["material"].iloc[0]]
+    assert set(bought["supplier"]) == set(sourcing["supplier"])
+    shift = frames["ShiftOptions"]["resource"].iloc[0]
+    added = result.capacity.loc[result.capacity["resource"] == shift, "shifts_added"]
+    assert added.sum() > 0.5
+    used = result.substitutions
+    assert len(frames["BOMAlternates"]) == 1 and used["units"].sum() > 0
+    assert set(used["reason"]) == {"primary short"}

@@ -38,8 +38,14 @@ def test_departments_are_configuration() -> None:
     departments = {d.name: d.tables for d in load_departments()}
     assert departments == {
         "Sales": ("Consensus", "ProductBalance"),
-        "Operations": ("ProductionPlan", "CapacityUse", "Shortfalls", "Bottlenecks"),
-        "Procurement": ("PurchasePlan",),
+        "Operations": (
+            "ProductionPlan",
+            "CapacityUse",
+            "Shortfalls",
+            "Bottlenecks",
+            "ShiftOptions",
+        ),
+        "Procurement": ("Sourcing", "PurchasePlan"),
         "Finance": ("FinancePlan", "Budget"),
         "Executive": ("KPIs", "MonthlySummary", "Checklist", "ResourceLoad"),
     }
@@ -68,7 +74,10 @@ def test_each_department_workbook_holds_only_its_tables(distributed: dict[str, A
         wb = load_workbook(path)
         tables = sorted(name for ws in wb.worksheets for name in ws.tables)
         assert tables == sorted(item["tables"]), item["department"]
-        tabs = ["Approval", *dict.fromkeys(CONTRACT.table(t).tab for t in item["tables"])]
+        # The tabs in the template's order (ShiftOptions on Resources comes before Supply data).
+        wanted = {CONTRACT.table(t).tab for t in item["tables"]}
+        order = dict.fromkeys(table.tab for table in CONTRACT.tables.values())
+        tabs = ["Approval", *(tab for tab in order if tab in wanted)]
         if "KPIs" in item["tables"]:  # the Exec page, tiles and charts, before its tables
             tabs.insert(tabs.index("Exec data"), "Exec")
         assert wb.sheetnames == tabs

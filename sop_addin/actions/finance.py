@@ -16,9 +16,10 @@ from sop_addin.core.finance import (
     sku_finance,
 )
 from sop_addin.core.inputs import PlanInputs
+from sop_addin.core.network_finance import network_costs
 from sop_addin.workbook.finance_formulas import write_formula_table
 from sop_addin.workbook.port import WorkbookPort
-from sop_addin.workbook.tables import read_inputs, read_output, write_table
+from sop_addin.workbook.tables import has_table, read_inputs, read_output, write_table
 
 
 def optional_output(port: WorkbookPort, name: str) -> pd.DataFrame | None:
@@ -41,7 +42,16 @@ def reconcile_finance(
     rates = finance_rates(inputs)
     balance = read_output(port, "ProductBalance", produced_by="Run Plan")
     capacity = read_output(port, "CapacityUse", produced_by="Run Plan", allow_empty=True)
-    plan = finance_plan(inputs, balance, rates)
+    network = network_costs(
+        inputs,
+        read_output(port, "ProductionPlan", produced_by="Run Plan", allow_empty=True),
+        read_output(port, "PurchasePlan", produced_by="Run Plan", allow_empty=True),
+        capacity,
+        read_output(port, "Substitutions", produced_by="Run Plan", allow_empty=True)
+        if has_table(port, "Substitutions")
+        else None,
+    )
+    plan = finance_plan(inputs, balance, rates, network)
     lines = sku_finance(inputs, balance, rates)
     found = deviations(
         plan,

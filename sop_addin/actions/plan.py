@@ -6,16 +6,18 @@ from typing import Any
 
 from sop_addin.actions.plan_demand import plan_demand
 from sop_addin.actions.progress import Progress, no_progress
+from sop_addin.contract.load import optional_tables
 from sop_addin.core.inputs import PlanInputs
 from sop_addin.core.kpis import service_level
 from sop_addin.core.planning import PlanResult, SolverOptions, prepare_planning_data, solve_plan
 from sop_addin.workbook.port import WorkbookPort
-from sop_addin.workbook.tables import read_inputs, write_table
+from sop_addin.workbook.tables import has_table, read_inputs, write_table
 
 SUPPLY_TABLES = (
     "ProductionPlan",
     "ProductBalance",
     "PurchasePlan",
+    "Substitutions",
     "CapacityUse",
     "SafetyStock",
     "Shortfalls",
@@ -41,10 +43,18 @@ def plan_supply(
     progress("Supply plan", 1, 3)
     result = solve_plan(data, options)
     progress("Supply plan", 2, 3)
+    write_supply_tables(port, result)
+    progress("Supply plan", 3, 3)
+    return result
+
+
+def write_supply_tables(port: WorkbookPort, result: PlanResult) -> None:
+    """Every Supply-tab table of a plan (the working plan's, or a promoted scenario's)."""
     frames = {
         "ProductionPlan": result.production,
         "ProductBalance": result.balance,
         "PurchasePlan": result.purchases,
+        "Substitutions": result.substitutions,
         "CapacityUse": result.capacity,
         "SafetyStock": result.safety_stock,
         "Shortfalls": result.shortfalls,
@@ -53,9 +63,9 @@ def plan_supply(
         "SolverReport": result.solver_table,
     }
     for name in SUPPLY_TABLES:
+        if name in optional_tables() and not has_table(port, name):
+            continue  # a workbook made before the table existed
         write_table(port, name, frames[name])
-    progress("Supply plan", 3, 3)
-    return result
 
 
 def plan_summary(result: PlanResult) -> dict[str, Any]:

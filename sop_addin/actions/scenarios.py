@@ -11,7 +11,7 @@ import pandas as pd
 
 from sop_addin.actions.exec_summary import update_exec_summary
 from sop_addin.actions.finance import reconcile_finance
-from sop_addin.actions.plan import SUPPLY_TABLES
+from sop_addin.actions.plan import write_supply_tables
 from sop_addin.actions.plan_demand import plan_demand
 from sop_addin.actions.progress import Progress, no_progress
 from sop_addin.approval.lineage import record_promotion
@@ -35,20 +35,9 @@ from sop_addin.workbook.port import TableNotFound, WorkbookPort
 from sop_addin.workbook.tables import read_inputs, read_output, write_table
 
 WORKING_PLAN = "working plan"
+
+
 # Where each Supply-tab table comes from in a plan result.
-_RESULT_FIELDS = {
-    "ProductionPlan": "production",
-    "ProductBalance": "balance",
-    "PurchasePlan": "purchases",
-    "CapacityUse": "capacity",
-    "SafetyStock": "safety_stock",
-    "Shortfalls": "shortfalls",
-    "Bottlenecks": "bottlenecks",
-    "SlackReport": "slacks",
-    "SolverReport": "solver_table",
-}
-
-
 def _problem(
     table: str, message: str, row: int | None = None, column: str | None = None
 ) -> Problem:
@@ -213,8 +202,7 @@ def promote_scenario(
     progress("Promote scenario", 0, 3)
     demand = plan_demand(port)
     outcome = evaluate(scenario, inputs, demand, rows, options)
-    for name in SUPPLY_TABLES:
-        write_table(port, name, getattr(outcome.plan, _RESULT_FIELDS[name]))
+    write_supply_tables(port, outcome.plan)
     _promote_consensus(port, apply_scenario(inputs, demand, rows)[1], scenario)
     progress("Promote scenario", 1, 3)
     finance = reconcile_finance(port, progress, inputs=inputs)

@@ -114,6 +114,19 @@ def _grids() -> tuple[Grid, ...]:
     return tuple(Grid(tab=tab, key_figures=tuple(rows)) for tab, rows in figures.items())
 
 
+@cache
+def optional_tables() -> frozenset[str]:
+    """Tables added after workbooks were made: a workbook without such an input reads it as
+    empty; without such an output, the step skips writing it."""
+    names = frozenset(row["table"] for row in _rows("optional_tables.csv"))
+    known = load_contract().tables
+    unknown = sorted(n for n in names if n not in known)
+    if unknown:
+        msg = f"optional_tables.csv names tables missing from tables.csv: {unknown}"
+        raise ValueError(msg)
+    return names
+
+
 def _check(contract: WorkbookContract) -> None:
     """Fail loudly on a contract that contradicts itself (a typo in the CSVs)."""
     tables = contract.tables

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from sop_addin.contract.model import WorkbookContract
+from sop_addin.contract.network_rules import check_network_rules
 from sop_addin.contract.problems import Problem
 
 
@@ -62,6 +63,7 @@ def check_rules(frames: dict[str, pd.DataFrame], contract: WorkbookContract) -> 
             msg = f"production order for {item!r}, which is not a SKU in the Products table"
             problems.append(_problem(contract, "OpenOrders", row, "item", msg))
     problems += _lifecycle_dates(products, contract)
+    problems += check_network_rules(frames, contract)
     return problems
 
 

@@ -86,7 +86,8 @@ def _deviation_line(deviations: pd.DataFrame | None) -> dict[str, str] | None:
         return None
     check = "Deviations authorised"
     if deviations.empty:
-        return _line(check, PASS, "no overtime, expedite or budget overrun to authorise")
+        nothing = "no overtime, extra shift, expedite or budget overrun to authorise"
+        return _line(check, PASS, nothing)
     kinds = deviations.groupby("kind")["cost"].sum()
     listed = ", ".join(f"{kind} {cost:,.0f}" for kind, cost in kinds.items())
     return _line(check, WARN, f"{len(deviations)} deviation(s) need authorisation: {listed}")

@@ -24,6 +24,7 @@ import pandas as pd
 
 from sop_addin.contract import CONTRACT, ColumnType, Role
 from sop_addin.core.demo_actuals import demo_actuals
+from sop_addin.core.demo_network import demo_network
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -293,6 +294,9 @@ def generate_demo(
         # Demand-side inputs (deals, campaign, override, NPI, archive): their own stream too.
         **_demand_input_frames(np.random.default_rng([seed, 5]), products, demand, cal),
     }
+    # Supply network levers (second source, shift option, substitute): no random draws.
+    empty = {name: _empty(name) for name in ("Sourcing", "ShiftOptions", "BOMAlternates")}
+    frames.update(demo_network({**frames, **empty}))
     frames.update(demo_actuals(frames, seed))  # governance and S&OE: the first plan month
     wanted = [t.name for t in CONTRACT.tables_with_role(Role.INPUT, Role.ASSUMPTION)]
     return {name: frames[name] for name in wanted}
@@ -1264,6 +1268,11 @@ def _frame(name: str, /, **columns: Sequence[Any] | npt.NDArray[Any]) -> pd.Data
         else:
             data[col.name] = pd.Series(np.asarray(values)).astype(_DTYPES[col.type])
     return pd.DataFrame(data)
+
+
+def _empty(name: str) -> pd.DataFrame:
+    """A contract table with no rows, its columns typed."""
+    return _frame(name, **{c: [] for c in CONTRACT.table(name).column_names})
 
 
 def _round_sig(x: FloatArray, digits: int) -> FloatArray:

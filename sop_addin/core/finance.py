@@ -36,6 +36,7 @@ FINANCE_COLUMNS = [
     "margin_budget",
     "margin_variance",
     "margin_flag",
+    "network_cost",
 ]
 SKU_COLUMNS = CONTRACT.table("SkuPnL").column_names
 DEVIATION_COLUMNS = CONTRACT.table("Deviations").column_names
@@ -127,12 +128,17 @@ def sku_finance(
 
 
 def finance_plan(
-    inputs: PlanInputs, balance: pd.DataFrame, rates: FinanceRates | None = None
+    inputs: PlanInputs,
+    balance: pd.DataFrame,
+    rates: FinanceRates | None = None,
+    network: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """P&L lines per family and month from the demand the plan serves.
 
     Margin % (and the margin flag) are left blank when there is no revenue, and budget lines
-    blank where the budget has no row, rather than shown as zero.
+    blank where the budget has no row, rather than shown as zero. ``network`` (family, month,
+    network_cost: second-source price differences and extra shifts, network_finance.py) is
+    added to COGS.
     """
     rates = rates or finance_rates(inputs)
     lines = sku_finance(inputs, balance, rates)
@@ -143,6 +149,12 @@ def finance_plan(
         .rename(columns={"served": "units"})
         .reset_index()
     )
+    plan["network_cost"] = 0.0
+    if network is not None and len(network):
+        keyed = network.set_index(["family", "month"])["network_cost"]
+        at = pd.MultiIndex.from_frame(plan[["family", "month"]])
+        plan["network_cost"] = keyed.reindex(at).fillna(0.0).to_numpy()
+        plan["cogs"] = plan["cogs"] + plan["network_cost"]
     plan["gross_margin"] = plan["revenue"] - plan["cogs"]
     revenue = plan["revenue"].to_numpy()
     has_revenue = revenue > 0
@@ -167,6 +179,26 @@ def finance_plan(
     return plan[FINANCE_COLUMNS]
 
 
+def shift_deviations(capacity: pd.DataFrame) -> list[dict[str, object]]:
+    """One line per resource and month the plan adds shifts in, with their fixed cost."""
+    added = capacity[pd.to_numeric(capacity["shifts_added"], errors="coerce").fillna(0.0) > EPS]
+    return [
+        {
+            "kind": "extra shift",
+            "item": r.resource,
+            "month": r.month,
+            "quantity": float(r.shifts_added),
+            "unit": "shifts",
+            "cost": float(r.shift_cost),
+            "detail": (
+                f"{r.shifts_added:g} extra shift(s) adding {r.shift_hours:,.1f} h, "
+                f"{r.shift_cost:,.2f} for the month"
+            ),
+        }
+        for r in added.itertuples(index=False)
+    ]
+
+
 MIN_EXPEDITE_UNITS = 0.5  # smaller shortfalls are rounding, not worth an expedite line
 
 
@@ -181,6 +213,7 @@ def deviations(
 
     - overtime: planned overtime hours per resource and month x the resource's overtime cost
       (only when the supply plan reports overtime);
+    - extra shift: a shift the plan adds on a resource in a month (ShiftOptions), at its cost;
     - expedite: units short because of a lead time (from the supply explanations) that an
       expedited delivery would recover, at the expedite cost per unit;
     - budget overrun: a family-month whose cost (revenue - gross margin) exceeds the budgeted
@@ -205,6 +238,8 @@ def deviations(
                     "detail": f"{r.overtime_hours:,.1f} h overtime at {per_hour:,.2f} per hour",
                 }
             )
+    if capacity is not None and "shifts_added" in capacity:
+        rows += shift_deviations(capacity)
     if shortfalls is not None and len(shortfalls):
         late = shortfalls[shortfalls["cause"].astype(str).str.contains("lead time")]
         # Under half a unit there is nothing to expedite (and "recover 0 units" reads as noise).

@@ -23,11 +23,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 from sop_addin.core.finance import unit_costs
 from sop_addin.core.inputs import PlanInputs
-from sop_addin.core.planning.data import DAYS_PER_MONTH, lead_time_months
+from sop_addin.core.planning.sourcing import material_late_probability
 
 Z80 = 1.2815515655446004  # the 90% normal quantile: half an 80% interval is 1.2816 sd
 EPS = 1e-6
@@ -78,16 +77,14 @@ def demand_cv(forecast: pd.DataFrame | None, skus: list[str], months: list) -> n
 
 
 def slip_probability(inputs: PlanInputs, skus: list[str]) -> np.ndarray:
-    """Per SKU: the chance a month's production waits a month for a late material."""
-    suppliers = inputs["Suppliers"].set_index("supplier")
-    materials = inputs["Materials"].set_index("material")["supplier"]
-    late: dict[str, float] = {}
-    for supplier, row in suppliers.iterrows():
-        mean, sd = float(row["lead_time_days"]), float(row["lead_time_sd_days"])
-        planned = lead_time_months(mean) * DAYS_PER_MONTH
-        late[str(supplier)] = float(norm.sf((planned - mean) / sd)) if sd > 0 else 0.0
+    """Per SKU: the chance a month's production waits a month for a late material.
+
+    A material is late when its order overruns the months planned for it; with several sources
+    (Sourcing), each source's own mean and spread count, weighted by its share of the orders.
+    """
+    late = material_late_probability(inputs)
     bom = inputs["BOM"]
-    per_line = bom["material"].map(materials).map(late).fillna(0.0)
+    per_line = bom["material"].map(late).fillna(0.0)
     # The SKU waits when any one material is late: 1 - prod(1 - p).
     on_time = (1.0 - per_line).groupby(bom["sku"]).prod()
     return (1.0 - on_time).reindex(skus).fillna(0.0).to_numpy(dtype=float)

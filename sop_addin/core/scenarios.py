@@ -21,6 +21,7 @@ from sop_addin.core.calendar import weekdays_in_month
 from sop_addin.core.finance import finance_plan, finance_rates
 from sop_addin.core.inputs import PlanInputs
 from sop_addin.core.kpis import service_level
+from sop_addin.core.network_finance import network_costs
 from sop_addin.core.planning import PlanResult, SolverOptions, prepare_planning_data, solve_plan
 from sop_addin.core.planning.data import DAYS_PER_MONTH
 
@@ -35,6 +36,7 @@ LEVELS = {
     "cost": ("all", "sku", "family", "region"),
     "lead_time": ("all", "supplier"),
     "supplier_delay": ("all", "supplier"),
+    "supplier_lost": ("supplier",),
     "capacity": ("all", "resource"),
 }
 
@@ -89,6 +91,9 @@ def check_scenarios(table: pd.DataFrame, inputs: PlanInputs) -> None:
             problems.append(_problem(excel_row, "value", "a lead-time multiplier is at least 0"))
         if r["change"] == "capacity" and not 0 <= value <= 100:
             problems.append(_problem(excel_row, "value", "capacity lost is 0 to 100%"))
+        if r["change"] == "supplier_lost" and (pd.notna(start) or pd.notna(end)):
+            msg = "a lost supplier is lost for the whole plan: leave from_month and to_month blank"
+            problems.append(_problem(excel_row, "from_month", msg))
     if problems:
         raise ValidationError(problems)
 
@@ -104,6 +109,8 @@ def describe(rows: pd.DataFrame) -> str:
             amount = f"x{r.value:g}"
         elif r.change == "supplier_delay":
             amount = f"+{r.value:g} days"
+        elif r.change == "supplier_lost":
+            amount = ""
         else:
             amount = f"-{r.value:g}% hours"
         window = ""
@@ -111,7 +118,8 @@ def describe(rows: pd.DataFrame) -> str:
             start = "" if pd.isna(r.from_month) else f"{r.from_month:%Y-%m}"
             end = "" if pd.isna(r.to_month) else f"{r.to_month:%Y-%m}"
             window = f" {start}..{end}"
-        parts.append(f"{r.change.replace('_', ' ')} {amount} {what}{window}")
+        text = f"{r.change.replace('_', ' ')} {amount} {what}{window}"
+        parts.append(" ".join(text.split()))
     return "; ".join(parts)
 
 
@@ -156,6 +164,8 @@ def apply_scenario(
             _change_suppliers(tables, r)
         elif r.change == "capacity":
             tables["ResourceCalendar"] = _lose_capacity(changed, r)
+        elif r.change == "supplier_lost":
+            _lose_supplier(tables, str(r.target))
     return changed, demand
 
 
@@ -180,6 +190,15 @@ def _change_suppliers(tables: dict[str, pd.DataFrame], r: object) -> None:
     hit = (orders["order_type"] == "purchase") & orders["item"].isin(late)
     hit &= _in_window(orders["due_month"], r.from_month, r.to_month)  # type: ignore[attr-defined]
     orders.loc[hit, "due_month"] = orders.loc[hit, "due_month"] + pd.DateOffset(months=shift)
+
+
+def _lose_supplier(tables: dict[str, pd.DataFrame], supplier: str) -> None:
+    """The supplier ships nothing over the plan: its daily limit is 0, so the plan buys its
+    materials from their other sources (Sourcing) where they have room, or falls short.
+
+    Open purchase orders already placed still arrive (OpenOrders does not say from whom)."""
+    suppliers = tables["Suppliers"]
+    suppliers.loc[suppliers["supplier"] == supplier, "daily_limit"] = 0.0
 
 
 def _lose_capacity(inputs: PlanInputs, r: object) -> pd.DataFrame:
@@ -244,7 +263,10 @@ def evaluate(
     """Plan and value one scenario (no rows: the base plan)."""
     changed, changed_demand = apply_scenario(inputs, demand, rows)
     plan = solve_plan(prepare_planning_data(changed, changed_demand), options)
-    finance = finance_plan(changed, plan.balance, finance_rates(changed))
+    network = network_costs(
+        changed, plan.production, plan.purchases, plan.capacity, plan.substitutions
+    )
+    finance = finance_plan(changed, plan.balance, finance_rates(changed), network)
     return ScenarioOutcome(
         name=name,
         changes=describe(rows) if len(rows) else "no change",

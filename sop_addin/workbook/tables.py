@@ -8,6 +8,7 @@ import pandas as pd
 from openpyxl.utils import get_column_letter
 
 from sop_addin.contract import CONTRACT, Role, Table
+from sop_addin.contract.load import optional_tables
 from sop_addin.contract.problems import Problem, ValidationError
 from sop_addin.contract.rules import check_rules
 from sop_addin.contract.validation import check_references, check_table, parse_settings
@@ -25,6 +26,15 @@ def _missing(port: WorkbookPort, table: Table) -> Problem:
     else:
         message = f"the Excel table {table.name!r} is missing from the tab {table.tab!r}"
     return Problem(tab=table.tab, table=table.name, message=message)
+
+
+def has_table(port: WorkbookPort, name: str) -> bool:
+    """The workbook holds the table (one made before the table was added may not)."""
+    try:
+        port.table_location(name)
+    except TableNotFound:
+        return False
+    return True
 
 
 def read_table(port: WorkbookPort, name: str) -> tuple[pd.DataFrame | None, list[Problem]]:
@@ -76,6 +86,8 @@ def read_inputs(port: WorkbookPort) -> PlanInputs:
     frames: dict[str, pd.DataFrame] = {}
     problems: list[Problem] = []
     for table in CONTRACT.tables_with_role(Role.INPUT, Role.ASSUMPTION):
+        if table.name in optional_tables() and not has_table(port, table.name):
+            continue  # an older workbook: the planning code reads the table as empty
         frame, found = read_table(port, table.name)
         problems += found
         if frame is not None:
@@ -90,7 +102,11 @@ def read_inputs(port: WorkbookPort) -> PlanInputs:
         )
         problems += found
     problems += check_placement(port)
-    complete = all(t.name in frames for t in CONTRACT.tables_with_role(Role.INPUT, Role.ASSUMPTION))
+    # An optional table an older workbook lacks counts as there (read as empty downstream).
+    complete = all(
+        t.name in frames or t.name in optional_tables()
+        for t in CONTRACT.tables_with_role(Role.INPUT, Role.ASSUMPTION)
+    )
     settings_ok = complete and not any(p.table == "Settings" for p in problems)
     inputs = None
     if settings_ok:

@@ -24,6 +24,26 @@ from typing import Any
 import pulp
 
 from sop_addin.core.planning.data import PlanningData
+from sop_addin.core.planning.second_sources import (
+    define_second_source_arrivals,
+    define_second_source_objective,
+    define_second_source_order_constraints,
+    define_second_source_supplier_limits,
+    define_second_source_variables,
+    define_source_limit_constraints,
+    define_source_share_constraints,
+)
+from sop_addin.core.planning.shifts import (
+    define_shift_capacity_constraints,
+    define_shift_objective,
+    define_shift_run_constraints,
+    define_shift_variables,
+)
+from sop_addin.core.planning.substitutes import (
+    define_substitute_constraints,
+    define_substitute_objective,
+    define_substitute_variables,
+)
 
 Key = tuple[Any, ...]
 
@@ -76,7 +96,7 @@ class PlanModel:
     @property
     def is_mip(self) -> bool:
         return not self.relax_lots and any(
-            self.variables.get(k) for k in ("setup", "lots", "order")
+            self.variables.get(k) for k in ("setup", "lots", "order", "source_order", "shifts")
         )
 
     def name(self, kind: str, key: Key) -> str:
@@ -608,6 +628,9 @@ def create_model(data: PlanningData, relax_lots: bool = False) -> PlanModel:
     define_purchase_variables(model)
     define_material_stock_variables(model)
     define_elastic_variables(model)
+    define_second_source_variables(model)
+    define_shift_variables(model)
+    define_substitute_variables(model)
     define_product_balance_constraints(model)
     define_backlog_growth_constraints(model)
     define_resource_capacity_constraints(model)
@@ -617,5 +640,16 @@ def create_model(data: PlanningData, relax_lots: bool = False) -> PlanModel:
     define_material_balance_constraints(model)
     define_supplier_limit_constraints(model)
     define_order_quantity_constraints(model)
+    define_second_source_arrivals(model)
+    define_second_source_supplier_limits(model)
+    define_source_limit_constraints(model)
+    define_source_share_constraints(model)
+    define_second_source_order_constraints(model)
+    define_shift_capacity_constraints(model)
+    define_shift_run_constraints(model)
+    define_substitute_constraints(model)
     define_objective(model)
+    define_second_source_objective(model)
+    define_shift_objective(model)
+    define_substitute_objective(model)
     return model

@@ -9,7 +9,14 @@ import pandas as pd
 
 from sop_addin.core.calendar import month_label, weekdays_in_month
 from sop_addin.core.inputs import PlanInputs
-from sop_addin.core.planning.safety_stock import compute_safety_stock, lead_times
+from sop_addin.core.planning.safety_stock import compute_safety_stock
+from sop_addin.core.planning.shifts import shift_options
+from sop_addin.core.planning.sourcing import (
+    material_sources,
+    sourced_lead_times,
+    with_primary_sources,
+)
+from sop_addin.core.planning.substitutes import bom_alternates
 
 DAYS_PER_MONTH = 365.25 / 12
 
@@ -35,6 +42,12 @@ class PlanningData:
         firm_hours: (resource, month) -> hours taken by released production orders.
         storage: site -> most finished-goods units it holds at a month end (listed sites only).
         safety: the SafetyStock table (per SKU: the formula's inputs, result and target).
+        sources: (material, supplier) -> every source's terms (sourcing.py); the main source's
+            are also in `materials`.
+        shifts: per resource that may add shifts: hours per shift per month and the terms
+            (shifts.py); empty when none may.
+        substitutes: (sku, material, alternate) -> BOM quantity, ratio, extra cost, priority
+            (substitutes.py).
         big_penalty: cost per unit of an elastic slack that only infeasible inputs may use.
         all_demand_met: demand is a hard constraint (no lost sales, no backlog): for models
             whose inputs guarantee a plan exists, such as the public lot-sizing benchmarks.
@@ -56,6 +69,9 @@ class PlanningData:
     firm_hours: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
     storage: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
     safety: pd.DataFrame = field(default_factory=pd.DataFrame)
+    sources: pd.DataFrame = field(default_factory=pd.DataFrame)
+    shifts: pd.DataFrame = field(default_factory=pd.DataFrame)
+    substitutes: pd.DataFrame = field(default_factory=pd.DataFrame)
     big_penalty: float = 1e6
     all_demand_met: bool = False
 
@@ -286,6 +302,8 @@ def prepare_planning_data(inputs: PlanInputs, demand: pd.DataFrame) -> PlanningD
         inputs["MaterialInventory"].groupby("material")["on_hand"].sum().reindex(materials.index)
     ).fillna(0.0)
     materials["holding_cost"] = inputs.settings.carrying_rate / 12 * materials["unit_cost"]
+    sources = material_sources(inputs)
+    materials = with_primary_sources(materials, sources, inputs.settings.carrying_rate)
 
     limits = {
         (supplier, month): float(row["daily_limit"]) * weekdays_in_month(month)
@@ -305,7 +323,7 @@ def prepare_planning_data(inputs: PlanInputs, demand: pd.DataFrame) -> PlanningD
         skus,
         demand,
         months,
-        lead_times(skus, inputs["BOM"], inputs["Materials"], inputs["Suppliers"]),
+        sourced_lead_times(skus, inputs["BOM"], sources),
         stock["safety_stock"],
         inputs.settings.service_level,
     )
@@ -343,5 +361,8 @@ def prepare_planning_data(inputs: PlanInputs, demand: pd.DataFrame) -> PlanningD
         firm_hours=_firm_hours(production_orders, routings, months),
         storage=storage,
         safety=safety,
+        sources=sources,
+        shifts=shift_options(inputs, resource_frame, months),
+        substitutes=bom_alternates(inputs, bom),
         big_penalty=big_penalty,
     )

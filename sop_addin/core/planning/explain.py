@@ -22,6 +22,12 @@ from typing import Any
 import pandas as pd
 
 from sop_addin.core.planning.build import SLACKS, Key, PlanModel
+from sop_addin.core.planning.second_sources import (
+    fastest_source,
+    second_source_causes,
+    source_limited,
+)
+from sop_addin.core.planning.shifts import shift_note
 from sop_addin.core.planning.tables import EPS, setup_hours, shadow_price
 from sop_addin.core.planning.tables import value_of as _value
 
@@ -51,6 +57,7 @@ _CAUSES = {
     "Safety-stock": "kept as safety stock",
     "Material-balance": "material",
     "Supplier-limit": "supplier limit",
+    "Source-limit": "supplier limit",
     "Storage-capacity": "storage",
     "Order-moq": "order quantity",
     "Order-open": "order quantity",
@@ -172,6 +179,7 @@ class _Tracer:
         for tau in range(t + 1):
             self._capacity(sku, tau, t, add)
             self._materials(sku, tau, add)
+            second_source_causes(self, sku, tau, add)
             self._lots(sku, tau, add)
             if tau < t:
                 self._storage(sku, tau, add)
@@ -190,6 +198,7 @@ class _Tracer:
             limit = float(self.overtime_max.get(res, 0.0)) if len(self.overtime_max) else 0.0
             if (res, tau) in v["overtime"] and _value(v["overtime"][(res, tau)]) >= limit - 1e-6:
                 text += f", with all {limit:g} h of overtime"
+            text += shift_note(self.model, res, tau)
             changeover = self.changeovers.get((res, tau), 0.0)
             if changeover > EPS:
                 text += f", {changeover:g} h of it changeovers"
@@ -209,11 +218,14 @@ class _Tracer:
             impact = price * qty / yield_
             supplier = str(data.materials.at[material, "supplier"])
             lead = int(data.materials.at[material, "lead_months"])
-            if tau < lead:
-                arrival = self.labels[lead] if lead < len(self.labels) else "after the horizon"
+            fastest, soonest = fastest_source(data, material)
+            if tau < soonest:
+                arrival = (
+                    self.labels[soonest] if soonest < len(self.labels) else "after the horizon"
+                )
                 text = (
-                    f"{material} runs short in {self.labels[tau]}: {supplier}'s lead time is "
-                    f"{lead} month(s), so an order placed now arrives in {arrival}"
+                    f"{material} runs short in {self.labels[tau]}: {fastest}'s lead time is "
+                    f"{soonest} month(s), so an order placed now arrives in {arrival}"
                 )
                 add("Material-balance", (material, tau), impact, "lead time", text)
                 continue
@@ -233,7 +245,7 @@ class _Tracer:
                         "supplier limit",
                         text,
                     )
-            if not limited:
+            if not limited and not source_limited(self, material, tau):
                 text = (
                     f"{material} is short in {self.labels[tau]}: one more unit would save "
                     f"{price:,.2f} above its price"
@@ -310,7 +322,13 @@ def bottlenecks(model: PlanModel, capacity: pd.DataFrame) -> pd.DataFrame:
         capacity.groupby("resource")["utilisation"].max() if len(capacity) else pd.Series()
     )
     rows = []
-    for kind in ("Resource-capacity", "Material-balance", "Supplier-limit", "Storage-capacity"):
+    for kind in (
+        "Resource-capacity",
+        "Material-balance",
+        "Supplier-limit",
+        "Source-limit",
+        "Storage-capacity",
+    ):
         binding: dict[Key, list[tuple[int, float]]] = defaultdict(list)
         for key in model.constraints.get(kind, {}):
             price = constraint_price(model, kind, key)

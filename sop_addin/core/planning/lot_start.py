@@ -26,8 +26,10 @@ from collections.abc import Callable
 import pulp
 
 from sop_addin.core.planning.build import PlanModel, legal_runs
+from sop_addin.core.planning.second_sources import round_source_orders
+from sop_addin.core.planning.shifts import round_shifts
 
-INTEGER_KINDS = ("setup", "lots", "order")
+INTEGER_KINDS = ("setup", "lots", "order", "source_order", "shifts")
 
 
 def _value(var: pulp.LpVariable) -> float:
@@ -51,6 +53,11 @@ def relax_and_round(
     try:
         if not solve_lp():
             return None
+        # Whole shifts (rounded up) and second-source orders (open where the relaxation buys
+        # the MOQ) keep the relaxation's plan feasible; they stay fixed from here on.
+        for var, value in {**round_shifts(model), **round_source_orders(model)}.items():
+            start[var] = value
+            _fix(var, value)
         # 2. Orders, within each supplier's monthly limit.
         materials = data.materials
         limits = {k: float(x) for k, x in data.supplier_limits.items()}

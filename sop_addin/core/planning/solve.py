@@ -37,9 +37,11 @@ import pulp
 
 from sop_addin.core.planning.build import PlanModel, create_model
 from sop_addin.core.planning.data import PlanningData
-from sop_addin.core.planning.explain import bottlenecks, shortfalls, slack_report
+from sop_addin.core.planning.explain import bottlenecks, constraint_price, shortfalls, slack_report
 from sop_addin.core.planning.lot_cuts import add_lot_cover_cuts
 from sop_addin.core.planning.lot_start import INTEGER_KINDS, relax_and_round
+from sop_addin.core.planning.second_sources import second_source_purchases
+from sop_addin.core.planning.shifts import shift_columns
 from sop_addin.core.planning.solvers import (
     DEFAULT_SOLVER,
     MIP_TIME_LIMIT,
@@ -52,6 +54,7 @@ from sop_addin.core.planning.solvers import (
     relative_gap,
     run_solver,
 )
+from sop_addin.core.planning.substitutes import substitutions, with_substitute_notes
 from sop_addin.core.planning.tables import (
     capacity_use,
     product_balance,
@@ -71,6 +74,7 @@ __all__ = [
 ]
 
 MAX_SERVICE_WEIGHT = 1e4
+RESEARCH_ROUNDS = 3  # stage 2 again when its integers let the plan serve more
 FIRST_SEARCH_SHARE = 0.5  # of the time limit, for the search over weighted service + cost
 CUT_TIME_SHARE = 0.1  # of the time limit, for rounds of (l,S) cuts
 SERVICE_ROW = "service_level"  # PuLP turns "-" in a name into "_"
@@ -138,6 +142,7 @@ class PlanResult:
     slacks: pd.DataFrame = field(default_factory=pd.DataFrame)
     solver_table: pd.DataFrame = field(default_factory=pd.DataFrame)
     integer_variables: int = 0
+    substitutions: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 class _Clock:
@@ -163,15 +168,19 @@ def _require(run: SolverRun, what: str, mip: bool) -> None:
     raise SolverError(msg)
 
 
-def _hold_service(model: PlanModel, level: float, loose: bool = False) -> None:
+def _held(model: PlanModel) -> pulp.LpAffineExpression:
+    """What stage 2 holds at stage 1's value: the weighted unmet demand, without the cost of
+    the shifts stage 1 weighed against it (shifts.py)."""
+    return model.objectives.get("held", model.objectives["service"])
+
+
+def _hold_service(model: PlanModel, level: float) -> None:
     """Stage 2's row: weighted unmet demand at most stage 1's value (plus a tolerance)."""
     _release_service(model)
     # Roundoff room only: stage 2 spends all of it on buffers and cost, so it must stay below
     # what serving a unit a month sooner weighs (build.SOONER x a unit's weight, ~1e-5).
     slack = 1e-7 + 1e-12 * abs(level)
-    if loose:  # stage 2 found the tight row infeasible: a feasibility tolerance's worth more
-        slack = 1e-6 + 1e-9 * abs(level)
-    model.problem.addConstraint(model.objectives["service"] <= level + slack, SERVICE_ROW)
+    model.problem.addConstraint(_held(model) <= level + slack, SERVICE_ROW)
 
 
 def _rows(problem: pulp.LpProblem) -> dict[str, pulp.LpConstraint]:
@@ -246,16 +255,16 @@ def _lp_stages(model: PlanModel, options: SolverOptions) -> tuple[SolverRun, flo
         run = run_solver(problem, options, mip=False)
         seconds += run.seconds
         _require(run, "serving demand, LP", mip=False)
-        level = float(pulp.value(model.objectives["service"]) or 0.0)
+        level = float(pulp.value(_held(model)) or 0.0)
         first = _duals(problem)
         _hold_service(model, level)
     problem.setObjective(model.objectives["plan"])
     run = run_solver(problem, options, mip=False)
     seconds += run.seconds
     if not run.feasible and has_service:
-        # Tiny coefficients (a working day of 1e-9) can leave stage 1's exact level just
-        # outside stage 2's tolerances: hold it a feasibility tolerance looser and solve again.
-        _hold_service(model, level, loose=True)
+        # Stage 1's level, held to roundoff, can be out of reach of the solver's own
+        # tolerances (e.g. hours near zero, 1e-9 working days): hold it a millionth looser.
+        _hold_service(model, level + 1e-6 * max(1.0, abs(level)))
         run = run_solver(problem, options, mip=False)
         seconds += run.seconds
     _require(run, "buffers and cost, LP", mip=False)
@@ -268,7 +277,7 @@ def service_weight(model: PlanModel) -> float:
     the least valued demand outweighs a unit below the dearest buffer, itself weighted above
     making a unit on any routing, overtime included (data.py); capped at 1e4 so the cost
     part keeps its precision."""
-    weights = [w for w in model.objectives["service"].values() if w > 0]
+    weights = [w for w in _held(model).values() if w > 0]
     buffer = model.data.products["safety_penalty"]
     if not weights or buffer.empty:
         return 1.0
@@ -326,6 +335,8 @@ def _mip_search(model: PlanModel, options: SolverOptions) -> tuple[SolverRun, fl
     # Stage 2: cost with that service held; its bound is a true bound on cost at that service.
     problem.setObjective(plan)
     run = run_solver(problem, options, mip=True, start=start, time_limit=clock.left())
+    if service:
+        run, start = _serve_what_stage_2_allows(model, options, clock, run, start)
     if run.feasible:
         _fix_integers(model, _integer_values(model))
     elif start is None:
@@ -338,11 +349,49 @@ def _mip_search(model: PlanModel, options: SolverOptions) -> tuple[SolverRun, fl
     return run, weight, service_bound
 
 
+def _serve_what_stage_2_allows(
+    model: PlanModel,
+    options: SolverOptions,
+    clock: _Clock,
+    run: SolverRun,
+    start: dict[pulp.LpVariable, float] | None,
+) -> tuple[SolverRun, dict[pulp.LpVariable, float] | None]:
+    """Stage 2 again while its integers let the plan serve more than the level held.
+
+    Stage 2 may change setups and shifts (a shift bought instead of overtime, shifts.py) and
+    so make room to serve demand sooner; the final LPs then serve it, at a cost (buffers) the
+    stage-2 bound did not cover. Holding the new level and searching again from those
+    integers (a plan meeting it) keeps the bound about the plan written."""
+    for _ in range(RESEARCH_ROUNDS):
+        if not run.feasible:
+            break
+        values = _integer_values(model)
+        held = float(pulp.value(_held(model)) or 0.0)
+        found = _fixed_lp_service(model, options, values)
+        if found >= held - 1e-8 * max(1.0, abs(held)):
+            break
+        _hold_service(model, found)
+        start = values
+        model.problem.setObjective(model.objectives["plan"])
+        run = run_solver(model.problem, options, mip=True, start=start, time_limit=clock.left())
+    return run, start
+
+
+def _fixed_lp_service(
+    model: PlanModel, options: SolverOptions, values: dict[pulp.LpVariable, float]
+) -> float:
+    """_lp_service with the integers fixed at values (their bounds given back after)."""
+    found: list[float] = []
+    _fix_integers_then(model, values, lambda: found.append(_lp_service(model, options)))
+    return found[0]
+
+
 def _lp_service(model: PlanModel, options: SolverOptions) -> float:
-    """The least unmet demand's value with the integers as they are bound now (an LP)."""
+    """The least unmet demand's value with the integers as they are bound now (an LP): the
+    held part of stage 1's objective (without the shift cost, constant with shifts fixed)."""
     model.problem.setObjective(model.objectives["service"])
     _require(run_solver(model.problem, options, mip=False), "serving demand, LP", mip=False)
-    return float(pulp.value(model.objectives["service"]) or 0.0)
+    return float(pulp.value(_held(model)) or 0.0)
 
 
 def _fix_integers_then(
@@ -384,7 +433,9 @@ def solve_model(model: PlanModel, options: SolverOptions) -> SolveReport:
         reason, seconds = final.reason, final.seconds
     else:
         run, _weight, service_bound = search
-        service_gap = max(service - service_bound, 0.0)
+        # The bound is on stage 1's objective (shift costs included): compare like with like.
+        stage1 = float(pulp.value(model.objectives["service"]) or 0.0)
+        service_gap = max(stage1 - service_bound, 0.0)
         mip_objective, bound = run.objective, run.bound
         # Stage 2's bound holds for every plan serving at least as much: the cost gap, with
         # lost sales outside it.
@@ -418,11 +469,12 @@ def solve_plan(data: PlanningData, options: SolverOptions | None = None) -> Plan
     integers = sum(1 for var in model.problem.variables() if var.cat == pulp.LpInteger)
     report = solve_model(model, options)
     solved = time.perf_counter()
-    capacity = capacity_use(model)
+    capacity = shift_columns(model, capacity_use(model))
+    used = substitutions(model, lambda kind, key: constraint_price(model, kind, key))
     result = PlanResult(
         production=production_plan(model),
         balance=product_balance(model),
-        purchases=purchase_plan(model),
+        purchases=with_substitute_notes(second_source_purchases(model, purchase_plan(model)), used),
         capacity=capacity,
         status=report.status,
         objective=report.objective,
@@ -438,6 +490,7 @@ def solve_plan(data: PlanningData, options: SolverOptions | None = None) -> Plan
         bottlenecks=bottlenecks(model, capacity),
         slacks=slack_report(model),
         integer_variables=integers,
+        substitutions=used,
     )
     return _with_solver_table(result, options)
 
