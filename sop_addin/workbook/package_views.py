@@ -400,15 +400,18 @@ def _drop_part(package: Package, name: str) -> None:
     package.set(CONTENT_TYPES, types.encode("utf-8"))
 
 
-def _copy_drawing(package: Package, rendered: Package, source: str) -> str:
-    """The rendered drawing and its charts as new parts; the new drawing's name."""
+def copy_drawing(package: Package, rendered: Package, source: str, where: str = "a view") -> str:
+    """The rendered drawing and its charts as new parts; the new drawing's name.
+
+    The rendered drawing names its charts by the render's ids: kept, with new targets.
+    """
     drawing = package.free_name("xl/drawings/drawing{}.xml")
     package.set(drawing, rendered.parts[source])
     package.add_override(drawing, DRAWING_TYPE)
     rels = []
     for rid, kind, target in rendered.relationships(source):
         if kind != CHART_REL:
-            msg = f"a view's drawing holds an unexpected part ({kind})"
+            msg = f"the product's drawing on {where} holds an unexpected part ({kind})"
             raise PackageError(msg)
         chart = package.free_name("xl/charts/chart{}.xml")
         package.set(chart, rendered.parts[target])
@@ -453,7 +456,7 @@ def _sheet_rels(package: Package, rendered: Package, part: str, source: str) -> 
         if kind != DRAWING_REL:
             msg = f"a view sheet holds a part the save cannot carry ({kind})"
             raise PackageError(msg)
-        drawing = _copy_drawing(package, rendered, absolute)
+        drawing = copy_drawing(package, rendered, absolute)
         relative = posixpath.relpath(drawing, folder)
         out.append(f'<Relationship Id="{_escape(rid)}" Type="{kind}" Target="{relative}"/>')
     package.set(

@@ -23,7 +23,12 @@ from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet.worksheet import Worksheet
 
 from sop_addin.workbook.package import CONTENT_TYPES, Package, PackageError
-from sop_addin.workbook.package_views import StyleTarget, write_conditional_formats, write_views
+from sop_addin.workbook.package_views import (
+    StyleTarget,
+    copy_drawing,
+    write_conditional_formats,
+    write_views,
+)
 from sop_addin.workbook.sheet_xml import CellWrite, SheetXml
 
 CellKey = tuple[int, int]
@@ -418,32 +423,7 @@ def _add_new_drawings(
         source = _drawing_of(rendered, rendered_sheets[ws.title])
         if source is None:
             continue
-        drawing = package.free_name("xl/drawings/drawing{}.xml")
-        package.set(drawing, rendered.parts[source])
-        package.add_override(drawing, DRAWING_TYPE)
-        rels = []
-        for rid, kind, target in rendered.relationships(source):
-            if kind != CHART_REL:
-                msg = f"the product's drawing on {ws.title!r} holds an unexpected part ({kind})"
-                raise PackageError(msg)
-            chart = package.free_name("xl/charts/chart{}.xml")
-            package.set(chart, rendered.parts[target])
-            package.add_override(chart, CHART_TYPE)
-            rels.append((rid, chart))
-        # The rendered drawing names its charts by the render's ids: keep them, new targets.
-        body = "".join(
-            f'<Relationship Id="{rid}" Type="{CHART_REL}" '
-            f'Target="../charts/{chart.rsplit("/", 1)[1]}"/>'
-            for rid, chart in rels
-        )
-        package.set(
-            Package.rels_name(drawing),
-            (
-                '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
-                f'relationships">{body}</Relationships>'
-            ).encode(),
-        )
+        drawing = copy_drawing(package, rendered, source, repr(ws.title))
         rid = package.add_relationship(part, DRAWING_REL, drawing)
         package.set(part, _insert_drawing(package.parts[part].decode("utf-8"), rid).encode("utf-8"))
 
