@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sop_addin.core.planning import SolverOptions, prepare_planning_data, solve_plan
-from sop_addin.core.planning.data import lead_time_months
+from sop_addin.core.planning.safety_stock import lead_time_months
 from tests.factories import M1, M2, M3, demand, frame, inputs_from, tiny_tables
 
 

@@ -23,7 +23,7 @@ from sop_addin.core.inputs import PlanInputs
 from sop_addin.core.kpis import service_level
 from sop_addin.core.network_finance import network_costs
 from sop_addin.core.planning import PlanResult, SolverOptions, prepare_planning_data, solve_plan
-from sop_addin.core.planning.data import DAYS_PER_MONTH
+from sop_addin.core.planning.safety_stock import DAYS_PER_MONTH
 
 BASE = "base"
 FULL = 0.999  # utilisation from which a resource counts as a bottleneck

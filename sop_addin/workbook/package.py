@@ -20,6 +20,19 @@ MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 CONTENT_TYPES = "[Content_Types].xml"
 
 
+def insert_before_followers(
+    text: str, element: str, prefix: str, followers: tuple[str, ...], parent: str
+) -> str:
+    """Insert an XML element where the schema orders it: before the first of the children
+    that must follow it, else just before the parent's closing tag."""
+    for follower in followers:
+        found = re.search(rf"<{re.escape(prefix)}{follower}\b", text)
+        if found:
+            return text[: found.start()] + element + text[found.start() :]
+    closing = text.rfind(f"</{prefix}{parent}>")
+    return text[:closing] + element + text[closing:]
+
+
 class PackageError(Exception):
     """The package cannot be written without losing something; the message names it."""
 

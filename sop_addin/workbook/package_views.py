@@ -33,6 +33,7 @@ from sop_addin.workbook.package import (
     REL_NS,
     Package,
     PackageError,
+    insert_before_followers,
 )
 
 CHART_TYPE = "application/vnd.openxmlformats-officedocument.drawingml.chart+xml"
@@ -348,12 +349,7 @@ def _patch_names(text: str, sheet: int, names: list[str]) -> str:
     if not added:
         return text
     element = f"<{prefix}definedNames>{added}</{prefix}definedNames>"
-    for follower in _AFTER_NAMES:
-        found = re.search(rf"<{re.escape(prefix)}{follower}\b", text)
-        if found:
-            return text[: found.start()] + element + text[found.start() :]
-    closing = text.rfind(f"</{prefix}workbook>")
-    return text[:closing] + element + text[closing:]
+    return insert_before_followers(text, element, prefix, _AFTER_NAMES, "workbook")
 
 
 def _active_tab(text: str) -> int:

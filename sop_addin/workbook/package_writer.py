@@ -22,7 +22,12 @@ from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet.worksheet import Worksheet
 
-from sop_addin.workbook.package import CONTENT_TYPES, Package, PackageError
+from sop_addin.workbook.package import (
+    CONTENT_TYPES,
+    Package,
+    PackageError,
+    insert_before_followers,
+)
 from sop_addin.workbook.package_views import (
     StyleTarget,
     copy_drawing,
@@ -446,12 +451,7 @@ def _insert_drawing(text: str, rid: str) -> str:
         )
         text = text.replace(tag, new_tag, 1)
     element = f'<{prefix}drawing {rel_prefix}:id="{rid}"/>'
-    for follower in _AFTER_DRAWING:
-        found = re.search(rf"<{re.escape(prefix)}{follower}\b", text)
-        if found:
-            return text[: found.start()] + element + text[found.start() :]
-    closing = text.rfind(f"</{prefix}worksheet>")
-    return text[:closing] + element + text[closing:]
+    return insert_before_followers(text, element, prefix, _AFTER_DRAWING, "worksheet")
 
 
 def _drop_calc_chain(package: Package) -> None:

@@ -119,11 +119,7 @@ class _SeasonallyAdjusted(ForecastModel):
     min_length: ClassVar[int] = 4
 
     def fit(self, y: np.ndarray) -> Self:
-        values = _as_series(y, self.min_months(self.season))
-        self.notes_ = []
-        if np.ptp(values) == 0:
-            msg = "constant history"
-            raise ValueError(msg)
+        values = self._varying_history(y)
         self.values_ = values
         self.index_ = seasonal_indices(values, self.season)
         self._fit_adjusted(self._adjust(values))

@@ -107,6 +107,19 @@ class ForecastModel(ABC):
         """Months of history the model needs for this season length."""
         return cls.min_length + (2 * season - 2 * SEASON if cls.seasonal_model else 0)
 
+    def _varying_history(self, y: Any) -> np.ndarray:
+        """The history checked for a fitted model (long enough, finite, not flat); notes reset.
+
+        A flat line has no error variance: the likelihood is degenerate and the fit
+        meaningless. A naive model states the same forecast honestly.
+        """
+        values = _as_series(y, self.min_months(self.season))
+        self.notes_ = []
+        if np.ptp(values) == 0:
+            msg = "constant history"
+            raise ValueError(msg)
+        return values
+
     @abstractmethod
     def fit(self, y: np.ndarray) -> Self:
         """Fit to a monthly history (oldest first); returns self."""
@@ -271,13 +284,7 @@ class _ETS(ForecastModel):
         from statsmodels.tools.sm_exceptions import ConvergenceWarning
         from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
-        values = _as_series(y, self.min_months(self.season))
-        self.notes_ = []
-        if np.ptp(values) == 0:
-            # A flat line has no error variance: the likelihood is degenerate and the
-            # fit meaningless. A naive model states the same forecast honestly.
-            msg = "constant history"
-            raise ValueError(msg)
+        values = self._varying_history(y)
         self.nobs_ = values.size
         # statsmodels' heuristic start (a decomposition of the first years) needs ten
         # points without a season; below that the initial states are estimated.
@@ -463,11 +470,7 @@ class Theta(ForecastModel):
     def fit(self, y: np.ndarray) -> Self:
         from statsmodels.tsa.forecasting.theta import ThetaModel
 
-        values = _as_series(y, self.min_months(self.season))
-        self.notes_ = []
-        if np.ptp(values) == 0:
-            msg = "constant history"
-            raise ValueError(msg)
+        values = self._varying_history(y)
         self.values_ = values
         seasonal = self.season > 1 and values.size >= 2 * self.season
         method = "multiplicative" if (values > 0).all() else "additive"
@@ -522,11 +525,7 @@ class Sarima(ForecastModel):
     def fit(self, y: np.ndarray) -> Self:
         from statsmodels.tsa.statespace.sarimax import SARIMAX
 
-        values = _as_series(y, self.min_months(self.season))
-        self.notes_ = []
-        if np.ptp(values) == 0:
-            msg = "constant history"
-            raise ValueError(msg)
+        values = self._varying_history(y)
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             self.result_ = SARIMAX(

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from sop_addin.core.calendar import month_label, weekdays_in_month
 from sop_addin.core.inputs import PlanInputs
-from sop_addin.core.planning.safety_stock import compute_safety_stock
+from sop_addin.core.planning.safety_stock import (
+    compute_safety_stock,
+    lead_time_months,
+)
 from sop_addin.core.planning.shifts import shift_options
 from sop_addin.core.planning.sourcing import (
     material_sources,
@@ -17,8 +19,6 @@ from sop_addin.core.planning.sourcing import (
     with_primary_sources,
 )
 from sop_addin.core.planning.substitutes import bom_alternates
-
-DAYS_PER_MONTH = 365.25 / 12
 
 
 @dataclass(frozen=True)
@@ -78,11 +78,6 @@ class PlanningData:
     @property
     def labels(self) -> list[str]:
         return [month_label(m) for m in self.months]
-
-
-def lead_time_months(days: float) -> int:
-    """Supplier lead time in whole plan months: ordered in month t, available in t + L."""
-    return max(0, math.ceil(days / DAYS_PER_MONTH - 1e-9))
 
 
 def _clip_to_horizon(month: pd.Timestamp, months: pd.DatetimeIndex) -> pd.Timestamp | None:

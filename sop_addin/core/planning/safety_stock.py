@@ -13,6 +13,7 @@ Finished goods are planned per SKU (the stock of all sites together), so safety 
 
 from __future__ import annotations
 
+import math
 from statistics import NormalDist
 
 import numpy as np
@@ -52,6 +53,11 @@ def safety_stock(z: float, d: float, sd_d: float, lead: float, sd_lead: float) -
     return z * float(np.sqrt(lead * sd_d**2 + d**2 * sd_lead**2))
 
 
+def lead_time_months(days: float) -> int:
+    """Supplier lead time in whole plan months: ordered in month t, available in t + L."""
+    return max(0, math.ceil(days / DAYS_PER_MONTH - 1e-9))
+
+
 def lead_times(
     skus: list[str], bom: pd.DataFrame, materials: pd.DataFrame, suppliers: pd.DataFrame
 ) -> pd.DataFrame:
@@ -62,6 +68,14 @@ def lead_times(
     lines["supplier"] = lines["material"].map(supplier_of)
     lines["days"] = lines["supplier"].map(sup["lead_time_days"]).astype(float)
     lines["sd_days"] = lines["supplier"].map(sup["lead_time_sd_days"]).astype(float)
+    return slowest_line_lead_times(skus, lines)
+
+
+def slowest_line_lead_times(skus: list[str], lines: pd.DataFrame) -> pd.DataFrame:
+    """Per SKU: lead time and spread in months of its slowest BOM line (>= 1 month).
+
+    `lines` holds sku, days and sd_days per BOM line; a line without a lead time is skipped.
+    """
     lines = lines.dropna(subset=["days"]).sort_values(["sku", "days", "sd_days"])
     slowest = lines.drop_duplicates("sku", keep="last").set_index("sku")
     lead = (slowest["days"] / DAYS_PER_MONTH).reindex(skus).fillna(0.0)

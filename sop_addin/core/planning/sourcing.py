@@ -19,15 +19,17 @@ and spread and weighs the chance of a late order with the same w.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
 from sop_addin.core.inputs import PlanInputs
+from sop_addin.core.planning.safety_stock import (
+    DAYS_PER_MONTH,
+    lead_time_months,
+    slowest_line_lead_times,
+)
 
-DAYS_PER_MONTH = 365.25 / 12
 SOURCE_COLUMNS = [
     "priority",
     "max_share",
@@ -39,11 +41,6 @@ SOURCE_COLUMNS = [
     "moq",
     "primary",
 ]
-
-
-def _months(days: float) -> int:
-    # The same rounding as data.lead_time_months (ordered in t, available in t + L).
-    return max(0, math.ceil(days / DAYS_PER_MONTH - 1e-9))
 
 
 def _numeric(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -96,7 +93,7 @@ def material_sources(inputs: PlanInputs) -> pd.DataFrame:
     frame["moq"] = frame["moq"].fillna(by_supplier.map(suppliers["moq"]).astype(float)).fillna(0.0)
     frame["lead_time_days"] = frame["lead_time_days"].fillna(0.0)
     frame["lead_time_sd_days"] = frame["lead_time_sd_days"].fillna(0.0)
-    frame["lead_months"] = frame["lead_time_days"].map(_months).astype(int)
+    frame["lead_months"] = frame["lead_time_days"].map(lead_time_months).astype(int)
     # The preferred source first: lowest priority, then the Materials supplier, then by name.
     frame["_home"] = frame["supplier"].ne(frame["material"].map(materials["supplier"]))
     frame = frame.sort_values(["material", "priority", "_home", "supplier"], kind="stable")
@@ -152,13 +149,7 @@ def sourced_lead_times(skus: list[str], bom: pd.DataFrame, sources: pd.DataFrame
     lines = bom[["sku", "material"]].copy()
     lines["days"] = lines["material"].map(per_material["days"]).astype(float)
     lines["sd_days"] = lines["material"].map(per_material["sd_days"]).astype(float)
-    lines = lines.dropna(subset=["days"]).sort_values(["sku", "days", "sd_days"])
-    slowest = lines.drop_duplicates("sku", keep="last").set_index("sku")
-    lead = (slowest["days"] / DAYS_PER_MONTH).reindex(skus).fillna(0.0)
-    spread = (slowest["sd_days"] / DAYS_PER_MONTH).reindex(skus).fillna(0.0)
-    return pd.DataFrame(
-        {"lead_time_months": lead.clip(lower=1.0), "lead_time_sd_months": spread}, index=skus
-    )
+    return slowest_line_lead_times(skus, lines)
 
 
 def material_late_probability(inputs: PlanInputs) -> pd.Series:
