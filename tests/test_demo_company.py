@@ -342,7 +342,8 @@ def test_batched_routings_have_changeovers(demo: dict[str, pd.DataFrame]) -> Non
 
 def test_the_demo_plan_pulls_each_network_lever() -> None:
     # The demo's Sourcing gives its largest-spend material a cheaper, slower second source, its
-    # bottleneck a shift option and its shortest material a substitute; planned against last
+    # bottleneck a shift option and its shortest material a substitute, and its regions are
+    # served from two sites joined by lanes; planned against last
     # year's sales by month (the LP relaxation, to stay fast), the plan buys from both sources,
     # adds shift hours and uses the substitute while the primary is short.
     frames = generate_demo(skus=40)
@@ -373,3 +374,9 @@ def test_the_demo_plan_pulls_each_network_lever() -> None:
     used = result.substitutions
     assert len(frames["BOMAlternates"]) == 1 and used["units"].sum() > 0
     assert set(used["reason"]) == {"primary short"}
+    # Two sites, each serving a region, and a lane each way: what one site makes for the other
+    # site's region travels, so the plan transfers.
+    assert frames["Regions"]["site"].nunique() == 2 and len(frames["Lanes"]) == 2
+    moved = result.transfers
+    assert len(moved) > 0 and moved["quantity"].min() > 0
+    assert set(moved["lane"]) <= set(frames["Lanes"]["lane"])

@@ -50,6 +50,9 @@ def reconcile_finance(
         read_output(port, "Substitutions", produced_by="Run Plan", allow_empty=True)
         if has_table(port, "Substitutions")
         else None,
+        read_output(port, "Transfers", produced_by="Run Plan", allow_empty=True)
+        if has_table(port, "Transfers")
+        else None,
     )
     plan = finance_plan(inputs, balance, rates, network)
     lines = sku_finance(inputs, balance, rates)

@@ -1,4 +1,5 @@
-"""Sense checks of the supply network tables (BOMAlternates, Sourcing): each names its cell."""
+"""Sense checks of the supply network tables (BOMAlternates, Sourcing, Lanes): each names its
+cell."""
 
 from __future__ import annotations
 
@@ -51,4 +52,21 @@ def check_network_rules(
                 problems.append(
                     Problem(tab=tab, table="Sourcing", row=row, column="max_share", message=msg)
                 )
+    problems += _lane_problems(frames, contract)
+    return problems
+
+
+def _lane_problems(frames: dict[str, pd.DataFrame], contract: WorkbookContract) -> list[Problem]:
+    """A lane joins two different sites (two lanes may join the same pair: a slow, cheap one
+    and a fast, dear one)."""
+    lanes = frames.get("Lanes")
+    if lanes is None or not len(lanes):
+        return []
+    tab = contract.table("Lanes").tab
+    problems: list[Problem] = []
+    for index, r in lanes.iterrows():
+        if pd.notna(r["from_site"]) and r["from_site"] == r["to_site"]:
+            msg = f"a lane joins two sites: from_site and to_site are both {r['to_site']!r}"
+            row = int(str(index))
+            problems.append(Problem(tab=tab, table="Lanes", row=row, column="to_site", message=msg))
     return problems

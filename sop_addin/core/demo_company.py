@@ -294,8 +294,9 @@ def generate_demo(
         # Demand-side inputs (deals, campaign, override, NPI, archive): their own stream too.
         **_demand_input_frames(np.random.default_rng([seed, 5]), products, demand, cal),
     }
-    # Supply network levers (second source, shift option, substitute): no random draws.
-    empty = {name: _empty(name) for name in ("Sourcing", "ShiftOptions", "BOMAlternates")}
+    # Supply network levers (second source, shift option, substitute, sites): no random draws.
+    network = ("Sourcing", "ShiftOptions", "BOMAlternates", "Regions", "Lanes")
+    empty = {name: _empty(name) for name in network}
     frames.update(demo_network({**frames, **empty}))
     frames.update(demo_actuals(frames, seed))  # governance and S&OE: the first plan month
     wanted = [t.name for t in CONTRACT.tables_with_role(Role.INPUT, Role.ASSUMPTION)]

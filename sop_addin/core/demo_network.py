@@ -1,5 +1,5 @@
-"""The demo company's supply network levers: a dual-sourced material, an extra shift and a
-substitute component.
+"""The demo company's supply network levers: a dual-sourced material, an extra shift, a
+substitute component, and two sites with lanes between them.
 
 Derived from the company's other tables without drawing a random number, so adding them left
 every other figure of a seed unchanged:
@@ -18,6 +18,8 @@ every other figure of a seed unchanged:
 
 from __future__ import annotations
 
+from itertools import permutations
+
 import numpy as np
 import pandas as pd
 
@@ -26,6 +28,8 @@ from sop_addin.core.calendar import weekdays_in_month
 SECOND_SOURCE_DISCOUNT = 0.85
 SECOND_SOURCE_EXTRA_DAYS = 30.0
 SHIFT_COST_SHARE = 0.6  # of the same hours on overtime
+LANE_COST_SHARE = 0.5  # of the mean freight per unit
+LANE_ROOM = 1.5  # lane capacity over the monthly volume made at one site for the other
 DEFAULT_OVERTIME_RATE = 50.0
 
 
@@ -167,6 +171,66 @@ def demo_alternates(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return frames["BOMAlternates"]
 
 
+def _primary_sites(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Per SKU: its region, the site of its primary resource and its monthly demand."""
+    routings = frames["Routings"]
+    primary = routings.sort_values(["sku", "priority", "resource"]).drop_duplicates("sku")
+    site = primary.set_index("sku")["resource"].map(
+        frames["Resources"].set_index("resource")["site"]
+    )
+    products = frames["Products"].set_index("sku")
+    return pd.DataFrame(
+        {
+            "region": products["region"],
+            "site": site.reindex(products.index),
+            "monthly": _monthly_demand(frames).reindex(products.index).fillna(0.0),
+        }
+    ).dropna(subset=["site"])
+
+
+def demo_regions(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Each region served from its own site: of the ways to give every region a different
+    site, the one where most demand is made at the site serving it."""
+    made = _primary_sites(frames).groupby(["region", "site"])["monthly"].sum()
+    regions = sorted(frames["Products"]["region"].astype(str).unique())
+    sites = sorted(frames["Resources"]["site"].astype(str).unique())
+    if not regions or len(regions) > len(sites):
+        return frames["Regions"]
+    best = max(
+        permutations(sites, len(regions)),
+        key=lambda pick: sum(float(made.get((r, s), 0.0)) for r, s in zip(regions, pick)),
+    )
+    rows = [{"region": r, "site": s} for r, s in zip(regions, best, strict=True)]
+    return _typed(frames["Regions"], rows)
+
+
+def demo_lanes(frames: dict[str, pd.DataFrame], regions: pd.DataFrame) -> pd.DataFrame:
+    """A same-month truck lane each way between the sites, sized on the volume that crosses."""
+    if regions.empty:
+        return frames["Lanes"]
+    skus = _primary_sites(frames)
+    skus["serves"] = skus["region"].map(regions.set_index("region")["site"])
+    sites = sorted(frames["Resources"]["site"].astype(str).unique())
+    freight = float(pd.to_numeric(frames["Freight"]["freight_per_unit"]).mean())
+    rows = []
+    for start in sites:
+        for end in sites:
+            if start == end:
+                continue
+            crossing = skus[(skus["site"] == start) & (skus["serves"] == end)]["monthly"].sum()
+            rows.append(
+                {
+                    "lane": f"{start[:2]}-{end[:2]}",
+                    "from_site": start,
+                    "to_site": end,
+                    "lead_months": 0,
+                    "cost_per_unit": round(LANE_COST_SHARE * freight, 2),
+                    "capacity_per_month": float(max(np.ceil(LANE_ROOM * crossing / 10) * 10, 10)),
+                }
+            )
+    return _typed(frames["Lanes"], rows) if rows else frames["Lanes"]
+
+
 def _typed(empty: pd.DataFrame, rows: list[dict[str, object]]) -> pd.DataFrame:
     data = pd.DataFrame(rows)
     for column in empty.columns:
@@ -194,10 +258,13 @@ def demo_supplier_lost(frames: dict[str, pd.DataFrame], sourcing: pd.DataFrame) 
 
 
 def demo_network(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """The Sourcing, ShiftOptions and BOMAlternates tables of the demo company, and a
-    supplier-lost scenario."""
+    """The Sourcing, ShiftOptions, BOMAlternates, Regions and Lanes tables of the demo company,
+    and a supplier-lost scenario."""
     sourcing = demo_sourcing(frames)
+    regions = demo_regions(frames)
     return {
+        "Regions": regions,
+        "Lanes": demo_lanes(frames, regions),
         "Sourcing": sourcing,
         "ShiftOptions": demo_shift_options(frames),
         "BOMAlternates": demo_alternates(frames),

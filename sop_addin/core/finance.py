@@ -111,7 +111,8 @@ def sku_finance(
     prices = inputs["Prices"].set_index("sku")["unit_price"]
     costs = unit_costs(inputs, rates)
     freight = _freight(inputs)
-    lines = balance[["sku", "month", "served", "closing"]].copy()
+    # One line per SKU and month: a SKU planned at several sites has a balance row per site.
+    lines = balance.groupby(["sku", "month"], as_index=False)[["served", "closing"]].sum()
     lines["family"] = lines["sku"].map(products["family"])
     lines["region"] = lines["sku"].map(products["region"])
     lines["unit_price"] = lines["sku"].map(prices).astype(float)

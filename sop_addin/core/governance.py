@@ -240,7 +240,9 @@ def plan_vs_actual(
     else:
         adherence.append(["Receipts vs plan", None, None, None, "", NA])
 
-    planned_stock = plan.balance.rename(columns={"sku": "item", "closing": "plan"})
+    # One figure per SKU and month, all its sites together (actuals have no site).
+    stock = plan.balance.groupby(["sku", "month"], as_index=False)["closing"].sum()
+    planned_stock = stock.rename(columns={"sku": "item", "closing": "plan"})
     inventory = _against(planned_stock[["item", "month", "plan"]], _kind(actuals, "inventory"))
     band = limits.inventory_band
     if len(inventory):

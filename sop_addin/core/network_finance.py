@@ -10,7 +10,9 @@ COGS values a unit at its standard cost (UnitCosts), so two costs of the plan ar
   saved + the extra cost (Substitutions), for the SKU's family in the month it is started;
 - shifts: the fixed cost of the extra shifts the plan adds (CapacityUse shift_cost), split over
   the families by the hours they take on the resource in that month (over the plan when the
-  month has none).
+  month has none);
+- transfers: what moving finished goods between sites costs (Transfers cost), for the SKU's
+  family in the month the units ship.
 
 Finance adds both to COGS (FinancePlan and the live PnL: ``network_cost``).
 """
@@ -90,17 +92,26 @@ def _substitutes(inputs: PlanInputs, used: pd.DataFrame | None) -> list:
     return list(zip(used["sku"].map(family), used["month"], cost, strict=True))
 
 
+def _transfers(inputs: PlanInputs, moved: pd.DataFrame | None) -> list:
+    if moved is None or moved.empty:
+        return []
+    family = inputs["Products"].set_index("sku")["family"]
+    cost = pd.to_numeric(moved["cost"], errors="coerce").fillna(0.0)
+    return list(zip(moved["sku"].map(family), moved["ship_month"], cost, strict=True))
+
+
 def network_costs(
     inputs: PlanInputs,
     production: pd.DataFrame | None,
     purchases: pd.DataFrame | None,
     capacity: pd.DataFrame | None,
     substitutions: pd.DataFrame | None = None,
+    transfers: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Sourcing price differences, substitutes and shift costs per family and month (see the
-    module)."""
+    """Sourcing price differences, substitutes, shift and transfer costs per family and month
+    (see the module)."""
     rows = _sourcing(inputs, production, purchases) + _shifts(inputs, production, capacity)
-    rows += _substitutes(inputs, substitutions)
+    rows += _substitutes(inputs, substitutions) + _transfers(inputs, transfers)
     frame = pd.DataFrame(rows, columns=COLUMNS)
     if frame.empty:
         return frame

@@ -131,7 +131,8 @@ def monte_carlo(
     options = options or RiskOptions()
     skus = sorted(balance["sku"].unique())
     months = sorted(balance["month"].unique())
-    first = balance[balance["month"] == months[0]].set_index("sku")["opening"]
+    # Summed over a SKU's sites (ProductBalance has a row per site when sites are planned).
+    first = balance[balance["month"] == months[0]].groupby("sku")["opening"].sum()
     opening = first.reindex(skus).fillna(0.0).to_numpy(dtype=float)
     production = _grid(balance, "production", skus, months)
     receipts = _grid(balance, "receipts", skus, months)

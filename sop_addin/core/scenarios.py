@@ -37,6 +37,7 @@ LEVELS = {
     "lead_time": ("all", "supplier"),
     "supplier_delay": ("all", "supplier"),
     "supplier_lost": ("supplier",),
+    "lane_lost": ("lane",),
     "capacity": ("all", "resource"),
 }
 
@@ -70,6 +71,7 @@ def check_scenarios(table: pd.DataFrame, inputs: PlanInputs) -> None:
         "region": set(products["region"]),
         "supplier": set(inputs["Suppliers"]["supplier"]),
         "resource": set(inputs["Resources"]["resource"]),
+        "lane": set(inputs.tables["Lanes"]["lane"]) if "Lanes" in inputs.tables else set(),
     }
     problems: list[Problem] = []
     for row, r in table.iterrows():
@@ -94,6 +96,9 @@ def check_scenarios(table: pd.DataFrame, inputs: PlanInputs) -> None:
         if r["change"] == "supplier_lost" and (pd.notna(start) or pd.notna(end)):
             msg = "a lost supplier is lost for the whole plan: leave from_month and to_month blank"
             problems.append(_problem(excel_row, "from_month", msg))
+        if r["change"] == "lane_lost" and (pd.notna(start) or pd.notna(end)):
+            msg = "a lost lane is lost for the whole plan: leave from_month and to_month blank"
+            problems.append(_problem(excel_row, "from_month", msg))
     if problems:
         raise ValidationError(problems)
 
@@ -109,7 +114,7 @@ def describe(rows: pd.DataFrame) -> str:
             amount = f"x{r.value:g}"
         elif r.change == "supplier_delay":
             amount = f"+{r.value:g} days"
-        elif r.change == "supplier_lost":
+        elif r.change in ("supplier_lost", "lane_lost"):
             amount = ""
         else:
             amount = f"-{r.value:g}% hours"
@@ -166,6 +171,8 @@ def apply_scenario(
             tables["ResourceCalendar"] = _lose_capacity(changed, r)
         elif r.change == "supplier_lost":
             _lose_supplier(tables, str(r.target))
+        elif r.change == "lane_lost":
+            _lose_lane(tables, str(r.target))
     return changed, demand
 
 
@@ -199,6 +206,13 @@ def _lose_supplier(tables: dict[str, pd.DataFrame], supplier: str) -> None:
     Open purchase orders already placed still arrive (OpenOrders does not say from whom)."""
     suppliers = tables["Suppliers"]
     suppliers.loc[suppliers["supplier"] == supplier, "daily_limit"] = 0.0
+
+
+def _lose_lane(tables: dict[str, pd.DataFrame], lane: str) -> None:
+    """The lane carries nothing over the plan (capacity 0): stock reaches the sites it served
+    by other lanes where they have room, or demand there falls short."""
+    lanes = tables["Lanes"]
+    lanes.loc[lanes["lane"] == lane, "capacity_per_month"] = 0.0
 
 
 def _lose_capacity(inputs: PlanInputs, r: object) -> pd.DataFrame:
@@ -264,7 +278,7 @@ def evaluate(
     changed, changed_demand = apply_scenario(inputs, demand, rows)
     plan = solve_plan(prepare_planning_data(changed, changed_demand), options)
     network = network_costs(
-        changed, plan.production, plan.purchases, plan.capacity, plan.substitutions
+        changed, plan.production, plan.purchases, plan.capacity, plan.substitutions, plan.transfers
     )
     finance = finance_plan(changed, plan.balance, finance_rates(changed), network)
     return ScenarioOutcome(

@@ -39,6 +39,14 @@ from sop_addin.core.planning.shifts import (
     define_shift_run_constraints,
     define_shift_variables,
 )
+from sop_addin.core.planning.sites import (
+    define_lane_capacity_constraints,
+    define_site_balance_constraints,
+    define_site_objective,
+    define_site_storage_constraints,
+    define_site_variables,
+    demand_site_yields,
+)
 from sop_addin.core.planning.substitutes import (
     define_substitute_constraints,
     define_substitute_objective,
@@ -247,7 +255,7 @@ def define_product_balance_constraints(model: PlanModel) -> None:
     make, stock, lost, owed = v["make"], v["stock"], v["lost"], v["backlog"]
     demand, receipts = _lookup(data.demand), _lookup(data.receipts)
     routes: dict[str, list[tuple[str, float]]] = defaultdict(list)
-    for (sku, res), y in data.routings["yield"].items():
+    for (sku, res), y in demand_site_yields(data).items():  # runs at other sites: sites.py
         routes[sku].append((res, float(y)))
     for sku, opening in data.products["opening"].items():
         for t, month in enumerate(data.months):
@@ -631,6 +639,7 @@ def create_model(data: PlanningData, relax_lots: bool = False) -> PlanModel:
     define_second_source_variables(model)
     define_shift_variables(model)
     define_substitute_variables(model)
+    define_site_variables(model)
     define_product_balance_constraints(model)
     define_backlog_growth_constraints(model)
     define_resource_capacity_constraints(model)
@@ -648,8 +657,12 @@ def create_model(data: PlanningData, relax_lots: bool = False) -> PlanModel:
     define_shift_capacity_constraints(model)
     define_shift_run_constraints(model)
     define_substitute_constraints(model)
+    define_site_balance_constraints(model)
+    define_lane_capacity_constraints(model)
+    define_site_storage_constraints(model)
     define_objective(model)
     define_second_source_objective(model)
     define_shift_objective(model)
     define_substitute_objective(model)
+    define_site_objective(model)
     return model

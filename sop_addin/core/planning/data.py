@@ -13,6 +13,12 @@ from sop_addin.core.planning.safety_stock import (
     lead_time_months,
 )
 from sop_addin.core.planning.shifts import shift_options
+from sop_addin.core.planning.site_data import (
+    demand_sites,
+    lanes_frame,
+    remote_sites,
+    sites_modelled,
+)
 from sop_addin.core.planning.sourcing import (
     material_sources,
     sourced_lead_times,
@@ -48,6 +54,11 @@ class PlanningData:
             (shifts.py); empty when none may.
         substitutes: (sku, material, alternate) -> BOM quantity, ratio, extra cost, priority
             (substitutes.py).
+        networked: stock is planned per SKU and site (Regions or Lanes filled, site_data.py):
+            products' site is then the demand site and their opening stock is held there.
+        lanes: per lane: from and to site, lead months, cost per unit, capacity (NaN: none).
+        sites: (sku, site) -> opening units, for every site of a SKU other than its demand
+            site (empty unless networked).
         big_penalty: cost per unit of an elastic slack that only infeasible inputs may use.
         all_demand_met: demand is a hard constraint (no lost sales, no backlog): for models
             whose inputs guarantee a plan exists, such as the public lot-sizing benchmarks.
@@ -72,6 +83,9 @@ class PlanningData:
     sources: pd.DataFrame = field(default_factory=pd.DataFrame)
     shifts: pd.DataFrame = field(default_factory=pd.DataFrame)
     substitutes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    networked: bool = False
+    lanes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    sites: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
     big_penalty: float = 1e6
     all_demand_met: bool = False
 
@@ -257,6 +271,16 @@ def prepare_planning_data(inputs: PlanInputs, demand: pd.DataFrame) -> PlanningD
     ) / routings["yield"].clip(lower=1e-6)
     routings = routings.set_index(["sku", "resource"]).sort_index()
     products["site"] = _home_sites(inputs, routings, skus)
+    networked = sites_modelled(inputs)
+    lanes = lanes_frame(inputs)
+    sites = pd.Series(dtype=float)
+    if networked:
+        # Each SKU's stock at its demand site here; its other sites' stock in `sites`.
+        products["site"] = demand_sites(inputs, products["site"])
+        held = inputs["ProductInventory"].groupby(["sku", "site"])["on_hand"].sum()
+        at_home = [float(held.get((sku, site), 0.0)) for sku, site in products["site"].items()]
+        products["opening"] = at_home
+        sites = remote_sites(inputs, products["site"], routings, lanes)
     _product_penalties(products, routings, inputs.settings.carrying_rate)
 
     calendar = inputs["ResourceCalendar"].set_index(["resource", "month"])
@@ -359,5 +383,8 @@ def prepare_planning_data(inputs: PlanInputs, demand: pd.DataFrame) -> PlanningD
         sources=sources,
         shifts=shift_options(inputs, resource_frame, months),
         substitutes=bom_alternates(inputs, bom),
+        networked=networked,
+        lanes=lanes,
+        sites=sites,
         big_penalty=big_penalty,
     )

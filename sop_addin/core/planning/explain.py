@@ -9,9 +9,9 @@ A shortfall of SKU s in month t is traced to the constraints that could have sup
 capacity on any of its routings' resources in month t or before (earlier output could have been
 stored), its materials in those months (split into a lead time, when no order could have
 arrived in time, and a supplier limit, when the supplier's monthly limit binds), storage that
-stopped building ahead, and lot rules. They are ranked by what they cost per unit of s: a
-resource hour's price times the hours a good unit needs, a material's price times the
-quantity a good unit needs.
+stopped building ahead, lot rules, and a lane into its demand site at capacity (sites.py).
+They are ranked by what they cost per unit of s: a resource hour's price times the hours a good
+unit needs, a material's price times the quantity a good unit needs.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from sop_addin.core.planning.second_sources import (
     source_limited,
 )
 from sop_addin.core.planning.shifts import shift_note
+from sop_addin.core.planning.sites import lane_causes, sku_lanes
 from sop_addin.core.planning.tables import EPS, setup_hours, shadow_price
 from sop_addin.core.planning.tables import value_of as _value
 
@@ -59,6 +60,7 @@ _CAUSES = {
     "Supplier-limit": "supplier limit",
     "Source-limit": "supplier limit",
     "Storage-capacity": "storage",
+    "Lane-capacity": "lane capacity",
     "Order-moq": "order quantity",
     "Order-open": "order quantity",
     "Lot-setup": "lot size",
@@ -124,6 +126,7 @@ class _Tracer:
             self.bom[str(sku)].append((str(material), float(qty)))
         self.overtime_max = data.resources["overtime_max"] if len(data.resources) else {}
         self.changeovers = setup_hours(model)
+        self.lanes = sku_lanes(data)
 
     def price(self, kind: str, key: Key) -> float:
         return constraint_price(self.model, kind, key)
@@ -180,6 +183,7 @@ class _Tracer:
             self._capacity(sku, tau, t, add)
             self._materials(sku, tau, add)
             second_source_causes(self, sku, tau, add)
+            lane_causes(self, sku, tau, add)
             self._lots(sku, tau, add)
             if tau < t:
                 self._storage(sku, tau, add)
@@ -328,6 +332,7 @@ def bottlenecks(model: PlanModel, capacity: pd.DataFrame) -> pd.DataFrame:
         "Supplier-limit",
         "Source-limit",
         "Storage-capacity",
+        "Lane-capacity",
     ):
         binding: dict[Key, list[tuple[int, float]]] = defaultdict(list)
         for key in model.constraints.get(kind, {}):

@@ -23,6 +23,7 @@ from collections.abc import Callable
 import pulp
 
 from sop_addin.core.planning.build import PlanModel, _add, _lookup
+from sop_addin.core.planning.sites import remote_skus
 
 MAX_ROUNDS = 40
 MIN_VIOLATION = 1e-4  # relative to the SKU's demand over the horizon
@@ -50,8 +51,11 @@ def add_lot_cover_cuts(
     months = data.months
     horizon = len(months)
     runs: dict[str, list[tuple[str, int, float]]] = defaultdict(list)
+    # A SKU with stock at other sites (sites.py) may hold its output there or in transit: the
+    # cut's stock_l is its demand site's only, so it gets none.
+    elsewhere = remote_skus(data)
     for sku, res, t in setup:
-        if not bool(data.products.at[sku, "backlog"]):
+        if not bool(data.products.at[sku, "backlog"]) and sku not in elsewhere:
             runs[sku].append((res, t, float(data.routings.at[(sku, res), "yield"])))
     ahead = {}
     for sku in runs:

@@ -42,6 +42,7 @@ from sop_addin.core.planning.lot_cuts import add_lot_cover_cuts
 from sop_addin.core.planning.lot_start import INTEGER_KINDS, relax_and_round
 from sop_addin.core.planning.second_sources import second_source_purchases
 from sop_addin.core.planning.shifts import shift_columns
+from sop_addin.core.planning.sites import transfer_plan
 from sop_addin.core.planning.solvers import (
     DEFAULT_SOLVER,
     MIP_TIME_LIMIT,
@@ -143,6 +144,7 @@ class PlanResult:
     solver_table: pd.DataFrame = field(default_factory=pd.DataFrame)
     integer_variables: int = 0
     substitutions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    transfers: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 class _Clock:
@@ -491,6 +493,7 @@ def solve_plan(data: PlanningData, options: SolverOptions | None = None) -> Plan
         slacks=slack_report(model),
         integer_variables=integers,
         substitutions=used,
+        transfers=transfer_plan(model),
     )
     return _with_solver_table(result, options)
 

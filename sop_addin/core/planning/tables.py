@@ -8,6 +8,7 @@ import pulp
 
 from sop_addin.core.planning.build import PlanModel
 from sop_addin.core.planning.data import PlanningData
+from sop_addin.core.planning.sites import demand_site_yields, other_site_rows, site_flows
 
 EPS = 1e-6  # below this a solver value is numerical noise
 REPORT_EPS = 5e-6  # below this a reported quantity (often a difference of values) is noise
@@ -56,14 +57,20 @@ def production_plan(model: PlanModel) -> pd.DataFrame:
 
 
 def product_balance(model: PlanModel) -> pd.DataFrame:
-    """Per SKU and month: supply, demand served, lost and owed, closing stock."""
+    """Per SKU, site and month: supply, transfers, demand served, lost and owed, closing stock.
+
+    A SKU's demand site has its demand; its other sites (sites.py) only stock, the production
+    landing there and transfers. In every row: closing = opening + production + receipts +
+    transfers_in - transfers_out - served.
+    """
     data = model.data
     v = model.variables
+    landing = demand_site_yields(data)
     good: dict[tuple[str, int], float] = {}
     for (sku, res, t), var in v["make"].items():
-        good[(sku, t)] = good.get((sku, t), 0.0) + value_of(var) * float(
-            data.routings.at[(sku, res), "yield"]
-        )
+        if (sku, res) in landing.index:
+            good[(sku, t)] = good.get((sku, t), 0.0) + value_of(var) * float(landing[(sku, res)])
+    arriving, leaving = site_flows(model)
     demand = {k: float(x) for k, x in data.demand.items()}
     receipts = {k: float(x) for k, x in data.receipts.items()}
     rows = []
@@ -80,9 +87,11 @@ def product_balance(model: PlanModel) -> pd.DataFrame:
             caught_up = clean(max(owed_before - owed, 0.0))
             below = v["below_safety"].get((sku, t))
             closing = value_of(v["stock"][(sku, t)])
+            site = str(product["site"])
             rows.append(
                 {
                     "sku": sku,
+                    "site": site,
                     "month": month,
                     "opening": opening,
                     "production": good.get((sku, t), 0.0),
@@ -98,10 +107,19 @@ def product_balance(model: PlanModel) -> pd.DataFrame:
                     "below_safety_stock": value_of(below) if below is not None else 0.0,
                     "backlog": owed,
                     "lost": lost + (owed if t == len(data.months) - 1 else 0.0),
+                    "transfers_in": arriving.get((sku, site, t), 0.0),
+                    "transfers_out": leaving.get((sku, site, t), 0.0),
                 }
             )
             opening, owed_before = closing, owed
-    return pd.DataFrame(rows)
+    if not rows:
+        return pd.DataFrame(rows)
+    zeros = dict.fromkeys(rows[0], 0.0)
+    rows += other_site_rows(model, zeros)
+    frame = pd.DataFrame(rows)
+    if data.networked:
+        frame = frame.sort_values(["sku", "site", "month"], kind="stable", ignore_index=True)
+    return frame
 
 
 def purchase_plan(model: PlanModel) -> pd.DataFrame:

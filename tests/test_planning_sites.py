@@ -1,0 +1,195 @@
+"""Sites and transfer lanes on hand-solved cases: stock per SKU and site, moved along lanes."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from sop_addin.core.finance import finance_plan, finance_rates
+from sop_addin.core.network_finance import network_costs
+from sop_addin.core.planning import SolverOptions, prepare_planning_data, solve_plan
+from sop_addin.core.scenarios import apply_scenario
+from tests.factories import M1, M2, M3, demand, frame, inputs_from, tiny_tables
+
+B20 = {("B", m): 20.0 for m in (M1, M2, M3)}
+
+
+def _two_sites(capacity: float | None = None, lead: int = 1, **extra) -> dict:
+    """B (price 30, conversion 3, 2 h a unit) is made only on R1 at S1 (80 h a month: 40
+    units) and sells in region South, served from S2 (Regions). Lane L12 moves stock from S1
+    to S2 in `lead` months at 1 a unit, at most `capacity` units a month."""
+    tables = tiny_tables(horizon=3)
+    tables["Regions"] = frame(
+        "Regions", [{"region": "North", "site": "S1"}, {"region": "South", "site": "S2"}]
+    )
+    lane = {
+        "lane": "L12",
+        "from_site": "S1",
+        "to_site": "S2",
+        "lead_months": lead,
+        "cost_per_unit": 1.0,
+        "capacity_per_month": capacity,
+    }
+    tables["Lanes"] = frame("Lanes", [{**lane, **extra}])
+    return tables
+
+
+def _plan(tables, rows=B20):
+    data = prepare_planning_data(inputs_from(tables), demand(rows))
+    return data, solve_plan(data, SolverOptions())
+
+
+def _rows(result, sku, site):
+    balance = result.balance
+    return balance[(balance["sku"] == sku) & (balance["site"] == site)].set_index("month")
+
+
+def test_a_transfer_serves_demand_that_would_otherwise_be_lost():
+    # Nothing is made at S2, so without the lane all 60 units of B's demand there are lost.
+    # With it, a unit made at S1 in month t ships in t and arrives in t + 1: January's 20 are
+    # lost (nothing arrives in January), February's and March's are made and shipped in
+    # January and February. Optimal cost: conversion 40 x 3 = 120 + transfers 40 x 1 = 40 =
+    # 160 (no stock closes a month anywhere: made, shipped and sold in step; goods in transit
+    # carry no holding cost).
+    data, result = _plan(_two_sites())
+    assert data.products.at["B", "site"] == "S2"
+    s2, s1 = _rows(result, "B", "S2"), _rows(result, "B", "S1")
+    assert s2["unmet"].tolist() == pytest.approx([20.0, 0.0, 0.0])
+    assert s2["transfers_in"].tolist() == pytest.approx([0.0, 20.0, 20.0])
+    assert s2["production"].sum() == pytest.approx(0.0)
+    assert s1["production"].tolist() == pytest.approx([20.0, 20.0, 0.0])
+    assert s1["transfers_out"].tolist() == pytest.approx([20.0, 20.0, 0.0])
+    assert s1["demand"].sum() == pytest.approx(0.0)
+    assert result.objective == pytest.approx(160.0, abs=1e-6)
+    moved = result.transfers
+    assert moved[["sku", "lane", "from_site", "to_site"]].drop_duplicates().values.tolist() == [
+        ["B", "L12", "S1", "S2"]
+    ]
+    assert moved["ship_month"].tolist() == [M1, M2]
+    assert moved["arrival_month"].tolist() == [M2, M3]
+    assert moved["quantity"].tolist() == pytest.approx([20.0, 20.0])
+    assert moved["cost"].tolist() == pytest.approx([20.0, 20.0])
+
+
+def test_without_the_lane_the_demand_site_cannot_be_served():
+    # Regions alone: B sells at S2 and is made at S1 with no lane between: all 60 lost, nothing
+    # made (cost 0), and the shortfall is that no routing lands at S2... it is cost: making it
+    # at S1 serves nobody.
+    tables = _two_sites()
+    tables["Lanes"] = frame("Lanes", [])
+    _, result = _plan(tables)
+    assert _rows(result, "B", "S2")["unmet"].sum() == pytest.approx(60.0)
+    assert result.transfers.empty
+    assert result.objective == pytest.approx(0.0, abs=1e-6)
+
+
+def test_a_workbook_without_sites_pools_stock_as_before():
+    # No Regions, no Lanes: B is made and sold at S1, all 60 served, one row per SKU and month.
+    # Cost 60 x 3 = 180.
+    tables = tiny_tables(horizon=3)
+    _, result = _plan(tables)
+    balance = result.balance
+    assert len(balance) == 2 * 3
+    assert set(balance["site"]) == {"S1"}
+    assert balance["unmet"].sum() == pytest.approx(0.0, abs=1e-6)
+    assert balance["transfers_in"].sum() == balance["transfers_out"].sum() == 0.0
+    assert result.transfers.empty
+    assert result.objective == pytest.approx(180.0, abs=1e-6)
+
+
+def test_stock_on_hand_at_the_demand_site_serves_first():
+    # 5 units of B on hand at S2 and 8 at S1: January serves S2's 5 (15 lost); S1's 8 ship in
+    # January with 12 made, for February; March's 20 are made in February. Cost: conversion
+    # 32 x 3 = 96 + transfers 40 x 1 = 40 = 136.
+    tables = _two_sites()
+    tables["ProductInventory"] = frame(
+        "ProductInventory",
+        [
+            {"sku": "B", "site": "S2", "on_hand": 5.0, "safety_stock": 0.0},
+            {"sku": "B", "site": "S1", "on_hand": 8.0, "safety_stock": 0.0},
+        ],
+    )
+    _, result = _plan(tables)
+    s2, s1 = _rows(result, "B", "S2"), _rows(result, "B", "S1")
+    assert s2["unmet"].tolist() == pytest.approx([15.0, 0.0, 0.0])
+    assert s2.at[M1, "opening"] == pytest.approx(5.0)
+    assert s1.at[M1, "opening"] == pytest.approx(8.0)
+    assert s1["production"].tolist() == pytest.approx([12.0, 20.0, 0.0])
+    assert result.objective == pytest.approx(136.0, abs=1e-6)
+
+
+def test_a_lane_at_capacity_is_named_in_the_shortfalls():
+    # At most 15 units a month on L12: 15 arrive in February and 15 in March, so 5 are short
+    # in each; January's 20 are short as before. Cost 30 x 3 + 30 x 1 = 120.
+    _, result = _plan(_two_sites(capacity=15.0))
+    assert _rows(result, "B", "S2")["unmet"].tolist() == pytest.approx([20.0, 5.0, 5.0])
+    assert result.objective == pytest.approx(120.0, abs=1e-6)
+    february = result.shortfalls[result.shortfalls["month"] == M2].iloc[0]
+    assert february["cause"] == "lane capacity"
+    assert february["constraint"] == "Lane-capacity[L12,2027-01]"
+    assert "lane L12 (S1 to S2) is full in 2027-01" in february["explanation"]
+    # A unit more of the lane serves a unit of February lost: B's margin 27 x 1 + 1 = 28 (and
+    # a hair for selling sooner).
+    assert february["shadow_price"] == pytest.approx(28.0, rel=1e-3)
+    assert "Lane-capacity[L12]" in result.bottlenecks["constraint"].tolist()
+
+
+@pytest.mark.parametrize("lead", [0, 1, 2])
+def test_the_balance_holds_per_site(lead):
+    # Every row: closing = opening + production + receipts + transfers in - out - served, and
+    # a month opens with the last one's closing, per SKU and site; every unit shipped arrives.
+    rows = {**B20, ("A", M1): 30.0, ("A", M2): 50.0, ("A", M3): 10.0}
+    _, result = _plan(_two_sites(capacity=25.0, lead=lead), rows)
+    b = result.balance
+    flow = b["opening"] + b["production"] + b["receipts"] + b["transfers_in"]
+    assert (b["closing"] - (flow - b["transfers_out"] - b["served"])).abs().max() < 1e-6
+    for _, site_rows in b.groupby(["sku", "site"]):
+        ordered = site_rows.sort_values("month")
+        assert ordered["opening"].iloc[1:].tolist() == pytest.approx(
+            ordered["closing"].iloc[:-1].tolist()
+        )
+    moved = result.transfers["quantity"].sum()
+    assert b["transfers_out"].sum() == pytest.approx(moved)
+    assert b["transfers_in"].sum() == pytest.approx(moved)
+    assert (b["closing"] >= -1e-9).all()
+
+
+def test_transfer_cost_reaches_cogs_of_the_family_in_the_ship_month():
+    # B is family G: 20 units moved in January and 20 in February at 1 each add 20 to G's COGS
+    # in each of those months.
+    tables = _two_sites()
+    inputs = inputs_from(tables)
+    _, result = _plan(tables)
+    network = network_costs(
+        inputs, result.production, result.purchases, result.capacity, transfers=result.transfers
+    )
+    assert network.set_index(["family", "month"])["network_cost"].to_dict() == pytest.approx(
+        {("G", M1): 20.0, ("G", M2): 20.0}
+    )
+    plan = finance_plan(inputs, result.balance, finance_rates(inputs), network).set_index(
+        ["family", "month"]
+    )
+    # February: 20 served x standard cost 3 = 60 + 20 transfer cost.
+    assert plan.at[("G", M2), "cogs"] == pytest.approx(80.0)
+
+
+def test_a_lost_lane_moves_nothing():
+    # Scenario "lane lost": L12 carries nothing, so all of B's demand at S2 is lost.
+    tables = _two_sites()
+    rows = pd.DataFrame(
+        [
+            {
+                "scenario": "L12 lost",
+                "change": "lane_lost",
+                "level": "lane",
+                "target": "L12",
+                "from_month": pd.NaT,
+                "to_month": pd.NaT,
+                "value": 0.0,
+            }
+        ]
+    )
+    changed, wanted = apply_scenario(inputs_from(tables), demand(B20), rows)
+    result = solve_plan(prepare_planning_data(changed, wanted), SolverOptions())
+    assert result.transfers.empty
+    assert _rows(result, "B", "S2")["unmet"].sum() == pytest.approx(60.0)
