@@ -196,10 +196,11 @@ def demo_regions(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
     sites = sorted(frames["Resources"]["site"].astype(str).unique())
     if not regions or len(regions) > len(sites):
         return frames["Regions"]
-    best = max(
-        permutations(sites, len(regions)),
-        key=lambda pick: sum(float(made.get((r, s), 0.0)) for r, s in zip(regions, pick)),
-    )
+
+    def local(pick: tuple[str, ...]) -> float:
+        return sum(float(made.get((r, s), 0.0)) for r, s in zip(regions, pick, strict=True))
+
+    best = max(permutations(sites, len(regions)), key=local)
     rows = [{"region": r, "site": s} for r, s in zip(regions, best, strict=True)]
     return _typed(frames["Regions"], rows)
 
