@@ -21,7 +21,8 @@ Materials.order_multiple for an order; blank = 1, whole units):
 3. The rounded values are fixed and the two LP stages solve again (unmet demand, then buffers
    and cost), so shipments, stock, unmet demand and buffers follow from the whole units: every
    balance holds by construction. Shadow prices stay those of the plan before rounding (with
-   the runs fixed, the capacity rows would price at 0 and explain nothing).
+   the runs fixed, the capacity rows would price at 0 and explain nothing), and substitutions
+   stay as planned, so the reasons the Substitutions table gives still hold.
 
 Demand stays as forecast (fractional): so do shipments and stock where it is. A run is rounded
 in units started; its good units are the started units times the routing's yield, so they are
@@ -49,6 +50,7 @@ if TYPE_CHECKING:  # solve.py calls this module: a runtime import would be circu
 
 FREE_KINDS = ("overtime",)  # may rise to its limit to make room for a rounded run
 CHAINS = {"Material-balance": "material_stock"}  # balance rows whose stock must stay >= 0
+HELD_KINDS = ("substitute",)  # decisions the re-solve keeps as planned (and their reasons)
 TOLERANCE = 1e-6  # units (or hours): a row or stock within this of its limit holds
 MAX_PASSES = 20
 
@@ -61,23 +63,27 @@ class Flow:
         name: what the notes call it ("production").
         kind: the model's variable kind; its keys end with the month index.
         multiple: units per pack of a key (1 or less: whole units).
+        tops_up: may rise (within its rows) to cover what an earlier flow's rounding needs:
+            an order bringing the material a run rounded up uses.
     """
 
     name: str
     kind: str
     multiple: Callable[[Key], float]
+    tops_up: bool = False
 
 
 def whole_unit_flows(model: PlanModel) -> list[Flow]:
-    """The flows rounded, in order: runs first (their material use is checked against the
-    purchases as planned), then orders (which only ever add material)."""
+    """The flows rounded, in order: runs first (the material a run rounded up uses is bought
+    by raising an order that arrives in time, where its limits allow), then orders (rounded
+    up, so they only ever add material)."""
     data = model.data
     packs = _positive(data.products, "pack_size")
     multiples = _positive(data.materials, "order_multiple")
     return [
         Flow("production runs", "make", lambda key: packs.get(key[0], 1.0)),
-        Flow("purchase orders", "buy", lambda key: multiples.get(key[0], 1.0)),
-        Flow("second-source orders", "source_buy", lambda k: multiples.get(k[0], 1.0)),
+        Flow("purchase orders", "buy", lambda key: multiples.get(key[0], 1.0), tops_up=True),
+        Flow("second-source orders", "source_buy", lambda k: multiples.get(k[0], 1.0), True),
     ]
 
 
@@ -155,6 +161,9 @@ def round_to_whole_units(
         for flow in flows
         for var in model.variables[flow.kind].values()
     }
+    for kind in HELD_KINDS:
+        for var in model.variables.get(kind, {}).values():
+            var.lowBound = var.upBound = rounder.base.get(var, 0.0)
     fallback = ""
     for step in ("all", "runs only", "none"):
         for flow in flows:
@@ -270,6 +279,16 @@ class _Rounder:
                         self.chain_of[var].append((item, t, float(coef)))
                     else:
                         self.equal_of[var].append(row)
+        # chain item -> (month, var) of the orders that add to it, latest first
+        self.supply: dict[Key, list[tuple[int, pulp.LpVariable]]] = defaultdict(list)
+        for flow in self.flows:
+            if flow.tops_up:
+                for var in v[flow.kind].values():
+                    for item, t, coef in self.chain_of.get(var, []):
+                        if coef < 0:
+                            self.supply[item].append((t, var))
+        for found in self.supply.values():
+            found.sort(key=lambda pair: -pair[0])
         self.delta: dict[Key, dict[int, float]] = defaultdict(lambda: defaultdict(float))
         self.owner: dict[pulp.LpVariable, pulp.LpVariable] = {}
         self.following: dict[pulp.LpVariable, list[pulp.LpVariable]] = defaultdict(list)
@@ -354,25 +373,29 @@ class _Rounder:
 
     # -- checks ---------------------------------------------------------------------------
 
-    def _excess(self, row: pulp.LpConstraint) -> float:
-        """How far the row is broken with the staged values (0 when it holds); free values
-        take their most helpful bound."""
+    def _total(self, row: pulp.LpConstraint) -> float:
+        """The row's left side with the staged values; free values take their most helpful
+        bound (inf when unbounded)."""
         le = row.sense == pulp.LpConstraintLE
-        total, base = row.constant, row.constant
+        total = row.constant
         for var, coef in row.items():
             if var in self.free and var not in self.staged:
                 helps_up = (coef < 0) == le
                 bound = var.upBound if helps_up else var.lowBound
                 if bound is None:
-                    return 0.0
-                value = float(bound)
+                    return -math.inf if le else math.inf
+                total += coef * float(bound)
             else:
-                value = self.value(var)
-            total += coef * value
-            base += coef * self.base.get(var, 0.0)
-        sign = 1.0 if le else -1.0
+                total += coef * self.value(var)
+        return total
+
+    def _excess(self, row: pulp.LpConstraint) -> float:
+        """How far the row is broken with the staged values (0 when it holds): past its limit,
+        or past what the planned values already used of it (solver tolerance)."""
+        sign = 1.0 if row.sense == pulp.LpConstraintLE else -1.0
+        base = row.constant + sum(coef * self.base.get(var, 0.0) for var, coef in row.items())
         allowed = max(0.0, sign * base) + TOLERANCE * max(1.0, abs(row.constant))
-        return max(0.0, sign * total - allowed)
+        return max(0.0, sign * self._total(row) - allowed)
 
     def _harm(self, var: pulp.LpVariable, row: pulp.LpConstraint) -> float:
         """How much a value and its switches push the row past its limit."""
@@ -408,6 +431,8 @@ class _Rounder:
         for item in items:
             while (short := self._short(item)) is not None:
                 broken = True
+                if self._top_up(item, short):
+                    continue
                 culprits = sorted(
                     (
                         (coef * (self.value(var) - self.base.get(var, 0.0)), var)
@@ -420,6 +445,42 @@ class _Rounder:
                 if not any(self._advance(var) for harm, var in culprits if harm > 0):
                     break
         return broken
+
+    def _top_up(self, item: Key, month: int) -> bool:
+        """Raise the latest orders arriving by the month, within their rows, by what the
+        item's stock lacks there; False when none could rise."""
+        running = sum(d for t, d in self.delta.get(item, {}).items() if t <= month)
+        lack = -(self.stock[item][month] + running)
+        raised = False
+        for t, var in self.supply.get(item, []):
+            if t > month or lack <= TOLERANCE:
+                continue
+            add = min(lack, self._room(var))
+            while add > TOLERANCE and not self._stage(var, self.value(var) + add):
+                add /= 2  # a relaxed order switch cannot follow that much
+            if add > TOLERANCE:
+                lack -= add
+                raised = True
+        return raised
+
+    def _room(self, var: pulp.LpVariable) -> float:
+        """How far the value may rise before one of its rows breaks (switch rows aside: the
+        switch follows)."""
+        room = math.inf
+        for row in self.rows_of.get(var, []):
+            others = [o for o in row if o is not var]
+            if len(others) == 1 and others[0] in self.switch_vars and not self._fixed(others[0]):
+                continue
+            sign = 1.0 if row.sense == pulp.LpConstraintLE else -1.0
+            rate = sign * float(row.get(var, 0.0))
+            if rate > 0:
+                room = min(room, max(0.0, self._slack(row)) / rate)
+        return room
+
+    def _slack(self, row: pulp.LpConstraint) -> float:
+        """How far the row is from its limit with the staged values (below 0: broken)."""
+        total = self._total(row)
+        return -total if row.sense == pulp.LpConstraintLE else total
 
     def _short(self, item: Key) -> int | None:
         """The first month the item's stock would fall below 0, or None."""
@@ -443,8 +504,9 @@ class _Rounder:
         carry: dict[Key, float] = defaultdict(float)
         for t in sorted(by_month):
             changed = []
+            planned = {var: self.value(var) for _key, var in by_month[t]}
             for key, var in by_month[t]:
-                x = self.base.get(var, 0.0)
+                x = planned[var]  # an order may have risen for a run's material
                 size = flow.multiple(key)
                 size = size if size > 0 else 1.0
                 if self._pinned(var) or abs(x) < TOLERANCE:
@@ -466,7 +528,7 @@ class _Rounder:
                     while self._advance(var):
                         pass
             for key, var in by_month[t]:
-                carry[key[:-1]] += self.base.get(var, 0.0) - self.value(var)
+                carry[key[:-1]] += planned[var] - self.value(var)
 
     def counts(self, step: str) -> dict[str, tuple[int, int]]:
         """Per flow rounded: (values now whole packs, values kept as planned)."""
