@@ -98,7 +98,8 @@ class WholeUnits:
     """What rounding did and cost.
 
     Attributes:
-        rounded: per flow, the planned quantities (above 0) now whole packs.
+        rounded: per flow, the planned quantities (above 0) now whole packs (or whole lots
+            where the MILP's lot multiple sets the run).
         kept: per flow, those left as planned: no whole pack near them was legal.
         objective_before / objective_after: buffers and cost (stage 2) before and after.
         service_before / service_after: weighted unmet demand (stage 1) before and after.
@@ -129,11 +130,13 @@ class WholeUnits:
         """The SolverReport rows: what was rounded and what it cost."""
         cost = self.objective_after - self.objective_before
         share = cost / abs(self.objective_before) if self.objective_before else 0.0
+        lost = self.service_after - self.service_before
         return [
             ("whole units", self.note()),
             ("objective before rounding", f"{self.objective_before:.2f}"),
             ("rounding cost", f"{cost:.2f} ({100 * share:+.3f}%)"),
             ("unmet demand value before rounding", f"{self.service_before:.2f}"),
+            ("unmet demand value added by rounding", f"{lost:.2f}"),
         ]
 
 
@@ -171,7 +174,7 @@ def round_to_whole_units(
             for var in model.variables[flow.kind].values():
                 low, high = bounds[var]
                 if fixed:
-                    var.lowBound = var.upBound = rounder.staged[var]
+                    var.lowBound = var.upBound = rounder.value(var)
                 else:
                     var.lowBound, var.upBound = low, high
         try:
@@ -248,6 +251,9 @@ class _Rounder:
     flows: list[Flow]
     staged: dict[pulp.LpVariable, float] = field(default_factory=dict)
     choices: dict[pulp.LpVariable, _Choice] = field(default_factory=dict)
+    pinned: set[pulp.LpVariable] = field(default_factory=set)
+    settled: set[pulp.LpVariable] = field(default_factory=set)  # decided: whole from here on
+    cutting: bool = False  # an order may cut a settled run rather than stay a fraction
 
     def __post_init__(self) -> None:
         v = self.model.variables
@@ -279,16 +285,24 @@ class _Rounder:
                         self.chain_of[var].append((item, t, float(coef)))
                     else:
                         self.equal_of[var].append(row)
-        # chain item -> (month, var) of the orders that add to it, latest first
+        # chain item -> (month, var) of the orders that add to it and of the runs that use
+        # it, latest first
         self.supply: dict[Key, list[tuple[int, pulp.LpVariable]]] = defaultdict(list)
+        self.users: dict[Key, list[tuple[int, pulp.LpVariable, float]]] = defaultdict(list)
+        self.size_of: dict[pulp.LpVariable, float] = {}
         for flow in self.flows:
-            if flow.tops_up:
-                for var in v[flow.kind].values():
-                    for item, t, coef in self.chain_of.get(var, []):
-                        if coef < 0:
-                            self.supply[item].append((t, var))
+            for key, var in v[flow.kind].items():
+                size = flow.multiple(key)
+                self.size_of[var] = size if size > 0 else 1.0
+                for item, t, coef in self.chain_of.get(var, []):
+                    if flow.tops_up and coef < 0:
+                        self.supply[item].append((t, var))
+                    elif not flow.tops_up and coef > 0:
+                        self.users[item].append((t, var, coef))
         for found in self.supply.values():
             found.sort(key=lambda pair: -pair[0])
+        for using in self.users.values():
+            using.sort(key=lambda triple: -triple[0])
         self.delta: dict[Key, dict[int, float]] = defaultdict(lambda: defaultdict(float))
         self.owner: dict[pulp.LpVariable, pulp.LpVariable] = {}
         self.following: dict[pulp.LpVariable, list[pulp.LpVariable]] = defaultdict(list)
@@ -431,7 +445,7 @@ class _Rounder:
         for item in items:
             while (short := self._short(item)) is not None:
                 broken = True
-                if self._top_up(item, short):
+                if self._top_up(item, short) or (self.cutting and self._cut(item, short)):
                     continue
                 culprits = sorted(
                     (
@@ -455,13 +469,39 @@ class _Rounder:
         for t, var in self.supply.get(item, []):
             if t > month or lack <= TOLERANCE:
                 continue
-            add = min(lack, self._room(var))
-            while add > TOLERANCE and not self._stage(var, self.value(var) + add):
-                add /= 2  # a relaxed order switch cannot follow that much
+            room = self._room(var)
+            if var in self.settled or var in self.choices:  # whole packs: rises by packs only
+                size = self.size_of[var]
+                add = size * math.ceil(lack / size - 1e-9)
+                if add > room + TOLERANCE or not self._stage(var, self.value(var) + add):
+                    continue
+            else:
+                add = min(lack, room)
+                while add > TOLERANCE and not self._stage(var, self.value(var) + add):
+                    add /= 2  # a relaxed order switch cannot follow that much
             if add > TOLERANCE:
                 lack -= add
                 raised = True
         return raised
+
+    def _cut(self, item: Key, month: int) -> bool:
+        """Take the packs the item lacks by the month off the latest settled run using it (an
+        order held down by its limit leaves less material); False when no run can give them."""
+        running = sum(d for t, d in self.delta.get(item, {}).items() if t <= month)
+        lack = -(self.stock[item][month] + running)
+        for t, var, per_unit in self.users.get(item, []):
+            value = self.value(var)
+            if t > month or var not in self.settled or var in self.pinned or value <= TOLERANCE:
+                continue
+            size = self.size_of[var]
+            packs = max(1, math.ceil(lack / (per_unit * size) - 1e-9))
+            less = max(0.0, value - packs * size)
+            if self._stage(var, less):
+                moved = [var, *self.following.get(var, [])]
+                if all(self._excess(r) == 0 for m in moved for r in self.rows_of.get(m, [])):
+                    return True
+            self._stage(var, value)  # it was legal as it stood
+        return False
 
     def _room(self, var: pulp.LpVariable) -> float:
         """How far the value may rise before one of its rows breaks (switch rows aside: the
@@ -498,6 +538,7 @@ class _Rounder:
             self._round_flow(flow)
 
     def _round_flow(self, flow: Flow) -> None:
+        self.cutting = flow.tops_up
         by_month: dict[int, list[tuple[Key, pulp.LpVariable]]] = defaultdict(list)
         for key, var in self.model.variables[flow.kind].items():
             by_month[int(key[-1])].append((key, var))
@@ -509,8 +550,11 @@ class _Rounder:
                 x = planned[var]  # an order may have risen for a run's material
                 size = flow.multiple(key)
                 size = size if size > 0 else 1.0
-                if self._pinned(var) or abs(x) < TOLERANCE:
-                    self._move(var, x if abs(x) >= TOLERANCE else 0.0)
+                if abs(x) < TOLERANCE:
+                    self._move(var, 0.0)
+                    continue
+                if self._pinned(var):
+                    self.pinned.add(var)  # a lot multiple the MILP fixed: its rule's size
                     continue
                 packs = round(x / size)
                 if abs(x - packs * size) < TOLERANCE:
@@ -529,6 +573,7 @@ class _Rounder:
                         pass
             for key, var in by_month[t]:
                 carry[key[:-1]] += planned[var] - self.value(var)
+                self.settled.add(var)
 
     def counts(self, step: str) -> dict[str, tuple[int, int]]:
         """Per flow rounded: (values now whole packs, values kept as planned)."""
@@ -540,10 +585,10 @@ class _Rounder:
             for key, var in self.model.variables[flow.kind].items():
                 size = flow.multiple(key)
                 size = size if size > 0 else 1.0
-                value = self.staged.get(var, 0.0)
+                value = self.value(var)
                 if abs(value) < TOLERANCE:
                     continue
-                if abs(value / size - round(value / size)) * size < TOLERANCE:
+                if var in self.pinned or abs(value / size - round(value / size)) * size < TOLERANCE:
                     whole += 1
                 else:
                     kept += 1
