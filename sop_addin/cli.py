@@ -249,6 +249,15 @@ _run_options = [
         help="Enforce lot sizes, changeovers and MOQs with setup binaries (MILP), or solve "
         "their LP relaxation (faster; lot rules not enforced).",
     ),
+    click.option(
+        "--whole-units/--fractional",
+        "whole_units",
+        default=True,
+        show_default=True,
+        help="Round production and purchases to whole packs (Products pack size, Materials "
+        "order multiple; blank: whole units) with every balance kept, or keep the solver's "
+        "fractions.",
+    ),
 ]
 
 
@@ -286,6 +295,7 @@ def run(
     time_limit: float | None,
     mip_gap: float,
     mip: bool,
+    whole_units: bool,
 ) -> None:
     """Run the S&OP cycle on WORKBOOK: forecast, supply plan, finance, exec summary.
 
@@ -293,7 +303,11 @@ def run(
     inputs are invalid, every problem is listed and nothing is written.
     """
     options = SolverOptions(
-        solver=solver, time_limit=time_limit, mip_gap=mip_gap, relax_lots=not mip
+        solver=solver,
+        time_limit=time_limit,
+        mip_gap=mip_gap,
+        relax_lots=not mip,
+        whole_units=whole_units,
     )
     with user_errors():
         summary = _run(
@@ -333,10 +347,15 @@ def demo(
     time_limit: float | None,
     mip_gap: float,
     mip: bool,
+    whole_units: bool,
 ) -> None:
     """Create the demo company's workbook in OUT, run the whole cycle, approve and distribute it."""
     options = SolverOptions(
-        solver=solver, time_limit=time_limit, mip_gap=mip_gap, relax_lots=not mip
+        solver=solver,
+        time_limit=time_limit,
+        mip_gap=mip_gap,
+        relax_lots=not mip,
+        whole_units=whole_units,
     )
     path = out_dir / "sop_demo.xlsx"
     with user_errors():

@@ -92,12 +92,13 @@ def test_a_share_cap_moves_volume_back_to_the_dearer_source():
 
 def test_the_shortfall_names_the_source_that_ran_out():
     # V1 ships at most 0.5 a weekday: 10.5 in January, 10 in February; V2 arrives in March
-    # only. So 9.5 and 10 units of A are short, and the cause is V1's own limit on M.
+    # only. In whole units January's order is 10 (an 11th would break the limit), so 10 and 10
+    # units of A are short, and the cause is V1's own limit on M.
     tables = _dual_sourced()
     tables["Sourcing"].loc[0, "daily_limit"] = 0.5
     _, result = _plan(tables, A20)
     balance = result.balance[result.balance["sku"] == "A"]
-    assert balance["unmet"].tolist() == pytest.approx([9.5, 10.0, 0.0])
+    assert balance["unmet"].tolist() == pytest.approx([10.0, 10.0, 0.0])
     first = result.shortfalls[result.shortfalls["month"] == M1].iloc[0]
     assert first["cause"] == "supplier limit"
     assert first["constraint"] == "Source-limit[M,V1,2027-01]"

@@ -43,6 +43,13 @@ def check_rules(frames: dict[str, pd.DataFrame], contract: WorkbookContract) -> 
         if value <= 0:
             problems.append(_problem(contract, "Routings", row, "yield", "yield must be above 0"))
 
+    materials_table = frames["Materials"]
+    if "order_multiple" in materials_table:
+        for row, value in materials_table["order_multiple"].dropna().items():
+            if value <= 0:
+                msg = "order multiple must be above 0 (leave it blank to buy in whole units)"
+                problems.append(_problem(contract, "Materials", row, "order_multiple", msg))
+
     resources = frames["Resources"]
     for row, value in resources["efficiency"].dropna().items():
         if value <= 0:

@@ -127,6 +127,8 @@ _MATERIALS: tuple[tuple[str, str, float, tuple[float, float], str], ...] = (
     ("Filter media", "m", 1.9, (0.2, 1.5), "FLT"),
     ("Graphite ring", "pcs", 4.1, (1, 2), "SEA PMP"),
 )
+_PACKS = {"VLV": 6, "CTL": 10}  # finished-goods pack per family code (units per box)
+_ORDER_MULTIPLES = {"kg": 25.0, "m": 100.0}  # bought in 25 kg bags and 100 m rolls (pcs: 1)
 _SUPPLIERS = (
     "Rhone Fonderie SA",
     "Morava Metal s.r.o.",
@@ -714,6 +716,7 @@ class _Rules:
     lot_multiple: FloatArray
     setup_hours: FloatArray  # per routing: changeover hours per run
     setup_cost: FloatArray  # per routing: cost per changeover (labour and scrap)
+    pack_size: IntArray  # per SKU: units per pack (1: whole units)
 
 
 def _planning_rules(rng: np.random.Generator, p: _Products, d: _Demand, plant: _Plant) -> _Rules:
@@ -744,7 +747,13 @@ def _planning_rules(rng: np.random.Generator, p: _Products, d: _Demand, plant: _
     min_lot[:s] = np.where(with_min, np.maximum(np.round(monthly * share, -1), 10.0), 0.0)
     lot_multiple[:s] = np.where(with_multiple, pallet, 0.0)
     none = np.zeros(n_routes)
-    return _Rules(priority, backlog, overtime_max, overtime_cost, min_lot, lot_multiple, none, none)
+    # Valves leave the line boxed in sixes and controls in tens where a month is at least ten
+    # boxes; pumps, spare parts and the launch go out one by one.
+    box = np.array([_PACKS.get(f.code, 1) for f in _FAMILIES], dtype=np.int64)[p.family]
+    pack_size = np.where(regular & (monthly >= 10 * box), box, 1).astype(np.int64)
+    return _Rules(
+        priority, backlog, overtime_max, overtime_cost, min_lot, lot_multiple, none, none, pack_size
+    )
 
 
 def _with_changeovers(rng: np.random.Generator, plant: _Plant, rules: _Rules) -> _Rules:
@@ -814,6 +823,7 @@ def _products_frame(p: _Products, cal: _Calendar, rules: _Rules) -> pd.DataFrame
         end_of_life_month=eol,
         priority=rules.priority,
         unmet_policy=np.where(rules.backlog, "backlog", "lost-sales"),
+        pack_size=rules.pack_size,
     )
 
 
@@ -923,6 +933,7 @@ def _supply_frames(
             unit=sup.unit,
             unit_cost=sup.unit_cost,
             supplier=np.array(sup.sup_code, dtype=object)[sup.supplier],
+            order_multiple=[_ORDER_MULTIPLES.get(unit, np.nan) for unit in sup.unit],
         ),
         "BOM": _frame(
             "BOM",

@@ -253,6 +253,8 @@ def prepare_planning_data(inputs: PlanInputs, demand: pd.DataFrame) -> PlanningD
             "priority": _column(catalogue, "priority", 3.0).reindex(skus).fillna(3.0),
             "backlog": policy.fillna("lost-sales").eq("backlog"),
             "opening": stock["on_hand"].reindex(skus).fillna(0.0),
+            # Units per pack a run is rounded to (whole_units.py); blank: whole units.
+            "pack_size": _column(catalogue, "pack_size", 1.0).reindex(skus).fillna(1.0),
         }
     )
     products.index.name = "sku"
@@ -321,6 +323,9 @@ def prepare_planning_data(inputs: PlanInputs, demand: pd.DataFrame) -> PlanningD
         inputs["MaterialInventory"].groupby("material")["on_hand"].sum().reindex(materials.index)
     ).fillna(0.0)
     materials["holding_cost"] = inputs.settings.carrying_rate / 12 * materials["unit_cost"]
+    materials["order_multiple"] = _column(
+        inputs["Materials"].set_index("material"), "order_multiple", 1.0
+    ).reindex(materials.index)
     sources = material_sources(inputs)
     materials = with_primary_sources(materials, sources, inputs.settings.carrying_rate)
 

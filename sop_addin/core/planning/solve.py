@@ -62,6 +62,7 @@ from sop_addin.core.planning.tables import (
     production_plan,
     purchase_plan,
 )
+from sop_addin.core.planning.whole_units import WholeUnits, round_to_whole_units
 
 __all__ = [
     "DEFAULT_SOLVER",
@@ -103,6 +104,7 @@ class SolveReport:
         service_gap: stage 1's absolute gap on weighted unmet demand (MILP only).
         duals_from: which LPs the shadow prices come from.
         seconds: solver time.
+        whole_units: what rounding the plan to whole packs did and cost (None: not rounded).
     """
 
     solver: str
@@ -118,6 +120,7 @@ class SolveReport:
     seconds: float
     service: float = 0.0
     service_gap: float | None = None
+    whole_units: WholeUnits | None = None
 
 
 @dataclass(frozen=True)
@@ -470,6 +473,8 @@ def solve_plan(data: PlanningData, options: SolverOptions | None = None) -> Plan
     built = time.perf_counter()
     integers = sum(1 for var in model.problem.variables() if var.cat == pulp.LpInteger)
     report = solve_model(model, options)
+    if options.whole_units:
+        report = round_to_whole_units(model, report, lambda: _lp_stages(model, options))
     solved = time.perf_counter()
     capacity = shift_columns(model, capacity_use(model))
     used = substitutions(model, lambda kind, key: constraint_price(model, kind, key))
@@ -530,5 +535,6 @@ def _with_solver_table(result: PlanResult, options: SolverOptions) -> PlanResult
         ("constraints", str(result.constraints)),
         ("time limit", "none" if options.time_limit is None else f"{options.time_limit:g} s"),
     ]
+    rows += report.whole_units.rows() if report.whole_units else [("whole units", "off")]
     table = pd.DataFrame(rows, columns=["figure", "value"])
     return replace(result, solver_table=table)

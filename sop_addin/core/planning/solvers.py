@@ -53,6 +53,8 @@ class SolverOptions:
             cheapest plan that serves as much demand); lost sales are never inside this gap.
         relax_lots: solve the LP relaxation of the lot rules (fast; lot rules not enforced).
         highs_method: HiGHS's LP algorithm: "ipm" (interior point), "simplex" or "choose".
+        whole_units: round production and purchases to whole packs after the solve
+            (whole_units.py); False keeps the solver's fractions (``sop run --fractional``).
     """
 
     solver: str = DEFAULT_SOLVER
@@ -60,6 +62,7 @@ class SolverOptions:
     mip_gap: float = 0.01
     relax_lots: bool = False
     highs_method: str = "simplex"
+    whole_units: bool = True
 
 
 @dataclass(frozen=True)

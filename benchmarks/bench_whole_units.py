@@ -1,0 +1,95 @@
+"""Benchmark the whole-units step (core/planning/whole_units.py): what rounding production and
+purchases to whole packs costs in time and in plan value.
+
+The demo company (pack sizes on valves and controls, bags and rolls for kg and m materials) is
+planned against last year's sales by month, with the lot rules relaxed (``--lp``) unless
+``--mip`` is given, once with whole units and once with the solver's fractions; each run
+``--repeat`` times, the fastest kept (a shared machine's load moves). Printed: build + solve
+seconds of each, the ratio, and what rounding did (values rounded, kept, objective and unmet
+demand value before and after).
+
+Usage: python benchmarks/bench_whole_units.py [--skus 400] [--repeat 2] [--mip] [--time-limit S]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import pandas as pd
+
+from sop_addin.contract import CONTRACT
+from sop_addin.contract.validation import parse_settings
+from sop_addin.core.demo_company import generate_demo
+from sop_addin.core.inputs import PlanInputs, PlanSettings
+from sop_addin.core.planning import PlanResult, SolverOptions, prepare_planning_data, solve_plan
+from sop_addin.core.planning.data import PlanningData
+
+
+def demo_data(skus: int) -> PlanningData:
+    """The demo company planned against last year's sales, month by month."""
+    frames = generate_demo(skus=skus)
+    settings, problems = parse_settings(
+        frames["Settings"], CONTRACT.table("Settings"), CONTRACT.settings
+    )
+    assert not problems, problems
+    inputs = PlanInputs(settings=PlanSettings(**settings), tables=frames)  # type: ignore[arg-type]
+    history = frames["SalesHistory"]
+    last_year = history[history["month"] > history["month"].max() - pd.DateOffset(months=12)]
+    by_month = last_year.groupby(["sku", last_year["month"].dt.month])["quantity"].sum()
+    wanted = pd.DataFrame(
+        [
+            (sku, month, float(by_month.get((sku, month.month), 0.0)))
+            for sku in frames["Products"]["sku"]
+            for month in inputs.months
+        ],
+        columns=["sku", "month", "quantity"],
+    )
+    return prepare_planning_data(inputs, wanted)
+
+
+def timed(data: PlanningData, options: SolverOptions, repeat: int) -> tuple[float, PlanResult]:
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = solve_plan(data, options)
+        best = min(best, time.perf_counter() - started)
+    assert result is not None
+    return best, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skus", type=int, default=400)
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--mip", action="store_true", help="enforce the lot rules (MILP)")
+    parser.add_argument("--time-limit", type=float, default=None)
+    args = parser.parse_args()
+    data = demo_data(args.skus)
+    common = {"relax_lots": not args.mip, "time_limit": args.time_limit}
+    plain_s, plain = timed(data, SolverOptions(whole_units=False, **common), args.repeat)
+    whole_s, whole = timed(data, SolverOptions(whole_units=True, **common), args.repeat)
+    report = whole.report
+    assert report is not None and report.whole_units is not None
+    rounding = report.whole_units
+    kind = "MILP" if args.mip else "LP (--lp)"
+    print(f"demo company, {args.skus} SKUs, {len(data.months)} months, {kind}")
+    print(f"  variables {plain.variables:,}, constraints {plain.constraints:,}")
+    print(f"  fractional:  build + solve {plain_s:7.2f} s")
+    print(f"  whole units: build + solve {whole_s:7.2f} s   ratio {whole_s / plain_s:.2f}x")
+    print(f"  {rounding.note()}")
+    cost = rounding.objective_after - rounding.objective_before
+    share = cost / rounding.objective_before if rounding.objective_before else 0.0
+    print(
+        f"  objective (buffers and cost) {rounding.objective_before:,.2f} -> "
+        f"{rounding.objective_after:,.2f} ({100 * share:+.3f}%)"
+    )
+    print(f"  unmet demand value {rounding.service_before:,.2f} -> {rounding.service_after:,.2f}")
+    before, after = plain.balance["unmet"].sum(), whole.balance["unmet"].sum()
+    lost, demand = after - before, plain.balance["demand"].sum()
+    print(f"  unmet units {before:,.1f} -> {after:,.1f}")
+    print(f"  ({lost:+,.1f} units, {100 * lost / demand:+.4f}% of {demand:,.0f} demanded)")
+
+
+if __name__ == "__main__":
+    main()
