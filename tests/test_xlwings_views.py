@@ -27,7 +27,7 @@ from sop_addin.workbook.layout import EDITABLE_COLOR
 from sop_addin.workbook.sheet_drawing import Box
 from sop_addin.workbook.tables import read_output, read_table
 from sop_addin.workbook.xlwings_port import XlwingsPort
-from sop_addin.workbook.xlwings_views import rectangles, view_name
+from sop_addin.workbook.xlwings_views import address, rectangles, view_name
 from tests.factories import M1
 from tests.xlwings_fake import FakeRange, ShapeAlreadyExists, book_from_file
 
@@ -340,3 +340,31 @@ def test_rectangles_cover_exactly_the_cells(cells):
 
 def test_rectangles_stack_matching_rows():
     assert rectangles({(r, c) for r in range(3, 7) for c in range(1, 5)}) == [Box(3, 1, 4, 4)]
+
+
+def test_table_alerts_are_set_live_once_and_the_planners_own_stay(files, live):
+    wb = load_workbook(files["planned"])
+    file_rules = {
+        str(rng.sqref): sorted((r.operator, tuple(r.formula)) for r in rules)
+        for rng, rules in wb["Exec data"].conditional_formatting._cf_rules.items()
+    }
+    sheet = _sheet(live, "Exec data")
+    mine = sheet.range("ZZ3:ZZ9")
+    mine.conditional_formats.add_cell_value("greater_than", 1, fill_color="#00FF00")
+    _run_live(live)  # a second run: the product's rules replaced, not piled up
+
+    def excel_operator(name: str) -> str:  # xlwings' names back to Excel's cellIs names
+        parts = name.split("_")
+        word = parts[0] + "".join(p.capitalize() for p in parts[1:])
+        return {"equalTo": "equal", "notEqualTo": "notEqual"}.get(word, word)
+
+    live_rules: dict[str, list] = {}
+    for rule in sheet.conditional_formats:
+        rows = sorted({r for r, _ in rule["cells"]})
+        columns = sorted({c for _, c in rule["cells"]})
+        box = Box(rows[0], columns[0], len(rows), len(columns))
+        key = address(box)
+        formulas = tuple(f for f in rule["formulas"] if f is not None)
+        live_rules.setdefault(key, []).append((excel_operator(rule["operator"]), formulas))
+    assert live_rules.pop("ZZ3:ZZ9") == [("greaterThan", ("1",))]  # the planner's own
+    assert {k: sorted(v) for k, v in live_rules.items()} == file_rules

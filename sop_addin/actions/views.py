@@ -21,7 +21,7 @@ from sop_addin.core.calendar import month_label
 from sop_addin.core.grid import build_grid
 from sop_addin.core.grid_edits import GridEdit, edits_to_overrides, merge_overrides
 from sop_addin.core.inputs import PlanInputs
-from sop_addin.workbook.dashboard import EXEC_TAB, add_table_alerts, dashboard_drawing
+from sop_addin.workbook.dashboard import EXEC_TAB, dashboard_drawing, table_alerts
 from sop_addin.workbook.forecast_chart import (
     FORECAST_TAB,
     SELECT_CELL,
@@ -118,9 +118,8 @@ def update_dashboard(
     except TableNotFound:  # a workbook made before the Changes table
         changes = None
     port.draw_view(dashboard_drawing(kpis, checklist, heading, rates, changes, snapshot))
-    workbook = getattr(port, "workbook", None)  # the file port's openpyxl workbook
-    if workbook is not None:
-        add_table_alerts(workbook, rates)
+    for tab, rules in table_alerts(rates).items():
+        port.draw_alerts(tab, rules)
     progress("Exec dashboard", 1, 1)
     return True
 

@@ -16,8 +16,6 @@ from pathlib import Path
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.formatting.formatting import ConditionalFormattingList
-from openpyxl.formatting.rule import CellIsRule, Rule
-from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -25,7 +23,7 @@ from sop_addin.contract import CONTRACT
 from sop_addin.workbook.codec import block_to_frame
 from sop_addin.workbook.layout import FIRST_DATA_ROW, HEADER_COLOR, placements
 from sop_addin.workbook.sheet_drawing import AlertRule, Box, SheetDrawing, Style
-from sop_addin.workbook.sheet_openpyxl import render_drawing
+from sop_addin.workbook.sheet_openpyxl import cell_is_rule, coordinates, render_drawing
 
 EXEC_TAB = "Exec"
 EXEC_DATA_TAB = "Exec data"
@@ -44,8 +42,6 @@ LAST_TABLE_ROW = FIRST_DATA_ROW + 5000  # how far down a table column's alert ap
 
 ALERT_COLORS = "F8CBAD", "9C0006"  # fill, font: red
 WARN_COLORS = "FFE699", "7F6000"  # amber
-ALERT = PatternFill("solid", fgColor=ALERT_COLORS[0]), Font(bold=True, color=ALERT_COLORS[1])
-WARN = PatternFill("solid", fgColor=WARN_COLORS[0]), Font(bold=True, color=WARN_COLORS[1])
 TILE_COLOR = "F2F2F2"
 
 
@@ -85,11 +81,6 @@ def _formulas(alert: Alert, rates: dict[str, float], percent: bool) -> list[str]
             except ValueError:
                 out.append(f'"{part}"')
     return out
-
-
-def _rule(alert: Alert, operands: list[str]) -> Rule:
-    fill, font = ALERT if alert.level == "alert" else WARN
-    return CellIsRule(operator=alert.operator, formula=operands, fill=fill, font=font)
 
 
 def _alert_rule(alert: Alert, box: Box, operands: list[str]) -> AlertRule:
@@ -284,29 +275,38 @@ def draw_dashboard(
     return render_drawing(workbook, drawing)
 
 
-def add_table_alerts(workbook: Workbook, rates: dict[str, float]) -> None:
-    """Alert colours on the table columns alerts.csv names (MonthlySummary.unmet, ...)."""
-    letters: dict[str, tuple[str, str]] = {}
+def table_alerts(rates: dict[str, float]) -> dict[str, list[AlertRule]]:
+    """Alert colours on the table columns alerts.csv names (MonthlySummary.unmet, ...), by
+    tab: each over the column's data rows where the contract places the table."""
+    columns: dict[str, tuple[str, int]] = {}
     for contract_tab in CONTRACT.tabs:
         for placement in placements(CONTRACT, contract_tab.name):
             for index, name in enumerate(placement.table.column_names):
                 target = f"{placement.table.name}.{name}"
-                letters[target] = (contract_tab.name, placement.column_letter(index))
-    targets = [a for a in load_alerts() if a.target in letters]
-    for tab in {letters[a.target][0] for a in targets} & set(workbook.sheetnames):
-        # Table tabs hold only the product's alerts: start afresh so runs do not pile them up.
-        workbook[tab].conditional_formatting = ConditionalFormattingList()
+                columns[target] = (contract_tab.name, placement.first_column + index)
+    rules: dict[str, list[AlertRule]] = {}
     for alert in load_alerts():
-        if alert.target not in letters:
+        if alert.target not in columns:
             continue
-        tab, letter = letters[alert.target]
-        if tab not in workbook.sheetnames:
-            continue
+        tab, column = columns[alert.target]
+        found = rules.setdefault(tab, [])
         operands = _formulas(alert, rates, percent=False)
         if operands is None:
             continue
-        cells = f"{letter}{FIRST_DATA_ROW}:{letter}{LAST_TABLE_ROW}"
-        workbook[tab].conditional_formatting.add(cells, _rule(alert, operands))
+        box = Box(FIRST_DATA_ROW, column, LAST_TABLE_ROW - FIRST_DATA_ROW + 1, 1)
+        found.append(_alert_rule(alert, box, operands))
+    return rules
+
+
+def add_table_alerts(workbook: Workbook, tab: str, rules: list[AlertRule]) -> None:
+    """A workbook file's table tab with these alert colours and no others."""
+    if tab not in workbook.sheetnames:
+        return
+    ws = workbook[tab]
+    # Table tabs hold only the product's alerts: start afresh so runs do not pile them up.
+    ws.conditional_formatting = ConditionalFormattingList()
+    for rule in rules:
+        ws.conditional_formatting.add(coordinates(rule.box), cell_is_rule(rule))
 
 
 def sheet_table(ws: Worksheet, name: str) -> pd.DataFrame | None:

@@ -35,7 +35,7 @@ from sop_addin.workbook.layout import all_named_styles, older_layout, style_name
 from sop_addin.workbook.package import Package
 from sop_addin.workbook.package_writer import Baseline, write_package
 from sop_addin.workbook.port import OccupiedCells, TableNotFound
-from sop_addin.workbook.sheet_drawing import SheetDrawing
+from sop_addin.workbook.sheet_drawing import AlertRule, SheetDrawing
 from sop_addin.workbook.sheet_openpyxl import render_drawing
 
 MACRO_SUFFIXES = {".xlsm", ".xlam"}
@@ -384,6 +384,11 @@ class FilePort:
 
     def draw_view(self, drawing: SheetDrawing) -> None:
         render_drawing(self.workbook, drawing)
+
+    def draw_alerts(self, tab: str, rules: list[AlertRule]) -> None:
+        from sop_addin.workbook.dashboard import add_table_alerts  # here: an import cycle
+
+        add_table_alerts(self.workbook, tab, rules)
 
     # -- files ---------------------------------------------------------------------------
 

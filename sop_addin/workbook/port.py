@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from sop_addin.workbook.sheet_drawing import SheetDrawing
+    from sop_addin.workbook.sheet_drawing import AlertRule, SheetDrawing
 
 
 class TableNotFound(LookupError):
@@ -65,4 +65,9 @@ class WorkbookPort(Protocol):
     def draw_view(self, drawing: SheetDrawing) -> None:
         """Draw a view (grid, dashboard, chart tab) on its tab, made before its data tab when
         missing."""
+        ...
+
+    def draw_alerts(self, tab: str, rules: list[AlertRule]) -> None:
+        """Alert colours (conditional formats) on a table tab's columns, replacing the
+        product's earlier ones there."""
         ...

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.formatting.rule import CellIsRule
+from openpyxl.formatting.rule import CellIsRule, Rule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -18,7 +18,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from sop_addin.workbook.codec import Formula
 from sop_addin.workbook.layout import view_cell
-from sop_addin.workbook.sheet_drawing import Box, SheetDrawing, Style
+from sop_addin.workbook.sheet_drawing import AlertRule, Box, SheetDrawing, Style
 
 
 def fresh_sheet(workbook: Workbook, tab: str, before: str) -> Worksheet:
@@ -71,6 +71,15 @@ def _apply_style(ws: Worksheet, row: int, column: int, style: Style) -> None:
         cell.border = Border(top=Side(style="thin", color=style.top_border))
 
 
+def cell_is_rule(alert: AlertRule) -> Rule:
+    return CellIsRule(
+        operator=alert.operator,
+        formula=list(alert.operands),
+        fill=PatternFill("solid", fgColor=alert.fill),
+        font=Font(bold=True, color=alert.font_color),
+    )
+
+
 def render_drawing(workbook: Workbook, drawing: SheetDrawing) -> Worksheet:
     """Draw the view on a fresh sheet of its tab; return the sheet."""
     ws = fresh_sheet(workbook, drawing.tab, drawing.before)
@@ -105,15 +114,7 @@ def render_drawing(workbook: Workbook, drawing: SheetDrawing) -> Worksheet:
         for box in rule.boxes:
             validation.add(coordinates(box))
     for alert in drawing.alerts:
-        ws.conditional_formatting.add(
-            coordinates(alert.box),
-            CellIsRule(
-                operator=alert.operator,
-                formula=list(alert.operands),
-                fill=PatternFill("solid", fgColor=alert.fill),
-                font=Font(bold=True, color=alert.font_color),
-            ),
-        )
+        ws.conditional_formatting.add(coordinates(alert.box), cell_is_rule(alert))
     if drawing.landscape:
         ws.page_setup.orientation = "landscape"
     if drawing.fit_width:

@@ -13,7 +13,7 @@ from typing import Any
 
 from sop_addin.workbook.codec import Formula
 from sop_addin.workbook.port import WorkbookPort
-from sop_addin.workbook.sheet_drawing import SheetDrawing
+from sop_addin.workbook.sheet_drawing import AlertRule, SheetDrawing
 
 
 def _as_read(value: Any) -> Any:
@@ -28,6 +28,7 @@ class StagedPort:
         self.port = port
         self.staged: dict[str, tuple[str, list[list[Any]]]] = {}
         self.views: dict[str, SheetDrawing] = {}  # the last drawing of each tab
+        self.alerts: dict[str, list[AlertRule]] = {}
 
     def sheet_names(self) -> list[str]:
         return self.port.sheet_names()
@@ -62,6 +63,9 @@ class StagedPort:
     def draw_view(self, drawing: SheetDrawing) -> None:
         self.views[drawing.tab] = drawing
 
+    def draw_alerts(self, tab: str, rules: list[AlertRule]) -> None:
+        self.alerts[tab] = rules
+
     def apply(self) -> None:
         """Write every staged table; first check them all, so a refusal writes nothing."""
         check = getattr(self.port, "check_block", None)
@@ -74,3 +78,6 @@ class StagedPort:
         for drawing in self.views.values():  # the views show the tables just written
             self.port.draw_view(drawing)
         self.views.clear()
+        for tab, rules in self.alerts.items():
+            self.port.draw_alerts(tab, rules)
+        self.alerts.clear()

@@ -13,9 +13,15 @@ import sys
 from typing import Any
 
 from sop_addin.workbook.port import OccupiedCells, TableNotFound
-from sop_addin.workbook.sheet_drawing import SheetDrawing
+from sop_addin.workbook.sheet_drawing import AlertRule, SheetDrawing
 from sop_addin.workbook.xlwings_protection import unprotected
-from sop_addin.workbook.xlwings_views import draw_live, excel_value, read_view
+from sop_addin.workbook.xlwings_views import (
+    draw_live,
+    excel_value,
+    find_sheet,
+    read_view,
+    replace_alerts,
+)
 
 SCAN_ROWS = 500  # rows read at a time when looking below a table
 
@@ -144,7 +150,7 @@ class XlwingsPort:
         return read_view(self.book, tab)
 
     def view_holds_tables(self, tab: str) -> bool:
-        sheet = next((s for s in self.book.sheets if s.name.lower() == tab.lower()), None)
+        sheet = find_sheet(self.book, tab)
         return sheet is not None and len(sheet.tables) > 0
 
     def draw_view(self, drawing: SheetDrawing) -> None:
@@ -156,6 +162,9 @@ class XlwingsPort:
             draw_live(self.book, drawing, self.platform)
         finally:
             app.screen_updating = updating
+
+    def draw_alerts(self, tab: str, rules: list[AlertRule]) -> None:
+        replace_alerts(self.book, tab, rules, self.platform)
 
 
 def _filled(values: list[list[Any]], top: int, left: int) -> list[str]:

@@ -30,7 +30,7 @@ from openpyxl.utils import get_column_letter
 
 from sop_addin.workbook.codec import Formula
 from sop_addin.workbook.export import FORMULA_STARTS
-from sop_addin.workbook.sheet_drawing import Box, SheetDrawing, Style
+from sop_addin.workbook.sheet_drawing import AlertRule, Box, SheetDrawing, Style
 from sop_addin.workbook.xlwings_protection import unprotected
 
 MAX_ADDRESS = 250  # Excel refuses a multi-area address of more than 255 characters
@@ -187,13 +187,23 @@ def _runs(numbers: Iterable[int]) -> list[tuple[int, int]]:
     return runs
 
 
-def _find_sheet(book: Any, tab: str) -> Any | None:
-    return next((s for s in book.sheets if s.name.lower() == tab.lower()), None)
+def find_sheet(book: Any, tab: str) -> Any | None:
+    """The book's sheet of that name (any case, as Excel matches it); None without one.
+
+    One lookup by name; only when the engine refuses it are the names listed, so a missing
+    tab is told from an Excel that is busy (whose error goes on).
+    """
+    try:
+        return book.sheets[tab]
+    except Exception:  # the engine's own error: COM's "out of range", AppleScript's
+        if tab.lower() in (s.name.lower() for s in book.sheets):
+            raise
+        return None
 
 
 def read_view(book: Any, tab: str) -> list[list[Any]] | None:
     """A tab's values from A1 to the last cell of its used range, as a list of rows."""
-    sheet = _find_sheet(book, tab)
+    sheet = find_sheet(book, tab)
     if sheet is None:
         return None
     last = sheet.used_range.last_cell
@@ -239,7 +249,7 @@ def draw_live(book: Any, drawing: SheetDrawing, platform: str = sys.platform) ->
     validation names a missing one before any step runs (the product never adds a tab).
     """
     windows = platform != "darwin"
-    sheet = _find_sheet(book, drawing.tab)
+    sheet = find_sheet(book, drawing.tab)
     if sheet is None:
         msg = f"the tab {drawing.tab!r} is missing: add an empty tab with that name"
         raise ValueError(msg)
@@ -275,15 +285,7 @@ def draw_live(book: Any, drawing: SheetDrawing, platform: str = sys.platform) ->
                 if windows:  # xlwings sets no error text: COM's Validation.ErrorMessage
                     rng.api.Validation.ErrorMessage = rule.error
         for alert in drawing.alerts:
-            operands = [*alert.operands, None]
-            sheet.range(address(alert.box)).conditional_formats.add_cell_value(
-                OPERATORS[alert.operator],
-                operands[0],
-                operands[1],
-                fill_color=f"#{alert.fill}",
-                font_color=f"#{alert.font_color}",
-                font_bold=True,
-            )
+            _add_alert(sheet, alert)
         if drawing.print_area is not None:
             sheet.page_setup.print_area = drawing.print_area
         if drawing.chart is not None:
@@ -291,6 +293,31 @@ def draw_live(book: Any, drawing: SheetDrawing, platform: str = sys.platform) ->
         extent = drawing.extent()
         book.names.add(view_name(sheet.name), f"='{sheet.name}'!{_absolute(extent)}")
     return sheet
+
+
+def _add_alert(sheet: Any, alert: AlertRule) -> None:
+    operands = [*alert.operands, None]
+    sheet.range(address(alert.box)).conditional_formats.add_cell_value(
+        OPERATORS[alert.operator],
+        operands[0],
+        operands[1],
+        fill_color=f"#{alert.fill}",
+        font_color=f"#{alert.font_color}",
+        font_bold=True,
+    )
+
+
+def replace_alerts(book: Any, tab: str, rules: list[AlertRule], platform: str) -> None:
+    """A table tab's alert colours: the columns' earlier rules cleared, these added. The
+    planner's own conditional formats elsewhere on the tab stay."""
+    sheet = find_sheet(book, tab)
+    if sheet is None:
+        return
+    with unprotected(sheet, platform):  # output tabs are protected
+        for box in dict.fromkeys(rule.box for rule in rules):
+            sheet.range(address(box)).conditional_formats.clear()
+        for rule in rules:
+            _add_alert(sheet, rule)
 
 
 def _absolute(box: Box) -> str:
