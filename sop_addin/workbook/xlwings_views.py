@@ -202,12 +202,22 @@ def find_sheet(book: Any, tab: str) -> Any | None:
 
 
 def read_view(book: Any, tab: str) -> list[list[Any]] | None:
-    """A tab's values from A1 to the last cell of its used range, as a list of rows."""
+    """A view's values from A1 to the last cell it drew (its used range's before the first
+    live drawing), as a list of rows; None without the tab."""
     sheet = find_sheet(book, tab)
     if sheet is None:
         return None
-    last = sheet.used_range.last_cell
+    last = _drawn_area(book, sheet).last_cell
     return sheet.range((1, 1), (last.row, last.column)).options(ndim=2).value
+
+
+def _drawn_area(book: Any, sheet: Any) -> Any:
+    """The range the last live drawing covered (the workbook name that records it), else the
+    used range: a tab drawn by a file run was the product's alone."""
+    name = view_name(sheet.name)
+    if name in book.names:
+        return sheet.range(str(book.names[name].refers_to).rsplit("!", 1)[-1].replace("$", ""))
+    return sheet.used_range
 
 
 def _freeze(book: Any, sheet: Any, cell: tuple[int, int]) -> None:
@@ -228,12 +238,7 @@ def _freeze(book: Any, sheet: Any, cell: tuple[int, int]) -> None:
 
 def _clear_previous(book: Any, sheet: Any, live: LiveSheet) -> None:
     """Clear what the last drawing covered (its name), or the used range of a file's view."""
-    name = view_name(sheet.name)
-    if name in book.names:
-        area = str(book.names[name].refers_to).rsplit("!", 1)[-1].replace("$", "")
-        old = sheet.range(area)
-    else:
-        old = sheet.used_range
+    old = _drawn_area(book, sheet)
     old.clear()
     old.conditional_formats.clear()
     old.data_validation.delete()
