@@ -1,9 +1,11 @@
 """The planner's views, redrawn from the tables on every run.
 
 The time-phased Demand, Supply and Finance grids (key figures in rows, months across,
-families over SKUs) and the one-page Exec dashboard; the tables on the companion
-"<tab> data" tabs stay the contract. Only a workbook file gets them for now: a live Excel
-book keeps its tables (drawing through xlwings is to come).
+families over SKUs), the forecast chart tab and the one-page Exec dashboard; the tables on
+the companion "<tab> data" tabs stay the contract. Each view is laid out once as a
+`SheetDrawing` and handed to the port: the file port draws it with openpyxl, the xlwings
+port into the live Excel book (through the ribbon's staged port, after the tables). Consensus
+typed into a grid is read back through the port too, so it becomes an override in either.
 """
 
 from __future__ import annotations
@@ -19,10 +21,14 @@ from sop_addin.core.calendar import month_label
 from sop_addin.core.grid import build_grid
 from sop_addin.core.grid_edits import GridEdit, edits_to_overrides, merge_overrides
 from sop_addin.core.inputs import PlanInputs
-from sop_addin.workbook.dashboard import EXEC_TAB, add_table_alerts, draw_dashboard
-from sop_addin.workbook.forecast_chart import draw_forecast_chart, forecast_series
-from sop_addin.workbook.grids import draw_grid, read_grid_edits
-from sop_addin.workbook.layout import older_layout
+from sop_addin.workbook.dashboard import EXEC_TAB, dashboard_drawing, table_alerts
+from sop_addin.workbook.forecast_chart import (
+    FORECAST_TAB,
+    SELECT_CELL,
+    forecast_drawing,
+    forecast_series,
+)
+from sop_addin.workbook.grids import grid_drawing, read_grid_edits
 from sop_addin.workbook.port import TableNotFound, WorkbookPort
 from sop_addin.workbook.tables import read_inputs, read_output, read_table, write_input_table
 
@@ -45,24 +51,30 @@ def grid_sources(port: WorkbookPort, inputs: PlanInputs) -> dict[str, pd.DataFra
 def update_grids(
     port: WorkbookPort, progress: Progress = no_progress, inputs: PlanInputs | None = None
 ) -> int:
-    """Redraw every grid of the contract; return how many were drawn."""
-    workbook = getattr(port, "workbook", None)  # the file port's openpyxl workbook
-    if workbook is None:
-        return 0
+    """Redraw every grid of the contract and the forecast chart tab; return how many grids."""
     inputs = inputs or read_inputs(port)
     # A workbook from before the views keeps its tables on those tabs: leave it as it is.
-    grids = tuple(g for g in CONTRACT.grids if not older_layout(workbook, g.tab))
+    grids = tuple(g for g in CONTRACT.grids if not port.view_holds_tables(g.tab))
     progress("Grids", 0, len(grids))
     frames = grid_sources(port, inputs)
     for done, grid in enumerate(grids, start=1):
-        draw_grid(workbook, build_grid(grid, frames, inputs["Products"], inputs.months))
+        port.draw_view(grid_drawing(build_grid(grid, frames, inputs["Products"], inputs.months)))
         progress("Grids", done, len(grids))
     forecast = read_output(port, "Forecast", "Refresh Forecast", allow_empty=True)
     series = forecast_series(
         inputs["SalesHistory"], frames["Consensus"], forecast, inputs["Products"], inputs.months
     )
-    draw_forecast_chart(workbook, series)
+    port.draw_view(forecast_drawing(series, _picked(port)))
     return len(grids)
+
+
+def _picked(port: WorkbookPort) -> object:
+    """The SKU or family the planner last picked on the forecast chart tab (None if none)."""
+    values = port.read_view(FORECAST_TAB)
+    row, column = int(SELECT_CELL[1:]), ord(SELECT_CELL[0]) - ord("A") + 1
+    if not values or len(values) < row or len(values[row - 1]) < column:
+        return None
+    return values[row - 1][column - 1]
 
 
 def _rates(inputs: PlanInputs) -> dict[str, float]:
@@ -79,9 +91,9 @@ def update_dashboard(
     inputs: PlanInputs | None = None,
     snapshot: str = "",
 ) -> bool:
-    """Redraw the Exec dashboard (tiles, checklist, alert colours); False without a file."""
-    workbook = getattr(port, "workbook", None)
-    if workbook is None or older_layout(workbook, EXEC_TAB):
+    """Redraw the Exec dashboard (tiles, checklist, alert colours); False on an older workbook
+    whose Exec tab holds the tables."""
+    if port.view_holds_tables(EXEC_TAB):
         return False
     inputs = inputs or read_inputs(port)
     progress("Exec dashboard", 0, 1)
@@ -105,8 +117,9 @@ def update_dashboard(
         changes = read_output(port, "Changes", "the cycle", allow_empty=True)
     except TableNotFound:  # a workbook made before the Changes table
         changes = None
-    draw_dashboard(workbook, kpis, checklist, heading, rates, changes, snapshot)
-    add_table_alerts(workbook, rates)
+    port.draw_view(dashboard_drawing(kpis, checklist, heading, rates, changes, snapshot))
+    for tab, rules in table_alerts(rates).items():
+        port.draw_alerts(tab, rules)
     progress("Exec dashboard", 1, 1)
     return True
 
@@ -119,16 +132,13 @@ def capture_grid_edits(port: WorkbookPort, today: date | None = None) -> int:
     drawn from; nothing happens before the first consensus or when those tables do not read
     (validation reports them).
     """
-    workbook = getattr(port, "workbook", None)
-    grids = [
-        g
+    views = {
+        g.tab: port.read_view(g.tab)
         for g in CONTRACT.grids
-        if any(f.editable for f in g.key_figures)
-        and workbook is not None
-        and g.tab in workbook.sheetnames
-        and not older_layout(workbook, g.tab)
-    ]
-    if workbook is None or not grids:
+        if any(f.editable for f in g.key_figures) and not port.view_holds_tables(g.tab)
+    }
+    grids = [g for g in CONTRACT.grids if views.get(g.tab)]
+    if not grids:
         return 0
     products, found = read_table(port, "Products")
     consensus, more = read_table(port, "Consensus")
@@ -142,7 +152,7 @@ def capture_grid_edits(port: WorkbookPort, today: date | None = None) -> int:
     problems: list[Problem] = []
     for grid in grids:
         drawn = build_grid(grid, {"Consensus": consensus}, products, months)
-        got, wrong = read_grid_edits(workbook[grid.tab], drawn)
+        got, wrong = read_grid_edits(views[grid.tab] or [], grid.tab, drawn)
         edits += got
         problems += wrong
     if problems:

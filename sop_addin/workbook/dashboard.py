@@ -1,7 +1,8 @@
 """The Exec tab: a one-page dashboard of KPI tiles, the checklist and the charts.
 
-Its numbers come from the KPIs and Checklist tables (on the "Exec data" tab); the charts
-are drawn by sop_addin.workbook.charts on every save. Alert colours are conditional
+Its numbers come from the KPIs and Checklist tables (on the "Exec data" tab); in a file the
+charts are drawn by sop_addin.workbook.charts on every save. The page is a `SheetDrawing`,
+drawn by openpyxl into a file and by xlwings into a live book. Alert colours are conditional
 formats from contract/alerts.csv, so they follow the numbers when Excel recalculates.
 """
 
@@ -15,14 +16,14 @@ from pathlib import Path
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.formatting.formatting import ConditionalFormattingList
-from openpyxl.formatting.rule import CellIsRule, Rule
-from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from sop_addin.contract import CONTRACT
 from sop_addin.workbook.codec import block_to_frame
-from sop_addin.workbook.layout import FIRST_DATA_ROW, HEADER_FILL, placements, view_cell
+from sop_addin.workbook.layout import FIRST_DATA_ROW, HEADER_COLOR, placements
+from sop_addin.workbook.sheet_drawing import AlertRule, Box, SheetDrawing, Style
+from sop_addin.workbook.sheet_openpyxl import cell_is_rule, coordinates, render_drawing
 
 EXEC_TAB = "Exec"
 EXEC_DATA_TAB = "Exec data"
@@ -39,9 +40,9 @@ CHART_ROWS = 20  # the charts' height in rows
 CHANGES_ROWS = 14  # "Changes since the last approved plan": totals, inputs and the bridge
 LAST_TABLE_ROW = FIRST_DATA_ROW + 5000  # how far down a table column's alert applies
 
-ALERT = PatternFill("solid", fgColor="F8CBAD"), Font(bold=True, color="9C0006")
-WARN = PatternFill("solid", fgColor="FFE699"), Font(bold=True, color="7F6000")
-TILE_FILL = PatternFill("solid", fgColor="F2F2F2")
+ALERT_COLORS = "F8CBAD", "9C0006"  # fill, font: red
+WARN_COLORS = "FFE699", "7F6000"  # amber
+TILE_COLOR = "F2F2F2"
 
 
 @dataclass(frozen=True)
@@ -82,30 +83,25 @@ def _formulas(alert: Alert, rates: dict[str, float], percent: bool) -> list[str]
     return out
 
 
-def _rule(alert: Alert, operands: list[str]) -> Rule:
-    fill, font = ALERT if alert.level == "alert" else WARN
-    return CellIsRule(operator=alert.operator, formula=operands, fill=fill, font=font)
+def _alert_rule(alert: Alert, box: Box, operands: list[str]) -> AlertRule:
+    fill, font = ALERT_COLORS if alert.level == "alert" else WARN_COLORS
+    return AlertRule(box, alert.operator, tuple(operands), fill, font)
+
+
+def dashboard_frame() -> SheetDrawing:
+    """The Exec tab before any numbers: its title, column widths and page."""
+    drawing = SheetDrawing(tab=EXEC_TAB, before=EXEC_DATA_TAB, tab_color="C00000")
+    drawing.gridlines = False
+    drawing.column_widths.update({column: COLUMN_WIDTH for column in range(1, COLUMNS + 1)})
+    drawing.cell(1, 1, "S&OP executive summary", Style(bold=True, size=16, color="1F4E78"))
+    drawing.cell(2, 1, "Run the cycle (sop run, or Run Cycle in Excel) to fill this page.")
+    drawing.landscape = True
+    return drawing
 
 
 def prepare_dashboard_sheet(workbook: Workbook) -> Worksheet:
     """The Exec tab, emptied (created before its data tab when missing)."""
-    if EXEC_TAB in workbook.sheetnames:
-        index = workbook.sheetnames.index(EXEC_TAB)
-        del workbook[EXEC_TAB]
-    elif EXEC_DATA_TAB in workbook.sheetnames:
-        index = workbook.sheetnames.index(EXEC_DATA_TAB)
-    else:
-        index = len(workbook.sheetnames)
-    ws = workbook.create_sheet(EXEC_TAB, index)
-    ws.sheet_properties.tabColor = "C00000"
-    ws.sheet_view.showGridLines = False
-    for column in range(1, COLUMNS + 1):
-        ws.column_dimensions[get_column_letter(column)].width = COLUMN_WIDTH
-    title = ws.cell(1, 1, "S&OP executive summary")
-    title.font = Font(bold=True, size=16, color="1F4E78")
-    ws.cell(2, 1, "Run the cycle (sop run, or Run Cycle in Excel) to fill this page.")
-    ws.page_setup.orientation = "landscape"
-    return ws
+    return render_drawing(workbook, dashboard_frame())
 
 
 def _number_format(unit: str) -> str:
@@ -142,32 +138,43 @@ def print_range(checks: int) -> str:
 
 BRIDGE_COLUMN = COLUMNS + 2  # the waterfall's cells, right of the printed page
 BRIDGE_SERIES = ("Base", "Plan", "Up", "Down")
+HEADER = Style(fill=HEADER_COLOR, bold=True, color="FFFFFF")
 
 
-def draw_changes(ws: Worksheet, changes: pd.DataFrame, top: int, snapshot: str) -> None:
+def draw_changes(drawing: SheetDrawing, changes: pd.DataFrame, top: int, snapshot: str) -> None:
     """Totals of each measure against the approved plan, the inputs that changed, and the
     revenue bridge by family (its cells right of the page; the chart is drawn on save)."""
     title = "Changes since the last approved plan"
-    view_cell(ws, top, 1, f"{title} ({snapshot})" if snapshot else title).font = Font(
-        bold=True, size=12, color="1F4E78"
+    drawing.cell(
+        top,
+        1,
+        f"{title} ({snapshot})" if snapshot else title,
+        Style(bold=True, size=12, color="1F4E78"),
     )
     plan = changes[changes["kind"] == "plan"] if len(changes) else changes
     if plan.empty:
-        view_cell(ws, top + 1, 1, "No approved plan to compare with yet: approve one first.")
+        drawing.cell(top + 1, 1, "No approved plan to compare with yet: approve one first.")
         return
-    for column, text in enumerate(("Measure", "Approved", "Current", "Change"), start=1):
-        cell = view_cell(ws, top + 1, column, text)
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = HEADER_FILL
+    drawing.write(top + 1, 1, [["Measure", "Approved", "Current", "Change"]])
+    drawing.style(Box(top + 1, 1, 1, 4), HEADER)
     totals = plan[plan["item"] == "Total"]
-    for offset, row in enumerate(totals.itertuples(index=False), start=2):
-        view_cell(ws, top + offset, 1, str(row.measure).capitalize())
-        for column, value in enumerate((row.approved, row.current, row.change), start=2):
-            view_cell(ws, top + offset, column, float(value)).number_format = "#,##0;-#,##0"
+    drawing.write(
+        top + 2,
+        1,
+        [
+            [str(r.measure).capitalize(), float(r.approved), float(r.current), float(r.change)]
+            for r in totals.itertuples(index=False)
+        ],
+    )
+    if len(totals):
+        drawing.style(Box(top + 2, 2, len(totals), 3), Style(number_format="#,##0;-#,##0"))
     inputs = changes[changes["kind"] == "input"]
     line = ", ".join(f"{r.item} {int(r.change):+d} rows" for r in inputs.itertuples())
-    view_cell(ws, top + 2 + len(totals), 1, f"Inputs changed: {line or 'none'}").font = Font(
-        italic=True, color="595959"
+    drawing.cell(
+        top + 2 + len(totals),
+        1,
+        f"Inputs changed: {line or 'none'}",
+        Style(italic=True, color="595959"),
     )
     revenue = plan[(plan["measure"] == "revenue") & (plan["item"] != "Total")]
     total = plan[(plan["measure"] == "revenue") & (plan["item"] == "Total")]
@@ -184,11 +191,74 @@ def draw_changes(ws: Worksheet, changes: pd.DataFrame, top: int, snapshot: str) 
         steps.append((str(r.item), base, 0.0, max(delta, 0.0), max(-delta, 0.0)))
         level += delta
     steps.append(("Current", 0.0, current, 0.0, 0.0))
-    for column, text in enumerate(("Revenue bridge", *BRIDGE_SERIES), start=BRIDGE_COLUMN):
-        view_cell(ws, top, column, text)
-    for offset, step in enumerate(steps, start=1):
-        for column, value in enumerate(step, start=BRIDGE_COLUMN):
-            view_cell(ws, top + offset, column, value)
+    drawing.write(top, BRIDGE_COLUMN, [["Revenue bridge", *BRIDGE_SERIES]])
+    drawing.write(top + 1, BRIDGE_COLUMN, [list(step) for step in steps])
+
+
+def dashboard_drawing(
+    kpis: pd.DataFrame,
+    checklist: pd.DataFrame,
+    heading: str,
+    rates: dict[str, float],
+    changes: pd.DataFrame | None = None,
+    snapshot: str = "",
+) -> SheetDrawing:
+    """The Exec tab: heading, KPI tiles with alert colours, the checklist, and the changes
+    since the last approved plan (under the charts, which are drawn on save)."""
+    drawing = dashboard_frame()
+    drawing.cell(2, 1, heading, Style(italic=True, color="595959"))
+    alerts = {
+        a.target.removeprefix("KPIs:"): a for a in load_alerts() if a.target.startswith("KPIs:")
+    }
+    tiles = kpis.head(TILE_ROWS * TILES_PER_ROW)
+    for first in range(0, len(tiles), TILES_PER_ROW):
+        top = FIRST_TILE_ROW + 4 * (first // TILES_PER_ROW)
+        block: list[list[object]] = [[], [], []]  # label, value, detail: a row of tiles
+        for index, row in enumerate(tiles.iloc[first : first + TILES_PER_ROW].itertuples()):
+            column = 1 + index
+            unit = str(row.unit or "")
+            value = None if pd.isna(row.value) else float(row.value)
+            block[0].append(_tile_label(str(row.kpi), unit))
+            block[1].append(value if value is not None else "n/a")
+            block[2].append(None if pd.isna(row.detail) else str(row.detail))
+            drawing.style(Box(top, column, 3, 1), Style(fill=TILE_COLOR))
+            drawing.style(
+                Box(top, column),
+                Style(size=9, color="595959", wrap=True, vertical="bottom"),
+            )
+            drawing.style(
+                Box(top + 1, column), Style(number_format=_number_format(unit), bold=True, size=14)
+            )
+            drawing.style(Box(top + 2, column), Style(size=8, color="7F7F7F"))
+            alert = alerts.get(str(row.kpi))
+            if alert is not None and value is not None:
+                operands = _formulas(alert, rates, percent=unit == "%")
+                if operands is not None:
+                    drawing.alerts.append(_alert_rule(alert, Box(top + 1, column), operands))
+        drawing.write(top, 1, block)
+        drawing.row_heights[top] = 24
+    top = checklist_row()
+    # The check's name spans two columns (A:B), then its status (C) and why (D onwards).
+    drawing.write(top, 1, [["Check", None, "Status", "Detail"]])
+    drawing.style(Box(top, 1, 1, COLUMNS), HEADER)
+    drawing.write(
+        top + 1,
+        1,
+        [
+            [str(c.check), None, str(c.status), None if pd.isna(c.detail) else str(c.detail)]
+            for c in checklist.itertuples(index=False)
+        ],
+    )
+    if len(checklist):
+        status = Box(top + 1, STATUS_COLUMN, len(checklist), 1)
+        drawing.style(status, Style(horizontal="center"))
+        for alert in load_alerts():
+            if alert.target == "Checklist.status":
+                drawing.alerts.append(_alert_rule(alert, status, [f'"{alert.value}"']))
+    if changes is not None:
+        draw_changes(drawing, changes, changes_row(len(checklist)), snapshot)
+    drawing.print_area = print_range(len(checklist))
+    return drawing
 
 
 def draw_dashboard(
@@ -200,81 +270,43 @@ def draw_dashboard(
     changes: pd.DataFrame | None = None,
     snapshot: str = "",
 ) -> Worksheet:
-    """Redraw the Exec tab: heading, KPI tiles with alert colours, the checklist, and the
-    changes since the last approved plan (under the charts, which are drawn on save)."""
-    ws = prepare_dashboard_sheet(workbook)
-    view_cell(ws, 2, 1, heading).font = Font(italic=True, color="595959")
-    alerts = {
-        a.target.removeprefix("KPIs:"): a for a in load_alerts() if a.target.startswith("KPIs:")
-    }
-    for index, row in enumerate(kpis.head(TILE_ROWS * TILES_PER_ROW).itertuples(index=False)):
-        top = FIRST_TILE_ROW + 4 * (index // TILES_PER_ROW)
-        column = 1 + index % TILES_PER_ROW
-        label = view_cell(ws, top, column, _tile_label(str(row.kpi), str(row.unit or "")))
-        label.font = Font(size=9, color="595959")
-        label.alignment = Alignment(wrap_text=True, vertical="bottom")
-        value = None if pd.isna(row.value) else float(row.value)
-        cell = view_cell(ws, top + 1, column, value if value is not None else "n/a")
-        cell.number_format = _number_format(str(row.unit or ""))
-        cell.font = Font(bold=True, size=14)
-        detail = view_cell(ws, top + 2, column, None if pd.isna(row.detail) else str(row.detail))
-        detail.font = Font(size=8, color="7F7F7F")
-        for r in (top, top + 1, top + 2):
-            ws.cell(r, column).fill = TILE_FILL
-        alert = alerts.get(str(row.kpi))
-        if alert is not None and value is not None:
-            operands = _formulas(alert, rates, percent=str(row.unit) == "%")
-            if operands is not None:
-                ws.conditional_formatting.add(cell.coordinate, _rule(alert, operands))
-        ws.row_dimensions[top].height = 24
-    top = checklist_row()
-    # The check's name spans two columns (A:B), then its status (C) and why (D onwards).
-    for column, text in ((1, "Check"), (STATUS_COLUMN, "Status"), (STATUS_COLUMN + 1, "Detail")):
-        ws.cell(top, column, text)
-    for column in range(1, COLUMNS + 1):
-        ws.cell(top, column).fill = HEADER_FILL
-        ws.cell(top, column).font = Font(bold=True, color="FFFFFF")
-    for offset, check in enumerate(checklist.itertuples(index=False), start=1):
-        view_cell(ws, top + offset, 1, str(check.check))
-        state = view_cell(ws, top + offset, STATUS_COLUMN, str(check.status))
-        state.alignment = Alignment(horizontal="center")
-        why = None if pd.isna(check.detail) else str(check.detail)
-        view_cell(ws, top + offset, STATUS_COLUMN + 1, why)
-    if len(checklist):
-        letter = get_column_letter(STATUS_COLUMN)
-        status = f"{letter}{top + 1}:{letter}{top + len(checklist)}"
-        for alert in load_alerts():
-            if alert.target == "Checklist.status":
-                ws.conditional_formatting.add(status, _rule(alert, [f'"{alert.value}"']))
-    if changes is not None:
-        draw_changes(ws, changes, changes_row(len(checklist)), snapshot)
-    ws.print_area = print_range(len(checklist))
-    return ws
+    """Redraw the Exec tab of a workbook file (see `dashboard_drawing`)."""
+    drawing = dashboard_drawing(kpis, checklist, heading, rates, changes, snapshot)
+    return render_drawing(workbook, drawing)
 
 
-def add_table_alerts(workbook: Workbook, rates: dict[str, float]) -> None:
-    """Alert colours on the table columns alerts.csv names (MonthlySummary.unmet, ...)."""
-    letters: dict[str, tuple[str, str]] = {}
+def table_alerts(rates: dict[str, float]) -> dict[str, list[AlertRule]]:
+    """Alert colours on the table columns alerts.csv names (MonthlySummary.unmet, ...), by
+    tab: each over the column's data rows where the contract places the table."""
+    columns: dict[str, tuple[str, int]] = {}
     for contract_tab in CONTRACT.tabs:
         for placement in placements(CONTRACT, contract_tab.name):
             for index, name in enumerate(placement.table.column_names):
                 target = f"{placement.table.name}.{name}"
-                letters[target] = (contract_tab.name, placement.column_letter(index))
-    targets = [a for a in load_alerts() if a.target in letters]
-    for tab in {letters[a.target][0] for a in targets} & set(workbook.sheetnames):
-        # Table tabs hold only the product's alerts: start afresh so runs do not pile them up.
-        workbook[tab].conditional_formatting = ConditionalFormattingList()
+                columns[target] = (contract_tab.name, placement.first_column + index)
+    rules: dict[str, list[AlertRule]] = {}
     for alert in load_alerts():
-        if alert.target not in letters:
+        if alert.target not in columns:
             continue
-        tab, letter = letters[alert.target]
-        if tab not in workbook.sheetnames:
-            continue
+        tab, column = columns[alert.target]
+        found = rules.setdefault(tab, [])
         operands = _formulas(alert, rates, percent=False)
         if operands is None:
             continue
-        cells = f"{letter}{FIRST_DATA_ROW}:{letter}{LAST_TABLE_ROW}"
-        workbook[tab].conditional_formatting.add(cells, _rule(alert, operands))
+        box = Box(FIRST_DATA_ROW, column, LAST_TABLE_ROW - FIRST_DATA_ROW + 1, 1)
+        found.append(_alert_rule(alert, box, operands))
+    return rules
+
+
+def add_table_alerts(workbook: Workbook, tab: str, rules: list[AlertRule]) -> None:
+    """A workbook file's table tab with these alert colours and no others."""
+    if tab not in workbook.sheetnames:
+        return
+    ws = workbook[tab]
+    # Table tabs hold only the product's alerts: start afresh so runs do not pile them up.
+    ws.conditional_formatting = ConditionalFormattingList()
+    for rule in rules:
+        ws.conditional_formatting.add(coordinates(rule.box), cell_is_rule(rule))
 
 
 def sheet_table(ws: Worksheet, name: str) -> pd.DataFrame | None:

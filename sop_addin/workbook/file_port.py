@@ -31,10 +31,12 @@ from sop_addin.workbook.guard import (
     WorkbookOpenError,
     check_workbook_file,
 )
-from sop_addin.workbook.layout import all_named_styles, style_name
+from sop_addin.workbook.layout import all_named_styles, older_layout, style_name
 from sop_addin.workbook.package import Package
 from sop_addin.workbook.package_writer import Baseline, write_package
 from sop_addin.workbook.port import OccupiedCells, TableNotFound
+from sop_addin.workbook.sheet_drawing import AlertRule, SheetDrawing
+from sop_addin.workbook.sheet_openpyxl import render_drawing
 
 MACRO_SUFFIXES = {".xlsm", ".xlam"}
 # A formula cell with a text result: its reference and its content.
@@ -368,6 +370,25 @@ class FilePort:
     def set_status(self, message: str | None) -> None:
         if message:
             self.status_messages.append(message)
+
+    # -- views ---------------------------------------------------------------------------
+
+    def read_view(self, tab: str) -> list[list[Any]] | None:
+        if tab not in self.workbook.sheetnames:
+            return None
+        ws = self.workbook[tab]
+        return [list(row) for row in ws.iter_rows(values_only=True)]
+
+    def view_holds_tables(self, tab: str) -> bool:
+        return older_layout(self.workbook, tab)
+
+    def draw_view(self, drawing: SheetDrawing) -> None:
+        render_drawing(self.workbook, drawing)
+
+    def draw_alerts(self, tab: str, rules: list[AlertRule]) -> None:
+        from sop_addin.workbook.dashboard import add_table_alerts  # here: an import cycle
+
+        add_table_alerts(self.workbook, tab, rules)
 
     # -- files ---------------------------------------------------------------------------
 

@@ -2,24 +2,26 @@
 
 The planner picks the SKU or family from a dropdown (cell B3); the month rows are formulas
 that look it up in a block of series the run writes on the right of the tab (hidden), so
-the chart follows the dropdown in Excel and LibreOffice without Python.
+the chart follows the dropdown in Excel and LibreOffice without Python. The tab is a
+`SheetDrawing`, drawn by openpyxl into a file and by xlwings into a live book.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.chart import LineChart, Reference
-from openpyxl.styles import Font, Protection
+from openpyxl.chart import LineChart as ExcelLineChart
+from openpyxl.chart import Reference
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from sop_addin.workbook.codec import Formula
-from sop_addin.workbook.layout import EDITABLE_FILL, HEADER_FILL, view_cell
+from sop_addin.workbook.layout import EDITABLE_COLOR, HEADER_COLOR
+from sop_addin.workbook.sheet_drawing import Box, LineChart, ListRule, SheetDrawing, Style
+from sop_addin.workbook.sheet_openpyxl import render_drawing
 
 FORECAST_TAB = "Forecast chart"
 FORECAST_DATA_TAB = "Demand data"  # the view sits before the demand tables, after the grid
@@ -83,64 +85,67 @@ def forecast_series(
 EMPTY_SERIES = ForecastSeries((), (), pd.DataFrame())  # the template's tab, before any run
 
 
-def draw_forecast_chart(workbook: Workbook, data: ForecastSeries) -> Worksheet:
-    """Redraw the Forecast chart tab from its series (created before Demand data if new)."""
-    if FORECAST_TAB in workbook.sheetnames:
-        index = workbook.sheetnames.index(FORECAST_TAB)
-        selected = workbook[FORECAST_TAB][SELECT_CELL].value
-        del workbook[FORECAST_TAB]
-    else:
-        index = (
-            workbook.sheetnames.index(FORECAST_DATA_TAB)
-            if FORECAST_DATA_TAB in workbook.sheetnames
-            else len(workbook.sheetnames)
-        )
-        selected = None
-    ws = workbook.create_sheet(FORECAST_TAB, index)
-    ws.sheet_properties.tabColor = "1F4E78"
-    ws["A1"] = "Forecast chart: history, consensus and its bands for the SKU or family you pick"
-    ws["A1"].font = Font(bold=True, size=12, color="1F4E78")
-    ws["A3"] = "SKU or family:"
-    pick = selected if selected in data.members else (data.members or ("",))[0]
-    choice = view_cell(ws, 3, 2, pick)  # B3
-    choice.fill = EDITABLE_FILL
-    choice.protection = Protection(locked=False)
-    ws.column_dimensions["A"].width = 14
-    for column in range(2, 2 + len(SERIES)):
-        ws.column_dimensions[get_column_letter(column)].width = 12
-    _write_block(ws, data)
-    _write_rows(ws, data)
-    return ws  # the chart itself is drawn on every save (openpyxl drops charts on load)
-
-
-def _write_block(ws: Worksheet, data: ForecastSeries) -> None:
-    """The looked-up series, right of the chart, hidden; and the dropdown's list."""
-    members_col = get_column_letter(BLOCK_COLUMN - 1)
-    for row, member in enumerate(data.members, start=HEADER_ROW + 1):
-        view_cell(ws, row, BLOCK_COLUMN - 1, member)
-    last = HEADER_ROW + max(len(data.members), 1)
-    rule = DataValidation(
-        type="list", formula1=f"${members_col}${HEADER_ROW + 1}:${members_col}${last}"
+def forecast_drawing(data: ForecastSeries, selected: object = None) -> SheetDrawing:
+    """The Forecast chart tab: the dropdown (keeping the planner's pick while it still exists),
+    the month rows of formulas, and the looked-up series hidden on the right."""
+    drawing = SheetDrawing(tab=FORECAST_TAB, before=FORECAST_DATA_TAB, tab_color="1F4E78")
+    drawing.cell(
+        1,
+        1,
+        "Forecast chart: history, consensus and its bands for the SKU or family you pick",
+        Style(bold=True, size=12, color="1F4E78"),
     )
-    rule.error = "Pick a SKU or a family from the list"
-    rule.showErrorMessage = True
-    rule.add(SELECT_CELL)
-    ws.add_data_validation(rule)
-    ws.cell(HEADER_ROW, BLOCK_COLUMN, "Member")
-    ws.cell(HEADER_ROW, BLOCK_COLUMN + 1, "Series")
-    for offset, month in enumerate(data.months):
-        ws.cell(HEADER_ROW, BLOCK_COLUMN + 2 + offset, month.to_pydatetime())
-    for row, ((member, series), values) in enumerate(data.values.iterrows(), start=HEADER_ROW + 1):
-        view_cell(ws, row, BLOCK_COLUMN, str(member))
-        view_cell(ws, row, BLOCK_COLUMN + 1, str(series))
-        for offset, value in enumerate(values):
-            if pd.notna(value):
-                ws.cell(row, BLOCK_COLUMN + 2 + offset, float(value))
-    for column in range(BLOCK_COLUMN - 1, BLOCK_COLUMN + 2 + len(data.months)):
-        ws.column_dimensions[get_column_letter(column)].hidden = True
+    pick = selected if selected in data.members else (data.members or ("",))[0]
+    drawing.write(3, 1, [["SKU or family:", pick]])
+    drawing.style(Box(3, 2), Style(fill=EDITABLE_COLOR, unlocked=True))  # B3
+    drawing.column_widths[1] = 14
+    for column in range(2, 2 + len(SERIES)):
+        drawing.column_widths[column] = 12
+    _write_block(drawing, data)
+    _write_rows(drawing, data)
+    if data.months:
+        drawing.chart = LineChart(
+            source=Box(HEADER_ROW, 1, 1 + len(data.months), 1 + len(SERIES)),
+            anchor=(3, 9),  # I3, as the file's chart
+            title="History, consensus and bands",
+            width=680,  # 24 x 11 cm
+            height=312,
+        )
+    return drawing
 
 
-def _write_rows(ws: Worksheet, data: ForecastSeries) -> None:
+def draw_forecast_chart(workbook: Workbook, data: ForecastSeries) -> Worksheet:
+    """Redraw the Forecast chart tab of a workbook file from its series."""
+    selected = workbook[FORECAST_TAB][SELECT_CELL].value if FORECAST_TAB in workbook else None
+    # The chart itself is drawn on every save (openpyxl drops charts on load).
+    return render_drawing(workbook, forecast_drawing(data, selected))
+
+
+def _write_block(drawing: SheetDrawing, data: ForecastSeries) -> None:
+    """The looked-up series, right of the chart, hidden; and the dropdown's list."""
+    drawing.write(HEADER_ROW + 1, BLOCK_COLUMN - 1, [[m] for m in data.members])
+    last = HEADER_ROW + max(len(data.members), 1)
+    drawing.lists.append(
+        ListRule(
+            boxes=(Box(3, 2),),
+            source=Box(HEADER_ROW + 1, BLOCK_COLUMN - 1, last - HEADER_ROW, 1),
+            error="Pick a SKU or a family from the list",
+        )
+    )
+    header: list[Any] = ["Member", "Series", *(m.to_pydatetime() for m in data.months)]
+    drawing.write(HEADER_ROW, BLOCK_COLUMN, [header])
+    drawing.write(
+        HEADER_ROW + 1,
+        BLOCK_COLUMN,
+        [
+            [str(member), str(series), *(float(v) if pd.notna(v) else None for v in values)]
+            for (member, series), values in data.values.iterrows()
+        ],
+    )
+    drawing.hidden_columns.extend(range(BLOCK_COLUMN - 1, BLOCK_COLUMN + 2 + len(data.months)))
+
+
+def _write_rows(drawing: SheetDrawing, data: ForecastSeries) -> None:
     """One row a month; each series a lookup of the chosen member (gaps as #N/A)."""
     last = HEADER_ROW + max(len(data.values), 1)
 
@@ -149,21 +154,26 @@ def _write_rows(ws: Worksheet, data: ForecastSeries) -> None:
         return f"${letter}${HEADER_ROW + 1}:${letter}${last}"
 
     member, series_range = block_range(BLOCK_COLUMN), block_range(BLOCK_COLUMN + 1)
-    for column, text in enumerate(("Month", *SERIES), start=1):
-        cell = ws.cell(HEADER_ROW, column, text)
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = HEADER_FILL
+    drawing.write(HEADER_ROW, 1, [["Month", *SERIES]])
+    drawing.style(
+        Box(HEADER_ROW, 1, 1, 1 + len(SERIES)),
+        Style(bold=True, color="FFFFFF", fill=HEADER_COLOR),
+    )
+    rows: list[list[Any]] = []
     for offset, month in enumerate(data.months):
-        row = HEADER_ROW + 1 + offset
-        ws.cell(row, 1, month.to_pydatetime()).number_format = "mmm yyyy"
         values = block_range(BLOCK_COLUMN + 2 + offset)
-        for index, series in enumerate(SERIES, start=2):
+        line: list[Any] = [month.to_pydatetime()]
+        for series in SERIES:
             # COUNTIFS tells "no value" from a zero: a line with a gap, not a drop to 0.
             found = f'COUNTIFS({member},{SELECT_CELL_ABS},{series_range},"{series}",{values},"<>")'
             total = f'SUMIFS({values},{member},{SELECT_CELL_ABS},{series_range},"{series}")'
             # A Formula built here from cell references; the member is only ever a value.
-            target = ws.cell(row, index, Formula(f"=IF({found}=0,NA(),{total})").text)
-            target.number_format = "#,##0"
+            line.append(Formula(f"=IF({found}=0,NA(),{total})"))
+        rows.append(line)
+    drawing.write(HEADER_ROW + 1, 1, rows)
+    if rows:
+        drawing.style(Box(HEADER_ROW + 1, 1, len(rows), 1), Style(number_format="mmm yyyy"))
+        drawing.style(Box(HEADER_ROW + 1, 2, len(rows), len(SERIES)), Style(number_format="#,##0"))
 
 
 def add_forecast_chart(workbook: Workbook) -> bool:
@@ -177,7 +187,7 @@ def add_forecast_chart(workbook: Workbook) -> bool:
     ws._charts = []  # type: ignore[attr-defined]
     if not months:
         return False
-    chart = LineChart()
+    chart = ExcelLineChart()
     chart.title = "History, consensus and bands"
     chart.y_axis.title = "units"
     chart.y_axis.number_format = "#,##0"

@@ -18,9 +18,11 @@ HEADER_ROW = 2
 FIRST_DATA_ROW = 3
 GAP_COLUMNS = 1  # blank columns between tables side by side, so each can grow downwards
 
-EDITABLE_FILL = PatternFill("solid", fgColor="FFF2CC")  # inputs and assumptions: pale yellow
+EDITABLE_COLOR = "FFF2CC"  # inputs and assumptions: pale yellow
+HEADER_COLOR = "1F4E78"
+EDITABLE_FILL = PatternFill("solid", fgColor=EDITABLE_COLOR)
 OUTPUT_FILL = PatternFill("solid", fgColor="EDEDED")  # computed outputs: grey
-HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
+HEADER_FILL = PatternFill("solid", fgColor=HEADER_COLOR)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from sop_addin.workbook.sheet_drawing import AlertRule, SheetDrawing
 
 
 class TableNotFound(LookupError):
@@ -48,4 +51,23 @@ class WorkbookPort(Protocol):
 
     def set_status(self, message: str | None) -> None:
         """Show progress to the user (Excel's status bar); None clears it."""
+        ...
+
+    def read_view(self, tab: str) -> list[list[Any]] | None:
+        """A view tab's cell values from A1 to its last used cell; None without the tab."""
+        ...
+
+    def view_holds_tables(self, tab: str) -> bool:
+        """Whether a tab named like a view holds Excel tables (a workbook from before the
+        views keeps its tables there: never to be drawn over)."""
+        ...
+
+    def draw_view(self, drawing: SheetDrawing) -> None:
+        """Draw a view (grid, dashboard, chart tab) on its tab, made before its data tab when
+        missing."""
+        ...
+
+    def draw_alerts(self, tab: str, rules: list[AlertRule]) -> None:
+        """Alert colours (conditional formats) on a table tab's columns, replacing the
+        product's earlier ones there."""
         ...

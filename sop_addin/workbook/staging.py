@@ -3,7 +3,8 @@
 A file is saved only when the whole action succeeded; a live Excel book changes as soon as a
 cell is written. The ribbon therefore runs an action on a `StagedPort`: reads see the staged
 tables (a later step reads what an earlier one wrote), and nothing reaches the book until
-`apply`, which first checks that every table's new extent is free.
+`apply`, which first checks that every table's new extent is free, then writes the tables and
+draws the views.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from sop_addin.workbook.codec import Formula
 from sop_addin.workbook.port import WorkbookPort
+from sop_addin.workbook.sheet_drawing import AlertRule, SheetDrawing
 
 
 def _as_read(value: Any) -> Any:
@@ -20,11 +22,13 @@ def _as_read(value: Any) -> Any:
 
 
 class StagedPort:
-    """A port whose writes wait in memory until `apply`."""
+    """A port whose writes (tables, then views) wait in memory until `apply`."""
 
     def __init__(self, port: WorkbookPort) -> None:
         self.port = port
         self.staged: dict[str, tuple[str, list[list[Any]]]] = {}
+        self.views: dict[str, SheetDrawing] = {}  # the last drawing of each tab
+        self.alerts: dict[str, list[AlertRule]] = {}
 
     def sheet_names(self) -> list[str]:
         return self.port.sheet_names()
@@ -50,6 +54,18 @@ class StagedPort:
     def set_status(self, message: str | None) -> None:
         self.port.set_status(message)
 
+    def read_view(self, tab: str) -> list[list[Any]] | None:
+        return self.port.read_view(tab)
+
+    def view_holds_tables(self, tab: str) -> bool:
+        return self.port.view_holds_tables(tab)
+
+    def draw_view(self, drawing: SheetDrawing) -> None:
+        self.views[drawing.tab] = drawing
+
+    def draw_alerts(self, tab: str, rules: list[AlertRule]) -> None:
+        self.alerts[tab] = rules
+
     def apply(self) -> None:
         """Write every staged table; first check them all, so a refusal writes nothing."""
         check = getattr(self.port, "check_block", None)
@@ -59,3 +75,9 @@ class StagedPort:
         for table, block in self.staged.values():
             self.port.write_block(table, block)
         self.staged.clear()
+        for drawing in self.views.values():  # the views show the tables just written
+            self.port.draw_view(drawing)
+        self.views.clear()
+        for tab, rules in self.alerts.items():
+            self.port.draw_alerts(tab, rules)
+        self.alerts.clear()

@@ -1,7 +1,9 @@
 """The xlwings port: the contract's tables in a live Excel book (e.g. `xw.Book.caller()`).
 
 Only 2-D blocks cross this boundary; typing and validation are the codec's, shared with the
-file port. xlwings is imported lazily so the CLI runs where Excel (and xlwings' engines) are
+file port. A range's size is its `shape` (xlwings' `range.rows` is a RangeRows, not a number).
+The views (grids, Exec page, forecast chart tab) are drawn by sop_addin.workbook.xlwings_views.
+xlwings is imported lazily so the CLI runs where Excel (and xlwings' engines) are
 absent.
 """
 
@@ -10,21 +12,18 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from sop_addin.workbook.codec import Formula
-from sop_addin.workbook.export import FORMULA_STARTS
 from sop_addin.workbook.port import OccupiedCells, TableNotFound
+from sop_addin.workbook.sheet_drawing import AlertRule, SheetDrawing
 from sop_addin.workbook.xlwings_protection import unprotected
+from sop_addin.workbook.xlwings_views import (
+    draw_live,
+    excel_value,
+    find_sheet,
+    read_view,
+    replace_alerts,
+)
 
 SCAN_ROWS = 500  # rows read at a time when looking below a table
-
-
-def _as_excel_text(value: Any) -> Any:
-    if isinstance(value, Formula):  # a contract formula column: Excel evaluates it
-        return value.text
-    # Excel would evaluate "=..." typed into a cell; a leading apostrophe keeps it text.
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 class XlwingsPort:
@@ -65,7 +64,7 @@ class XlwingsPort:
         """Raise OccupiedCells if writing `block` would grow the table over someone's cells."""
         sheet, tbl = self._find(table)
         top, left = int(tbl.range.row), int(tbl.range.column)
-        old_rows, old_width = int(tbl.range.rows), int(tbl.range.columns)
+        old_rows, old_width = tbl.range.shape
         rows, width = max(len(block), 2), len(block[0])
         found: list[str] = []
         if rows > old_rows:  # the rows the table grows into, across its new width
@@ -80,8 +79,8 @@ class XlwingsPort:
             r, c = int(other.range.row), int(other.range.column)
             if (
                 r < top + rows
-                and r + int(other.range.rows) > top
-                and (c < left + width and c + int(other.range.columns) > left)
+                and r + other.range.shape[0] > top
+                and (c < left + width and c + other.range.shape[1] > left)
             ):
                 found.append(f"the table {other.name}")
         if found:
@@ -96,7 +95,8 @@ class XlwingsPort:
         """Excel rows right below the table that hold values in its columns (up to a blank)."""
         sheet, tbl = self._find(table)
         top, left = int(tbl.range.row), int(tbl.range.column)
-        row, width = top + int(tbl.range.rows), int(tbl.range.columns)
+        height, width = tbl.range.shape
+        row = top + height
         found: list[int] = []
         while True:
             values = sheet.range((row, left)).resize(SCAN_ROWS, width).options(ndim=2).value
@@ -110,13 +110,13 @@ class XlwingsPort:
         """Columns right beside the table with a header and data in its rows (up to a gap)."""
         sheet, tbl = self._find(table)
         top, left = int(tbl.range.row), int(tbl.range.column)
-        rows, width = int(tbl.range.rows), int(tbl.range.columns)
+        rows, width = tbl.range.shape
         found: list[int] = []
         column = left + width
         while True:
             if any(
-                int(o.range.column) <= column < int(o.range.column) + int(o.range.columns)
-                and int(o.range.row) <= top < int(o.range.row) + int(o.range.rows)
+                int(o.range.column) <= column < int(o.range.column) + o.range.shape[1]
+                and int(o.range.row) <= top < int(o.range.row) + o.range.shape[0]
                 for o in sheet.tables
                 if o.name.lower() != tbl.name.lower()
             ):
@@ -139,12 +139,32 @@ class XlwingsPort:
             if tbl.data_body_range is not None:
                 tbl.data_body_range.clear_contents()
             tbl.resize(sheet.range((top, left)).resize(rows, width))
-            values = [[_as_excel_text(v) for v in row] for row in block]
+            values = [[excel_value(v) for v in row] for row in block]
             sheet.range((top, left)).resize(len(values), width).value = values
 
     def set_status(self, message: str | None) -> None:
         # False hands the status bar back to Excel.
         self.book.app.status_bar = message if message else False
+
+    def read_view(self, tab: str) -> list[list[Any]] | None:
+        return read_view(self.book, tab)
+
+    def view_holds_tables(self, tab: str) -> bool:
+        sheet = find_sheet(self.book, tab)
+        return sheet is not None and len(sheet.tables) > 0
+
+    def draw_view(self, drawing: SheetDrawing) -> None:
+        """Draw a view in the live book with Excel's screen updating off (far fewer redraws)."""
+        app = self.book.app
+        updating = app.screen_updating
+        app.screen_updating = False
+        try:
+            draw_live(self.book, drawing, self.platform)
+        finally:
+            app.screen_updating = updating
+
+    def draw_alerts(self, tab: str, rules: list[AlertRule]) -> None:
+        replace_alerts(self.book, tab, rules, self.platform)
 
 
 def _filled(values: list[list[Any]], top: int, left: int) -> list[str]:
