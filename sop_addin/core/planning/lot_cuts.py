@@ -30,12 +30,17 @@ MIN_VIOLATION = 1e-4  # relative to the SKU's demand over the horizon
 
 
 def add_lot_cover_cuts(
-    model: PlanModel, solve_relaxation: Callable[[], bool], seconds: float | None = None
+    model: PlanModel,
+    solve_relaxation: Callable[[], bool],
+    seconds: float | None = None,
+    min_gain: float = 0.0,
 ) -> int:
     """Add violated (l,S) cuts in rounds of LP relaxation and separation; return how many.
 
-    Rounds stop when none is violated, after MAX_ROUNDS, or once `seconds` have passed (each
-    round solves the relaxation again: on a large plan that is seconds a round).
+    Rounds stop when none is violated, after MAX_ROUNDS, once `seconds` have passed (each
+    round solves the relaxation again), or when a round raised the bound by less than
+    `min_gain` of it: on the 40-product demo the first five rounds gained 0.04% and the next
+    seventeen 0.02% together, a bound no MIP gap of 1% notices.
 
     The relaxation is solved with the whole objective (service plus plan), whatever the
     caller set: the cuts should sharpen the bound the cost stage proves its gap against.
@@ -68,11 +73,16 @@ def add_lot_cover_cuts(
     added = 0
     started = time.perf_counter()
     try:
+        bound = None
         for _ in range(MAX_ROUNDS):
             if seconds is not None and time.perf_counter() - started > seconds:
                 break
             if not solve_relaxation():
                 break
+            value = float(pulp.value(problem.objective) or 0.0)
+            if bound is not None and value - bound <= min_gain * max(abs(value), 1.0):
+                break
+            bound = value
             found = 0
             for sku, items in runs.items():
                 scale = max(ahead.get((sku, 0, horizon - 1), 0.0), 1.0)

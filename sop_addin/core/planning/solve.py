@@ -79,6 +79,8 @@ MAX_SERVICE_WEIGHT = 1e4
 RESEARCH_ROUNDS = 3  # stage 2 again when its integers let the plan serve more
 FIRST_SEARCH_SHARE = 0.5  # of the time limit, for the search over weighted service + cost
 CUT_TIME_SHARE = 0.1  # of the time limit, for rounds of (l,S) cuts
+FINAL_LP_SHARE = 0.1  # of the time limit, at least, for the final LPs that make the plan
+CUT_MIN_GAIN = 0.01  # of the gap asked: a cut round raising the bound less ends the rounds
 SERVICE_ROW = "service_level"  # PuLP turns "-" in a name into "_"
 STATUS_OPTIMAL = "Optimal"
 STATUS_WITHIN_GAP = "Within the gap"
@@ -157,10 +159,11 @@ class _Clock:
         self.limit = limit
         self.started = time.perf_counter()
 
-    def left(self, share: float = 1.0) -> float | None:
+    def left(self, share: float = 1.0, floor: float = 1.0) -> float | None:
+        """Seconds until `share` of the limit has passed, at least `floor`."""
         if self.limit is None:
             return None
-        return max(self.limit * share - (time.perf_counter() - self.started), 1.0)
+        return max(self.limit * share - (time.perf_counter() - self.started), floor)
 
 
 def _require(run: SolverRun, what: str, mip: bool) -> None:
@@ -247,8 +250,15 @@ def _add_duals(model: PlanModel, first: dict[str, float]) -> None:
             model.service_priced.add(name)
 
 
-def _lp_stages(model: PlanModel, options: SolverOptions) -> tuple[SolverRun, float]:
-    """Both stages as LPs (integrality ignored); stage 2's solution and summed duals stay."""
+def _lp_stages(
+    model: PlanModel, options: SolverOptions, time_limit: float | None = None
+) -> tuple[SolverRun, float]:
+    """Both stages as LPs (integrality ignored); stage 2's solution and summed duals stay.
+
+    With a time limit (the MILP's re-solves) each LP stops there with the feasible point it
+    has: stage 1's level is then one the plan reaches, and the cost gap is measured on the
+    plan written.
+    """
     problem = model.problem
     has_service = bool(model.objectives["service"])
     first: dict[str, float] = {}
@@ -257,20 +267,20 @@ def _lp_stages(model: PlanModel, options: SolverOptions) -> tuple[SolverRun, flo
     if has_service:
         _release_service(model)
         problem.setObjective(model.objectives["service"])
-        run = run_solver(problem, options, mip=False)
+        run = run_solver(problem, options, mip=False, time_limit=time_limit)
         seconds += run.seconds
         _require(run, "serving demand, LP", mip=False)
         level = float(pulp.value(_held(model)) or 0.0)
         first = _duals(problem)
         _hold_service(model, level)
     problem.setObjective(model.objectives["plan"])
-    run = run_solver(problem, options, mip=False)
+    run = run_solver(problem, options, mip=False, time_limit=time_limit)
     seconds += run.seconds
     if not run.feasible and has_service:
         # Stage 1's level, held to roundoff, can be out of reach of the solver's own
         # tolerances (e.g. hours near zero, 1e-9 working days): hold it a millionth looser.
         _hold_service(model, level + 1e-6 * max(1.0, abs(level)))
-        run = run_solver(problem, options, mip=False)
+        run = run_solver(problem, options, mip=False, time_limit=time_limit)
         seconds += run.seconds
     _require(run, "buffers and cost, LP", mip=False)
     _add_duals(model, first)
@@ -292,20 +302,30 @@ def service_weight(model: PlanModel) -> float:
     return float(min(max(1.0, needed), MAX_SERVICE_WEIGHT))
 
 
-def _mip_search(model: PlanModel, options: SolverOptions) -> tuple[SolverRun, float, float]:
+def _mip_search(
+    model: PlanModel, options: SolverOptions, clock: _Clock
+) -> tuple[SolverRun, float, float]:
     """The MIP search, from cut and rounded relaxations: over service x K + plan, then over
     plan with the service those setups give held; every integer is then fixed at the
     solution. Returns stage 2's run, K and a lower bound on unmet demand's value."""
     problem = model.problem
-    clock = _Clock(options.time_limit if options.time_limit is not None else MIP_TIME_LIMIT)
     weight = service_weight(model)
     service, plan = model.objectives["service"], model.objectives["plan"]
 
     def solve_relaxation() -> bool:
-        return run_solver(problem, options, mip=False).feasible
+        return run_solver(problem, options, mip=False, time_limit=clock.left()).feasible
+
+    def relaxation_bound() -> bool:
+        # Only an LP optimum bounds the MIP: a point stopped by the time limit does not.
+        return run_solver(problem, options, mip=False, time_limit=clock.left()).proven
 
     problem.setObjective(weight * service + plan)
-    add_lot_cover_cuts(model, solve_relaxation, CUT_TIME_SHARE * (clock.limit or MIP_TIME_LIMIT))
+    add_lot_cover_cuts(
+        model,
+        solve_relaxation,
+        CUT_TIME_SHARE * (clock.limit or MIP_TIME_LIMIT),
+        min_gain=CUT_MIN_GAIN * options.mip_gap,
+    )
     # The first search stops at the asked relative gap, or sooner when what is left to gain is
     # nine tenths of the asked share of the relaxation's cost: it only has to find setups that
     # serve well; the cost gap is stage 2's.
@@ -315,7 +335,7 @@ def _mip_search(model: PlanModel, options: SolverOptions) -> tuple[SolverRun, fl
     service_bound = 0.0
     if service:
         problem.setObjective(service)
-        if solve_relaxation():
+        if relaxation_bound():
             service_bound = float(pulp.value(service) or 0.0)
     problem.setObjective(weight * service + plan)
     start = relax_and_round(model, solve_relaxation)
@@ -335,7 +355,9 @@ def _mip_search(model: PlanModel, options: SolverOptions) -> tuple[SolverRun, fl
         # Hold the most service those setups can give (an LP with them fixed: the search's
         # own incumbent may serve less to save cost); the rounded relaxation is a plan too.
         level: list[float] = []
-        _fix_integers_then(model, start, lambda: level.append(_lp_service(model, options)))
+        _fix_integers_then(
+            model, start, lambda: level.append(_lp_service(model, options, clock.left()))
+        )
         _hold_service(model, level[0])
     # Stage 2: cost with that service held; its bound is a true bound on cost at that service.
     problem.setObjective(plan)
@@ -372,7 +394,7 @@ def _serve_what_stage_2_allows(
             break
         values = _integer_values(model)
         held = float(pulp.value(_held(model)) or 0.0)
-        found = _fixed_lp_service(model, options, values)
+        found = _fixed_lp_service(model, options, values, clock.left())
         if found >= held - 1e-8 * max(1.0, abs(held)):
             break
         _hold_service(model, found)
@@ -383,19 +405,25 @@ def _serve_what_stage_2_allows(
 
 
 def _fixed_lp_service(
-    model: PlanModel, options: SolverOptions, values: dict[pulp.LpVariable, float]
+    model: PlanModel,
+    options: SolverOptions,
+    values: dict[pulp.LpVariable, float],
+    time_limit: float | None,
 ) -> float:
     """_lp_service with the integers fixed at values (their bounds given back after)."""
     found: list[float] = []
-    _fix_integers_then(model, values, lambda: found.append(_lp_service(model, options)))
+    _fix_integers_then(model, values, lambda: found.append(_lp_service(model, options, time_limit)))
     return found[0]
 
 
-def _lp_service(model: PlanModel, options: SolverOptions) -> float:
+def _lp_service(model: PlanModel, options: SolverOptions, time_limit: float | None) -> float:
     """The least unmet demand's value with the integers as they are bound now (an LP): the
-    held part of stage 1's objective (without the shift cost, constant with shifts fixed)."""
+    held part of stage 1's objective (without the shift cost, constant with shifts fixed).
+    Stopped by the time limit, it is the value of a plan those integers reach, still one a
+    plan can hold."""
     model.problem.setObjective(model.objectives["service"])
-    _require(run_solver(model.problem, options, mip=False), "serving demand, LP", mip=False)
+    run = run_solver(model.problem, options, mip=False, time_limit=time_limit)
+    _require(run, "serving demand, LP", mip=False)
     return float(pulp.value(_held(model)) or 0.0)
 
 
@@ -427,10 +455,14 @@ def solve_model(model: PlanModel, options: SolverOptions) -> SolveReport:
     mip = model.is_mip
     search = None
     duals_from = "LP relaxation of the lot rules" if model.relax_lots else "LP"
+    final_limit = None
     if mip:
-        search = _mip_search(model, options)
+        clock = _Clock(options.time_limit if options.time_limit is not None else MIP_TIME_LIMIT)
+        search = _mip_search(model, options, clock)
         duals_from = "LPs with setups and lot counts fixed at the MIP solution"
-    final, service = _lp_stages(model, options)
+        # The plan is written from these LPs: they get what is left, and at least a share.
+        final_limit = clock.left(floor=FINAL_LP_SHARE * (clock.limit or MIP_TIME_LIMIT))
+    final, service = _lp_stages(model, options, final_limit)
     objective = float(pulp.value(model.objectives["plan"]) or 0.0)
     if search is None:
         status, solution = _status(final.proven, [])

@@ -97,16 +97,50 @@ def package_version(name: str) -> str:
         return "unknown"
 
 
+WARM_ATTRIBUTE = "_sop_warm_lp"  # where a problem keeps its HiGHS LP between solves
+
+
+@dataclass
+class _WarmLP:
+    """A problem's HiGHS LP as last solved: its rows (by identity) and column count."""
+
+    highs: Any
+    rows: list[pulp.LpConstraint]
+    columns: int
+
+
 class HiGHSBulk(pulp.HiGHS):
-    """PuLP's HiGHS, loading the model in two bulk calls and taking a MIP start.
+    """PuLP's HiGHS, loading the model in bulk, re-solving LPs warm and taking a MIP start.
 
     PuLP's own adapter adds one column and one row per highspy call, which took longer than the
-    solve on the 400-product plan; here the columns and rows go in as arrays. A partial start
-    (integer values) is completed by HiGHS fixing those integers and solving the LP; a start it
-    cannot complete is dropped, so a poor start costs a moment and never a wrong answer.
+    solve on the 400-product plan; here the columns and rows go in as arrays. An LP is solved
+    in the HiGHS model the problem's last LP left (kept on the problem): only costs, bounds and
+    the rows added or removed since change, and the simplex starts from the last basis. The
+    planner solves the same LP many times with another objective or a few integers fixed (cut
+    rounds, the two stages, the re-solves with the setups fixed); cold, one of those took a
+    minute at 400 products. A MIP is built fresh. A partial start (integer values) is completed
+    by HiGHS fixing those integers and solving the LP; a start it cannot complete is dropped,
+    so a poor start costs a moment and never a wrong answer.
     """
 
     start: dict[pulp.LpVariable, float] | None = None
+
+    def createAndConfigureSolver(self, lp: pulp.LpProblem) -> None:  # PuLP's method name
+        super().createAndConfigureSolver(lp)
+        warm: _WarmLP | None = None if self.mip else getattr(lp, WARM_ATTRIBUTE, None)
+        if warm is None:
+            return
+        # PuLP set this call's options on a fresh instance: carry them to the kept one (a
+        # limit of None is HiGHS's infinity there, so an earlier call's limit does not stay).
+        fresh, highs = lp.solverModel, warm.highs
+        for name in ("output_flag", "time_limit", "solver", *self.optionsDict):
+            _status, value = fresh.getOptionValue(name)
+            highs.setOptionValue(name, value)
+        if self.timeLimit is not None:
+            # HiGHS's clock runs on over every run() of one instance (ERGO-Code/HiGHS#1331,
+            # #1477) and highspy has no zeroAllClocks: the limit counts from where it stands.
+            highs.setOptionValue("time_limit", float(self.timeLimit) + highs.getRunTime())
+        lp.solverModel = highs
 
     def buildSolverModel(self, lp: pulp.LpProblem) -> None:  # PuLP's method name
         import highspy
@@ -127,40 +161,41 @@ class HiGHSBulk(pulp.HiGHS):
                 upper[i] = var.upBound
             if var.cat == pulp.LpInteger and self.mip:
                 integers.append(i)
-        highs = lp.solverModel
-        highs.addCols(n, cost, lower, upper, 0, np.zeros(1, np.int32), np.zeros(0, np.int32), [])
-        if integers:
-            cols = np.array(integers, dtype=np.int32)
-            kinds = np.full(len(cols), highspy.HighsVarType.kInteger)
-            highs.changeColsIntegrality(len(cols), cols, kinds)
         rows = list(lp._constraints.values())
         m = len(rows)
         row_lower, row_upper = np.full(m, -inf), np.full(m, inf)
-        starts = np.zeros(m, dtype=np.int32)
-        index: list[int] = []
-        value: list[float] = []
         for r, constraint in enumerate(rows):
             constraint.index = r
-            starts[r] = len(index)
-            for var, coefficient in constraint.items():
-                if coefficient:
-                    index.append(var.index)
-                    value.append(coefficient)
             low, high = constraint.getLb(), constraint.getUb()
             if low is not None:
                 row_lower[r] = low
             if high is not None:
                 row_upper[r] = high
-        if m:
-            highs.addRows(
-                m,
-                row_lower,
-                row_upper,
-                len(index),
-                starts,
-                np.array(index, dtype=np.int32),
-                np.array(value, dtype=np.float64),
+        highs = lp.solverModel
+        warm: _WarmLP | None = None if self.mip else getattr(lp, WARM_ATTRIBUTE, None)
+        if warm is not None and warm.highs is highs and warm.columns == n:
+            kept = _common_prefix(warm.rows, rows)
+            if kept < len(warm.rows):
+                gone = np.arange(kept, len(warm.rows), dtype=np.int32)
+                highs.deleteRows(len(gone), gone)
+            columns = np.arange(n, dtype=np.int32)
+            highs.changeColsCost(n, columns, cost)
+            highs.changeColsBounds(n, columns, lower, upper)
+            if kept:
+                held = np.arange(kept, dtype=np.int32)
+                highs.changeRowsBounds(kept, held, row_lower[:kept], row_upper[:kept])
+        else:
+            kept = 0
+            highs.addCols(
+                n, cost, lower, upper, 0, np.zeros(1, np.int32), np.zeros(0, np.int32), []
             )
+            if integers:
+                cols = np.array(integers, dtype=np.int32)
+                kinds = np.full(len(cols), highspy.HighsVarType.kInteger)
+                highs.changeColsIntegrality(len(cols), cols, kinds)
+        _add_rows(highs, rows[kept:], row_lower[kept:], row_upper[kept:])
+        if not self.mip:
+            setattr(lp, WARM_ATTRIBUTE, _WarmLP(highs, rows, n))
 
     def callSolver(self, lp: pulp.LpProblem) -> None:  # PuLP's method name
         if self.start:
@@ -176,6 +211,41 @@ class HiGHSBulk(pulp.HiGHS):
                 values = np.array([v for _, v in items], dtype=np.float64)
                 lp.solverModel.setSolution(len(items), index, values)
         lp.solverModel.run()
+
+
+def _common_prefix(before: list[pulp.LpConstraint], now: list[pulp.LpConstraint]) -> int:
+    """How many leading rows are the same constraint objects (rows are only ever appended or
+    removed: a changed row is a new object)."""
+    kept = 0
+    for old, new in zip(before, now, strict=False):
+        if old is not new:
+            break
+        kept += 1
+    return kept
+
+
+def _add_rows(highs: Any, rows: list[pulp.LpConstraint], low: np.ndarray, high: np.ndarray) -> None:
+    """Append the rows to the HiGHS model in one call (their column indices are set)."""
+    if not rows:
+        return
+    starts = np.zeros(len(rows), dtype=np.int32)
+    index: list[int] = []
+    value: list[float] = []
+    for r, constraint in enumerate(rows):
+        starts[r] = len(index)
+        for var, coefficient in constraint.items():
+            if coefficient:
+                index.append(var.index)
+                value.append(coefficient)
+    highs.addRows(
+        len(rows),
+        low,
+        high,
+        len(index),
+        starts,
+        np.array(index, dtype=np.int32),
+        np.array(value, dtype=np.float64),
+    )
 
 
 def make_solver(
