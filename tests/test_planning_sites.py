@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from sop_addin.core.demo_company import generate_demo
 from sop_addin.core.finance import finance_plan, finance_rates
 from sop_addin.core.network_finance import network_costs
 from sop_addin.core.planning import SolverOptions, prepare_planning_data, solve_plan
@@ -40,8 +41,11 @@ def _plan(tables, rows=B20):
 
 
 def _rows(result, sku, site):
+    """The SKU's balance at the site by month; an other site's month with nothing is no row."""
     balance = result.balance
-    return balance[(balance["sku"] == sku) & (balance["site"] == site)].set_index("month")
+    rows = balance[(balance["sku"] == sku) & (balance["site"] == site)].set_index("month")
+    numbers = rows.select_dtypes("number")
+    return numbers.reindex([M1, M2, M3], fill_value=0.0)
 
 
 def test_a_transfer_serves_demand_that_would_otherwise_be_lost():
@@ -193,3 +197,33 @@ def test_a_lost_lane_moves_nothing():
     result = solve_plan(prepare_planning_data(changed, wanted), SolverOptions())
     assert result.transfers.empty
     assert _rows(result, "B", "S2")["unmet"].sum() == pytest.approx(60.0)
+
+
+def test_the_demo_plan_balances_per_site_and_keeps_lanes_within_capacity():
+    # The demo company (12 SKUs, 6 months, demand 30% above its recent mean) with its two
+    # sites and lanes, planned as an LP: every (sku, site) balances month to month, every unit
+    # shipped arrives, and no lane carries more than its capacity in a month.
+    tables = generate_demo(seed=1, skus=12, horizon_months=6)
+    inputs = inputs_from(tables)
+    history = tables["SalesHistory"]
+    recent = history[history["month"] >= history["month"].max() - pd.DateOffset(months=11)]
+    mean = recent.groupby("sku")["quantity"].mean()
+    rows = {(sku, month): 1.3 * float(q) for sku, q in mean.items() for month in inputs.months}
+    data = prepare_planning_data(inputs, demand(rows))
+    result = solve_plan(data, SolverOptions(relax_lots=True))
+    b = result.balance
+    assert b.groupby(["sku", "month"])["demand"].sum().sum() == pytest.approx(sum(rows.values()))
+    moved = b["transfers_in"] - b["transfers_out"]
+    flow = b["opening"] + b["production"] + b["receipts"] + moved - b["served"] - b["closing"]
+    assert flow.abs().max() < 1e-4
+    for _, at_site in b.groupby(["sku", "site"]):
+        # An other site's month with nothing in it is no row: it opens and closes at 0.
+        gap = at_site["opening"].iloc[1:].to_numpy() - at_site["closing"].iloc[:-1].to_numpy()
+        assert len(gap) == 0 or abs(gap).max() < 1e-4
+    transfers = result.transfers
+    assert len(transfers) > 0
+    assert b["transfers_in"].sum() == pytest.approx(transfers["quantity"].sum())
+    assert b["transfers_out"].sum() == pytest.approx(transfers["quantity"].sum())
+    per_month = transfers.groupby(["lane", "ship_month"])["quantity"].sum()
+    capacity = tables["Lanes"].set_index("lane")["capacity_per_month"]
+    assert (per_month <= per_month.index.get_level_values("lane").map(capacity) + 1e-6).all()
