@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from sop_addin.cli import cli
+from sop_addin.contract.problems import ValidationError
 from sop_addin.core.demo_company import generate_demo
 from sop_addin.core.finance import finance_plan, finance_rates
 from sop_addin.core.network_finance import network_costs
@@ -17,7 +18,7 @@ from sop_addin.core.planning import SolverOptions, prepare_planning_data, solve_
 from sop_addin.core.scenarios import apply_scenario
 from sop_addin.workbook.create import create_workbook
 from sop_addin.workbook.file_port import FilePort
-from sop_addin.workbook.tables import has_table, read_output
+from sop_addin.workbook.tables import has_table, read_inputs, read_output
 from tests.factories import M1, M2, M3, demand, frame, inputs_from, tiny_tables
 
 B20 = {("B", m): 20.0 for m in (M1, M2, M3)}
@@ -284,3 +285,28 @@ def test_a_workbook_made_before_sites_still_runs(tmp_path):
     assert not has_table(port, "Transfers")
     balance = read_output(port, "ProductBalance", "t")
     assert len(balance) == 2 * 3 and set(balance["site"]) == {"S1"}
+
+
+def test_lanes_that_make_no_sense_are_reported_by_cell(tmp_path):
+    # A lane from a site to itself, a lane to an unknown site, a region served from an unknown
+    # site and a negative lead time: each named by tab, table, row and column.
+    tables = _two_sites()
+    tables["Lanes"] = frame(
+        "Lanes",
+        [
+            {"lane": "L11", "from_site": "S1", "to_site": "S1", "lead_months": 0},
+            {"lane": "L19", "from_site": "S1", "to_site": "S9", "lead_months": 0},
+            {"lane": "L12", "from_site": "S1", "to_site": "S2", "lead_months": -1},
+        ],
+    )
+    tables["Lanes"]["cost_per_unit"] = 1.0
+    tables["Regions"].loc[1, "site"] = "S8"
+    path = create_workbook(tmp_path / "bad.xlsx", tables)
+    with pytest.raises(ValidationError) as caught:
+        read_inputs(FilePort.open(path))
+    where = {(p.tab, p.table, p.row, p.column) for p in caught.value.problems}
+    # Tables start on row 2 (title row 1): the header is row 2, the first data row 3.
+    assert ("Inventory", "Lanes", 3, "to_site") in where  # S1 to S1
+    assert ("Inventory", "Lanes", 4, "to_site") in where  # S9 unknown
+    assert ("Inventory", "Lanes", 5, "lead_months") in where  # below 0
+    assert ("Inventory", "Regions", 4, "site") in where  # S8 unknown
