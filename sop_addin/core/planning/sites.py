@@ -76,13 +76,11 @@ def sku_lanes(data: PlanningData) -> dict[str, list[str]]:
         sites[str(sku)].add(str(site))
     for sku, site in data.sites.index:
         sites[str(sku)].add(str(site))
+    lanes = data.lanes
+    ends = list(zip(lanes.index.astype(str), lanes["from_site"], lanes["to_site"], strict=True))
     found: dict[str, list[str]] = {}
     for sku, own in sites.items():
-        lanes = [
-            str(lane)
-            for lane, row in data.lanes.iterrows()
-            if row["from_site"] in own and row["to_site"] in own
-        ]
+        lanes = [lane for lane, start, end in ends if start in own and end in own]
         if lanes:
             found[sku] = lanes
     return found
