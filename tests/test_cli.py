@@ -65,9 +65,11 @@ def test_demo_workbook_outputs_are_consistent(demo_run):
     assert forecast[["forecast", "lo80", "hi80", "lo95", "hi95"]].notna().all().all()
     assert (forecast["forecast"] >= 0).all()
     balance = read_output(port, "ProductBalance", "t")
-    # The plan is made against the consensus demand (the baseline plus the Demand-tab layers).
+    # The plan is made against the consensus demand (the baseline plus the Demand-tab layers);
+    # the demo plans stock per site, so a SKU's sites are summed (only its demand site has any).
     consensus = read_output(port, "Consensus", "t")
-    merged = balance.merge(consensus, on=["sku", "month"])
+    per_sku = balance.groupby(["sku", "month"], as_index=False)["demand"].sum()
+    merged = per_sku.merge(consensus, on=["sku", "month"])
     assert len(merged) == len(forecast)
     assert merged["demand"].to_numpy() == pytest.approx(merged["consensus"].to_numpy())
     assert consensus["statistical"].to_numpy() == pytest.approx(forecast["forecast"].to_numpy())

@@ -41,6 +41,7 @@ def test_departments_are_configuration() -> None:
         "Operations": (
             "ProductionPlan",
             "CapacityUse",
+            "Transfers",
             "Shortfalls",
             "Bottlenecks",
             "ShiftOptions",

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
 
+from sop_addin.cli import cli
+from sop_addin.contract.problems import ValidationError
+from sop_addin.core.demo_company import generate_demo
 from sop_addin.core.finance import finance_plan, finance_rates
 from sop_addin.core.network_finance import network_costs
 from sop_addin.core.planning import SolverOptions, prepare_planning_data, solve_plan
 from sop_addin.core.scenarios import apply_scenario
+from sop_addin.workbook.create import create_workbook
+from sop_addin.workbook.file_port import FilePort
+from sop_addin.workbook.tables import has_table, read_inputs, read_output
 from tests.factories import M1, M2, M3, demand, frame, inputs_from, tiny_tables
 
 B20 = {("B", m): 20.0 for m in (M1, M2, M3)}
@@ -17,7 +27,7 @@ B20 = {("B", m): 20.0 for m in (M1, M2, M3)}
 def _two_sites(capacity: float | None = None, lead: int = 1, **extra) -> dict:
     """B (price 30, conversion 3, 2 h a unit) is made only on R1 at S1 (80 h a month: 40
     units) and sells in region South, served from S2 (Regions). Lane L12 moves stock from S1
-    to S2 in `lead` months at 1 a unit, at most `capacity` units a month."""
+    to S2 in `lead` months at 1 a unit, at most `capacity` units a month. S2 stores 1000."""
     tables = tiny_tables(horizon=3)
     tables["Regions"] = frame(
         "Regions", [{"region": "North", "site": "S1"}, {"region": "South", "site": "S2"}]
@@ -31,6 +41,8 @@ def _two_sites(capacity: float | None = None, lead: int = 1, **extra) -> dict:
         "capacity_per_month": capacity,
     }
     tables["Lanes"] = frame("Lanes", [{**lane, **extra}])
+    # S2 is a distribution centre: a site is known by its resources, stock or store.
+    tables["Warehouses"] = frame("Warehouses", [{"site": "S2", "storage_capacity": 1000.0}])
     return tables
 
 
@@ -40,8 +52,11 @@ def _plan(tables, rows=B20):
 
 
 def _rows(result, sku, site):
+    """The SKU's balance at the site by month; an other site's month with nothing is no row."""
     balance = result.balance
-    return balance[(balance["sku"] == sku) & (balance["site"] == site)].set_index("month")
+    rows = balance[(balance["sku"] == sku) & (balance["site"] == site)].set_index("month")
+    numbers = rows.select_dtypes("number")
+    return numbers.reindex([M1, M2, M3], fill_value=0.0)
 
 
 def test_a_transfer_serves_demand_that_would_otherwise_be_lost():
@@ -193,3 +208,105 @@ def test_a_lost_lane_moves_nothing():
     result = solve_plan(prepare_planning_data(changed, wanted), SolverOptions())
     assert result.transfers.empty
     assert _rows(result, "B", "S2")["unmet"].sum() == pytest.approx(60.0)
+
+
+def test_the_demo_plan_balances_per_site_and_keeps_lanes_within_capacity():
+    # The demo company (12 SKUs, 6 months, demand 30% above its recent mean) with its two
+    # sites and lanes, planned as an LP: every (sku, site) balances month to month, every unit
+    # shipped arrives, and no lane carries more than its capacity in a month.
+    tables = generate_demo(seed=1, skus=12, horizon_months=6)
+    inputs = inputs_from(tables)
+    history = tables["SalesHistory"]
+    recent = history[history["month"] >= history["month"].max() - pd.DateOffset(months=11)]
+    mean = recent.groupby("sku")["quantity"].mean()
+    rows = {(sku, month): 1.3 * float(q) for sku, q in mean.items() for month in inputs.months}
+    data = prepare_planning_data(inputs, demand(rows))
+    result = solve_plan(data, SolverOptions(relax_lots=True))
+    b = result.balance
+    assert b.groupby(["sku", "month"])["demand"].sum().sum() == pytest.approx(sum(rows.values()))
+    moved = b["transfers_in"] - b["transfers_out"]
+    flow = b["opening"] + b["production"] + b["receipts"] + moved - b["served"] - b["closing"]
+    assert flow.abs().max() < 1e-4
+    for _, at_site in b.groupby(["sku", "site"]):
+        # An other site's month with nothing in it is no row: it opens and closes at 0.
+        gap = at_site["opening"].iloc[1:].to_numpy() - at_site["closing"].iloc[:-1].to_numpy()
+        assert len(gap) == 0 or abs(gap).max() < 1e-4
+    transfers = result.transfers
+    assert len(transfers) > 0
+    assert b["transfers_in"].sum() == pytest.approx(transfers["quantity"].sum())
+    assert b["transfers_out"].sum() == pytest.approx(transfers["quantity"].sum())
+    per_month = transfers.groupby(["lane", "ship_month"])["quantity"].sum()
+    capacity = tables["Lanes"].set_index("lane")["capacity_per_month"]
+    assert (per_month <= per_month.index.get_level_values("lane").map(capacity) + 1e-6).all()
+
+
+# -- through a real workbook file ---------------------------------------------------------------
+
+
+def _sop(*args: str) -> dict:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_sop_run_writes_transfers_and_the_balance_per_site(tmp_path):
+    # A workbook file with Regions and Lanes, planned by `sop run --lp` (forecast from its
+    # history, then the plan): Transfers and ProductBalance read back from the file agree.
+    path = create_workbook(tmp_path / "sites.xlsx", _two_sites(lead=0))
+    _sop("run", str(path), "--lp", "--json", "--jobs", "1")
+    port = FilePort.open(path)
+    transfers = read_output(port, "Transfers", "t")
+    balance = read_output(port, "ProductBalance", "t")
+    assert len(transfers) > 0
+    assert set(transfers["lane"]) == {"L12"} and set(transfers["sku"]) == {"B"}
+    assert (transfers["arrival_month"] == transfers["ship_month"]).all()  # lead 0
+    assert transfers["cost"].to_numpy() == pytest.approx(transfers["quantity"].to_numpy())
+    s1 = balance[(balance["sku"] == "B") & (balance["site"] == "S1")].set_index("month")
+    s2 = balance[(balance["sku"] == "B") & (balance["site"] == "S2")].set_index("month")
+    shipped = transfers.set_index("ship_month")["quantity"]
+    assert s1["transfers_out"].reindex(shipped.index).to_numpy() == pytest.approx(shipped)
+    assert s2["transfers_in"].reindex(shipped.index).to_numpy() == pytest.approx(shipped)
+    assert s2["demand"].sum() > 0 and s1["demand"].sum() == 0
+    # A's demand site is S1 (North), where it is made: it never travels.
+    assert set(balance.loc[balance["sku"] == "A", "site"]) == {"S1"}
+
+
+def test_a_workbook_made_before_sites_still_runs(tmp_path):
+    # Remove Regions, Lanes and Transfers from a real workbook file: it plans pooled stock as
+    # before and writes no Transfers table.
+    path = create_workbook(tmp_path / "old.xlsx", tiny_tables(horizon=3))
+    wb = load_workbook(path)
+    for name in ("Regions", "Lanes", "Transfers"):
+        sheet = next(ws for ws in wb.worksheets if name in ws.tables)
+        sheet.tables.pop(name)
+    wb.save(path)
+    _sop("run", str(path), "--lp", "--json", "--jobs", "1")
+    port = FilePort.open(path)
+    assert not has_table(port, "Transfers")
+    balance = read_output(port, "ProductBalance", "t")
+    assert len(balance) == 2 * 3 and set(balance["site"]) == {"S1"}
+
+
+def test_lanes_that_make_no_sense_are_reported_by_cell(tmp_path):
+    # A lane from a site to itself, a lane to an unknown site, a region served from an unknown
+    # site and a negative lead time: each named by tab, table, row and column.
+    tables = _two_sites()
+    tables["Lanes"] = frame(
+        "Lanes",
+        [
+            {"lane": "L11", "from_site": "S1", "to_site": "S1", "lead_months": 0},
+            {"lane": "L19", "from_site": "S1", "to_site": "S9", "lead_months": 0},
+            {"lane": "L12", "from_site": "S1", "to_site": "S2", "lead_months": -1},
+        ],
+    )
+    tables["Lanes"]["cost_per_unit"] = 1.0
+    tables["Regions"].loc[1, "site"] = "S8"
+    path = create_workbook(tmp_path / "bad.xlsx", tables)
+    with pytest.raises(ValidationError) as caught:
+        read_inputs(FilePort.open(path))
+    where = {(p.tab, p.table, p.row, p.column) for p in caught.value.problems}
+    # Tables start on row 2 (title row 1): the header is row 2, the first data row 3.
+    assert ("Inventory", "Lanes", 3, "to_site") in where  # S1 to S1
+    assert ("Inventory", "Lanes", 4, "to_site") in where  # S9 unknown
+    assert ("Inventory", "Lanes", 5, "lead_months") in where  # below 0
+    assert ("Inventory", "Regions", 4, "site") in where  # S8 unknown

@@ -183,7 +183,7 @@ class _Tracer:
             self._capacity(sku, tau, t, add)
             self._materials(sku, tau, add)
             second_source_causes(self, sku, tau, add)
-            lane_causes(self, sku, tau, add)
+            lane_causes(self, sku, tau, add, t)
             self._lots(sku, tau, add)
             if tau < t:
                 self._storage(sku, tau, add)

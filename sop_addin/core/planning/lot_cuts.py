@@ -8,7 +8,8 @@ month l and a set S of (routing, month u <= l) runs of one SKU,
     sum over (r, u) in S of  (yield_r x_ru - D(u, l) y_ru)  <=  stock_l,
 
 where D(u, l) is the SKU's demand from u to l. (Let k be the first month of S with a run: what
-is made from k to l is sold in k..l, at most D(k, l), or still in stock at l.) They hold with
+is made from k to l is sold in k..l, at most D(k, l), or still in stock at l: with sites, at
+any of the SKU's sites or in transit between them, sites.held_stock.) They hold with
 lost sales, which only lower what is sold; a backlog product can ship earlier demand late, so
 it gets none. Separation is exact and greedy: for each l, S takes the runs whose
 yield_r x_ru exceeds D(u, l) y_ru in the current relaxation.
@@ -23,7 +24,7 @@ from collections.abc import Callable
 import pulp
 
 from sop_addin.core.planning.build import PlanModel, _add, _lookup
-from sop_addin.core.planning.sites import remote_skus
+from sop_addin.core.planning.sites import held_stock
 
 MAX_ROUNDS = 40
 MIN_VIOLATION = 1e-4  # relative to the SKU's demand over the horizon
@@ -56,11 +57,8 @@ def add_lot_cover_cuts(
     months = data.months
     horizon = len(months)
     runs: dict[str, list[tuple[str, int, float]]] = defaultdict(list)
-    # A SKU with stock at other sites (sites.py) may hold its output there or in transit: the
-    # cut's stock_l is its demand site's only, so it gets none.
-    elsewhere = remote_skus(data)
     for sku, res, t in setup:
-        if not bool(data.products.at[sku, "backlog"]) and sku not in elsewhere:
+        if not bool(data.products.at[sku, "backlog"]):
             runs[sku].append((res, t, float(data.routings.at[(sku, res), "yield"])))
     ahead = {}
     for sku in runs:
@@ -70,6 +68,7 @@ def add_lot_cover_cuts(
             for late in range(u, horizon):
                 total += per_month[late]
                 ahead[(sku, u, late)] = total
+    stock_at = held_stock(model)
     added = 0
     started = time.perf_counter()
     try:
@@ -97,9 +96,11 @@ def add_lot_cover_cuts(
                         if gain > 1e-9:
                             terms += [(x, rate), (y, -cover)]
                             excess += gain
-                    stock = v["stock"][(sku, last)]
-                    if terms and excess - (stock.varValue or 0.0) > MIN_VIOLATION * scale:
-                        terms.append((stock, -1.0))
+                    # stock_l: at every site of the SKU and in transit (sites.py).
+                    held = stock_at[(sku, last)]
+                    level = sum(c * (var.varValue or 0.0) for var, c in held)
+                    if terms and excess - level > MIN_VIOLATION * scale:
+                        terms += [(var, -c) for var, c in held]
                         _add(
                             model, "Lot-cover", (sku, last, added), terms, pulp.LpConstraintLE, 0.0
                         )

@@ -50,12 +50,21 @@ def demand_site_yields(data: PlanningData) -> pd.Series:
     return yields[made_at == home.reindex(skus).astype(str).to_numpy()]
 
 
-def remote_skus(data: PlanningData) -> set[str]:
-    """SKUs with a site other than their demand site (their output may not land where it
-    sells, so per-SKU lot cuts, which assume it does, skip them)."""
-    if not data.networked or data.sites.empty:
-        return set()
-    return {str(s) for s in data.sites.index.get_level_values("sku")}
+def held_stock(model: PlanModel) -> dict[tuple[str, int], list[tuple[pulp.LpVariable, float]]]:
+    """Per (sku, month): the SKU's stock at the month end wherever it is: at its demand site,
+    at its other sites, and in transit (shipped by then, arriving after). Its output leaves
+    only by sales, so the lot cuts (lot_cuts.py) bound this, not the demand site's alone."""
+    v = model.variables
+    held: dict[tuple[str, int], list[tuple[pulp.LpVariable, float]]] = {
+        key: [(var, 1.0)] for key, var in v["stock"].items()
+    }
+    for (sku, _site, t), var in v["site_stock"].items():
+        held[(sku, t)].append((var, 1.0))
+    lead = model.data.lanes["lead_months"] if len(model.data.lanes) else {}
+    for (sku, lane, ship), var in v["transfer"].items():
+        for t in range(ship, ship + int(lead[lane])):  # in transit at these month ends
+            held[(sku, t)].append((var, 1.0))
+    return held
 
 
 def sku_lanes(data: PlanningData) -> dict[str, list[str]]:
@@ -67,13 +76,11 @@ def sku_lanes(data: PlanningData) -> dict[str, list[str]]:
         sites[str(sku)].add(str(site))
     for sku, site in data.sites.index:
         sites[str(sku)].add(str(site))
+    lanes = data.lanes
+    ends = list(zip(lanes.index.astype(str), lanes["from_site"], lanes["to_site"], strict=True))
     found: dict[str, list[str]] = {}
     for sku, own in sites.items():
-        lanes = [
-            str(lane)
-            for lane, row in data.lanes.iterrows()
-            if row["from_site"] in own and row["to_site"] in own
-        ]
+        lanes = [lane for lane, start, end in ends if start in own and end in own]
         if lanes:
             found[sku] = lanes
     return found
@@ -252,7 +259,8 @@ def site_flows(model: PlanModel) -> tuple[dict[Key, float], dict[Key, float]]:
 
 def other_site_rows(model: PlanModel, template: dict[str, Any]) -> list[dict[str, Any]]:
     """ProductBalance rows of the SKUs' other sites: stock, production landing there and
-    transfers (no demand is served there). template holds the row's zero columns."""
+    transfers (no demand is served there), for the months with any. template holds the row's
+    zero columns."""
     from sop_addin.core.planning.tables import value_of  # tables imports build: a cycle
 
     data = model.data
@@ -266,19 +274,17 @@ def other_site_rows(model: PlanModel, template: dict[str, Any]) -> list[dict[str
     for (sku, site), opening in data.sites.items():
         for t, month in enumerate(data.months):
             closing = value_of(stock[(sku, site, t)])
-            rows.append(
-                {
-                    **template,
-                    "sku": sku,
-                    "site": site,
-                    "month": month,
-                    "opening": float(opening),
-                    "production": made.get((sku, site, t), 0.0),
-                    "transfers_in": arriving.get((sku, site, t), 0.0),
-                    "transfers_out": leaving.get((sku, site, t), 0.0),
-                    "closing": closing,
-                }
-            )
+            row = {
+                "opening": float(opening),
+                "production": made.get((sku, site, t), 0.0),
+                "transfers_in": arriving.get((sku, site, t), 0.0),
+                "transfers_out": leaving.get((sku, site, t), 0.0),
+                "closing": closing,
+            }
+            # A month with nothing at the site and nothing through it is no row: the table
+            # stays the size of what moves.
+            if any(abs(x) > EPS for x in row.values()):
+                rows.append({**template, "sku": sku, "site": site, "month": month, **row})
             opening = closing
     return rows
 
@@ -286,9 +292,10 @@ def other_site_rows(model: PlanModel, template: dict[str, Any]) -> list[dict[str
 # -- explanations ------------------------------------------------------------------------
 
 
-def lane_causes(tracer: Any, sku: str, tau: int, add: Any) -> None:
+def lane_causes(tracer: Any, sku: str, tau: int, add: Any, t: int | None = None) -> None:
     """A lane into the SKU's demand site at capacity for a shipment that could have arrived by
-    month tau: what one more unit of the lane would save."""
+    month tau (for a shortfall in month t, tau <= t: stock moved ahead and held): what one more
+    unit of the lane would save."""
     data = tracer.data
     rows = tracer.model.constraints.get("Lane-capacity", {})
     if not rows:
@@ -307,7 +314,9 @@ def lane_causes(tracer: Any, sku: str, tau: int, add: Any) -> None:
         text = (
             f"lane {lane} ({terms['from_site']} to {home}) is full in {tracer.labels[ship]} "
             f"({float(terms['capacity']):g} units a month), so {sku} made at "
-            f"{terms['from_site']} could not reach {home} by {tracer.labels[tau]}; one more "
-            f"unit of lane capacity would save {price:,.2f}"
+            f"{terms['from_site']} could not reach {home} by {tracer.labels[tau]}"
         )
+        if t is not None and tau < t:
+            text += f" (stock moved ahead for {tracer.labels[t]})"
+        text += f"; one more unit of lane capacity would save {price:,.2f}"
         add("Lane-capacity", (lane, ship), price, "lane capacity", text)
