@@ -441,7 +441,8 @@ class _Rounder:
 
     def _fix_chains(self, changed: list[pulp.LpVariable]) -> bool:
         broken = False
-        items = {item for var in changed for item, _t, _c in self.chain_of.get(var, [])}
+        # In order of first use (a set's order would vary from run to run with string hashes).
+        items = dict.fromkeys(item for var in changed for item, _t, _c in self.chain_of[var])
         for item in items:
             while (short := self._short(item)) is not None:
                 broken = True
