@@ -455,3 +455,37 @@ def test_sop_run_fractional_keeps_the_solvers_fractions(tmp_path: Path):
     assert dict(zip(report["figure"], report["value"], strict=True))["whole units"] == "off"
     plan = read_output(FilePort.open(path), "ProductionPlan", "t")
     assert (plan["quantity"] % 1 != 0).any()  # the LP's fractions, as the solver left them
+
+
+def test_a_flow_keeps_the_stocks_it_names(monkeypatch):
+    # 50 a month on 55 hours (6.875 days x 8 h), packs of 12: 60 does not fit, 48 does. A flow
+    # that names its SKU's balance (as a transfer will, for the stock it ships from) may not
+    # take that stock below 0 with shipments as planned: 48 would ship 2 units it does not
+    # have, so the run keeps its 50 and is reported kept. The production flow names only its
+    # materials: 48, and 2 units lost.
+    from sop_addin.core.planning import whole_units
+
+    tables = tiny_tables(1)
+    _packs(tables, a=12)
+    tables["ResourceCalendar"]["working_days"] = 6.875
+    _, result = _plan(tables, {("A", M1): 50.0})
+    assert _series(result)[:1] == [48.0]
+    assert _balance(result)["unmet"].tolist() == pytest.approx([2.0], abs=EXACT)
+
+    packs = {"A": 12.0}
+    guarded = [
+        whole_units.Flow(
+            "runs",
+            "make",
+            lambda key: packs.get(key[0], 1.0),
+            False,
+            (
+                "Material-balance",
+                "Product-balance",
+            ),
+        )
+    ]
+    monkeypatch.setattr(whole_units, "whole_unit_flows", lambda model: guarded)
+    _, result = _plan(tables, {("A", M1): 50.0})
+    assert _series(result)[:1] == [50.0]
+    assert "(1 more kept as planned" in _solver(result)["whole units"]
