@@ -6,13 +6,19 @@ invariants on demo companies, and the contract's checks of the pack columns.
 
 from __future__ import annotations
 
+import json
 import math
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 from openpyxl import load_workbook
 
+from sop_addin.cli import cli
 from sop_addin.contract.problems import ValidationError
 from sop_addin.core.calendar import weekdays_in_month
 from sop_addin.core.demo_company import generate_demo
@@ -20,7 +26,7 @@ from sop_addin.core.planning import SolverOptions, prepare_planning_data, solve_
 from sop_addin.core.planning.whole_units import _candidates
 from sop_addin.workbook.create import create_workbook
 from sop_addin.workbook.file_port import FilePort
-from sop_addin.workbook.tables import read_inputs
+from sop_addin.workbook.tables import read_inputs, read_output
 from tests.factories import M1, M2, M3, demand, frame, inputs_from, tiny_tables
 from tests.layout_support import header_columns, sheet_with_table, table_bounds
 
@@ -31,6 +37,12 @@ EXACT = 1e-9
 def _plan(tables, rows, **options):
     data = prepare_planning_data(inputs_from(tables), demand(rows))
     return data, solve_plan(data, SolverOptions(**options))
+
+
+def _invoke(*args: str) -> str:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
 
 
 def _packs(tables, a=None, b=None):
@@ -394,3 +406,86 @@ def test_pack_sizes_round_trip_through_the_workbook(tmp_path: Path):
     assert inputs["Products"]["pack_size"].tolist()[0] == 12
     assert pd.isna(inputs["Products"]["pack_size"].tolist()[1])
     assert inputs["Materials"]["order_multiple"].tolist() == [25.0]
+
+
+def test_a_flow_is_one_line(monkeypatch):
+    # Any variable family keyed (..., month) rounds the same way: here the runs in fives
+    # instead of the pack (as transfers will join: one Flow more in whole_unit_flows).
+    from sop_addin.core.planning import whole_units
+
+    fives = [whole_units.Flow("runs", "make", lambda key: 5.0)]
+    monkeypatch.setattr(whole_units, "whole_unit_flows", lambda model: fives)
+    tables = tiny_tables(3)
+    _, result = _plan(tables, {("A", m): 50.4 for m in MONTHS})
+    # 50.4 -> 55 (eleven 5s), 45.8 -> 50... the running total rounded up: 55, 50, 50.
+    assert _series(result) == [55.0, 50.0, 50.0]
+    assert _solver(result)["whole units"] == "in whole packs: 3 runs"
+
+
+def test_the_plan_is_the_same_whatever_the_string_hash(tmp_path: Path):
+    # Sets of strings iterate in an order that moves with PYTHONHASHSEED: the rounding must
+    # not depend on it (a repeated run writes the same workbook).
+    script = tmp_path / "plan.py"
+    script.write_text(
+        "from tests.test_whole_units import _demo\n"
+        "_, result = _demo(2, True)\n"
+        "print(result.production['quantity'].tolist(), result.purchases['quantity'].tolist())\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    outputs = set()
+    for seed in ("1", "2"):
+        run = subprocess.run(
+            [sys.executable, str(script)],
+            capture_output=True,
+            text=True,
+            cwd=root,
+            env={**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(root)},
+            check=True,
+        )
+        outputs.add(run.stdout)
+    assert len(outputs) == 1
+
+
+def test_sop_run_fractional_keeps_the_solvers_fractions(tmp_path: Path):
+    path = tmp_path / "plan.xlsx"
+    _invoke("new", str(path), "--demo", "--seed", "5", "--skus", "12")
+    summary = json.loads(_invoke("run", str(path), "--lp", "--fractional", "--json", "--jobs", "1"))
+    assert summary["plan"]["whole_units"] == "off"
+    report = read_output(FilePort.open(path), "SolverReport", "t")
+    assert dict(zip(report["figure"], report["value"], strict=True))["whole units"] == "off"
+    plan = read_output(FilePort.open(path), "ProductionPlan", "t")
+    assert (plan["quantity"] % 1 != 0).any()  # the LP's fractions, as the solver left them
+
+
+def test_a_flow_keeps_the_stocks_it_names(monkeypatch):
+    # 50 a month on 55 hours (6.875 days x 8 h), packs of 12: 60 does not fit, 48 does. A flow
+    # that names its SKU's balance (as a transfer will, for the stock it ships from) may not
+    # take that stock below 0 with shipments as planned: 48 would ship 2 units it does not
+    # have, so the run keeps its 50 and is reported kept. The production flow names only its
+    # materials: 48, and 2 units lost.
+    from sop_addin.core.planning import whole_units
+
+    tables = tiny_tables(1)
+    _packs(tables, a=12)
+    tables["ResourceCalendar"]["working_days"] = 6.875
+    _, result = _plan(tables, {("A", M1): 50.0})
+    assert _series(result)[:1] == [48.0]
+    assert _balance(result)["unmet"].tolist() == pytest.approx([2.0], abs=EXACT)
+
+    packs = {"A": 12.0}
+    guarded = [
+        whole_units.Flow(
+            "runs",
+            "make",
+            lambda key: packs.get(key[0], 1.0),
+            False,
+            (
+                "Material-balance",
+                "Product-balance",
+            ),
+        )
+    ]
+    monkeypatch.setattr(whole_units, "whole_unit_flows", lambda model: guarded)
+    _, result = _plan(tables, {("A", M1): 50.0})
+    assert _series(result)[:1] == [50.0]
+    assert "(1 more kept as planned" in _solver(result)["whole units"]

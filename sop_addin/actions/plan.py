@@ -87,6 +87,11 @@ def plan_summary(result: PlanResult) -> dict[str, Any]:
         "mip_gap": report.mip_gap if report.mip else 0.0,
         "best_bound": report.best_bound,
         "shadow_prices_from": report.duals_from,
+        # What rounding to whole packs did and cost (whole_units.py); "off" with --fractional.
+        "whole_units": report.whole_units.note() if report.whole_units else "off",
+        "objective_before_rounding": (
+            report.whole_units.objective_before if report.whole_units else result.objective
+        ),
         "solver": result.solver,
         "variables": result.variables,
         "integer_variables": result.integer_variables,

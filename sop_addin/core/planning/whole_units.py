@@ -49,7 +49,8 @@ if TYPE_CHECKING:  # solve.py calls this module: a runtime import would be circu
     from sop_addin.core.planning.solve import SolveReport
 
 FREE_KINDS = ("overtime",)  # may rise to its limit to make room for a rounded run
-CHAINS = {"Material-balance": "material_stock"}  # balance rows whose stock must stay >= 0
+# Balance rows whose stock must stay >= 0 (for the flows that name them) -> the stock's kind.
+CHAINS = {"Material-balance": "material_stock", "Product-balance": "stock"}
 HELD_KINDS = ("substitute",)  # decisions the re-solve keeps as planned (and their reasons)
 TOLERANCE = 1e-6  # units (or hours): a row or stock within this of its limit holds
 MAX_PASSES = 20
@@ -65,12 +66,17 @@ class Flow:
         multiple: units per pack of a key (1 or less: whole units).
         tops_up: may rise (within its rows) to cover what an earlier flow's rounding needs:
             an order bringing the material a run rounded up uses.
+        chains: the balances (CHAINS) whose stock the rounded values must keep at 0 or above
+            with the other flows as planned: a run's materials; a transfer would add its
+            origin's "Product-balance" (a run needs none: less output is lost sales, not
+            negative stock).
     """
 
     name: str
     kind: str
     multiple: Callable[[Key], float]
     tops_up: bool = False
+    chains: tuple[str, ...] = ("Material-balance",)
 
 
 def whole_unit_flows(model: PlanModel) -> list[Flow]:
@@ -259,9 +265,9 @@ class _Rounder:
         v = self.model.variables
         self.base = {var: float(var.varValue or 0.0) for var in self.model.problem.variables()}
         self.free = {var for kind in FREE_KINDS for var in v.get(kind, {}).values()}
-        flow_vars = {var for f in self.flows for var in v[f.kind].values()}
+        flow_of = {var: f for f in self.flows for var in v[f.kind].values()}
         self.switch_vars = {var for kind in INTEGER_KINDS for var in v.get(kind, {}).values()}
-        watched = flow_vars | self.switch_vars
+        watched = flow_of.keys() | self.switch_vars
         live = self.model.problem._constraints
         self.rows_of: dict[pulp.LpVariable, list[pulp.LpConstraint]] = defaultdict(list)
         self.equal_of: dict[pulp.LpVariable, list[pulp.LpConstraint]] = defaultdict(list)
@@ -274,17 +280,17 @@ class _Rounder:
                 if live.get(row.name) is not row:
                     continue  # dropped from the problem (solve.py's redundant rows)
                 if stock_kind is not None:
-                    item, t = key[:-1], int(key[-1])
+                    item, t = (kind, *key[:-1]), int(key[-1])
                     self.stock[item][t] = self.base.get(v[stock_kind][key], 0.0)
                 for var, coef in row.items():
                     if var not in watched:
                         continue
                     if row.sense != pulp.LpConstraintEQ:
                         self.rows_of[var].append(row)
-                    elif stock_kind is not None:
-                        self.chain_of[var].append((item, t, float(coef)))
-                    else:
+                    elif stock_kind is None:
                         self.equal_of[var].append(row)
+                    elif var in flow_of and kind in flow_of[var].chains:
+                        self.chain_of[var].append((item, t, float(coef)))
         # chain item -> (month, var) of the orders that add to it and of the runs that use
         # it, latest first
         self.supply: dict[Key, list[tuple[int, pulp.LpVariable]]] = defaultdict(list)
@@ -441,7 +447,8 @@ class _Rounder:
 
     def _fix_chains(self, changed: list[pulp.LpVariable]) -> bool:
         broken = False
-        items = {item for var in changed for item, _t, _c in self.chain_of.get(var, [])}
+        # In order of first use (a set's order would vary from run to run with string hashes).
+        items = dict.fromkeys(item for var in changed for item, _t, _c in self.chain_of[var])
         for item in items:
             while (short := self._short(item)) is not None:
                 broken = True
