@@ -19,11 +19,12 @@ from sop_addin.actions.cycle import run_cycle
 from sop_addin.contract import CONTRACT
 from sop_addin.core.grid import SKU, TOTAL
 from sop_addin.excel.ribbon import run_action
+from sop_addin.workbook.charts import EXEC_CHARTS
 from sop_addin.workbook.dashboard import EXEC_TAB
 from sop_addin.workbook.file_port import FilePort
 from sop_addin.workbook.forecast_chart import FORECAST_TAB
 from sop_addin.workbook.grids import EDIT_COLUMNS, FIRST_MONTH_COLUMN, FIRST_ROW, HEADER_ROW
-from sop_addin.workbook.layout import EDITABLE_COLOR
+from sop_addin.workbook.layout import EDITABLE_COLOR, placements
 from sop_addin.workbook.sheet_drawing import Box
 from sop_addin.workbook.tables import read_output, read_table
 from sop_addin.workbook.xlwings_port import XlwingsPort
@@ -255,6 +256,7 @@ def test_on_a_mac_the_views_are_drawn_without_com(files, tmp_path):
     demand = _sheet(book, "Demand")
     assert {c: _number(v) for c, v in demand.cells.items()} == _file_values(wb["Demand"])
     assert not demand.outline and not demand.hidden_rows  # no outline: SKU rows stay open
+    assert not list(_sheet(book, EXEC_TAB).charts)  # multi-area sources: Windows only
 
 
 def test_views_report_progress_on_the_status_bar(live):
@@ -368,3 +370,30 @@ def test_table_alerts_are_set_live_once_and_the_planners_own_stay(files, live):
         live_rules.setdefault(key, []).append((excel_operator(rule["operator"]), formulas))
     assert live_rules.pop("ZZ3:ZZ9") == [("greaterThan", ("1",))]  # the planner's own
     assert {k: sorted(v) for k, v in live_rules.items()} == file_rules
+
+
+def _contract_column(table: str, column: str) -> str:
+    """The column letter where the contract places a table's column on its tab."""
+    placement = next(
+        p for p in placements(CONTRACT, CONTRACT.table(table).tab) if p.table.name == table
+    )
+    return placement.column_letter(placement.table.column_names.index(column))
+
+
+def test_the_exec_charts_are_made_live_over_their_table_columns(live):
+    exec_sheet = _sheet(live, EXEC_TAB)
+    charts = {c.name: c for c in exec_sheet.charts}
+    assert set(charts) == {spec.title for spec in EXEC_CHARTS}
+    for spec in EXEC_CHARTS:
+        table = _sheet(live, "Exec data").tables
+        found = next(t for t in table if t.name == spec.table)
+        first, last = found.range.row, found.range.row + found.range.shape[0] - 1
+        want = ",".join(
+            f"${letter}${first}:${letter}${last}"
+            for letter in (_contract_column(spec.table, c) for c in (spec.categories, *spec.series))
+        )
+        chart = charts[spec.title]
+        assert (chart.source_sheet, chart.source) == ("Exec data", want), spec.title
+        assert chart.chart_type == ("column_clustered" if spec.kind == "bar" else "line")
+    _run_live(live)
+    assert len(exec_sheet.charts) == len(EXEC_CHARTS)  # updated, not added again

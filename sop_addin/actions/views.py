@@ -21,6 +21,7 @@ from sop_addin.core.calendar import month_label
 from sop_addin.core.grid import build_grid
 from sop_addin.core.grid_edits import GridEdit, edits_to_overrides, merge_overrides
 from sop_addin.core.inputs import PlanInputs
+from sop_addin.workbook.charts import exec_table_charts
 from sop_addin.workbook.dashboard import EXEC_TAB, dashboard_drawing, table_alerts
 from sop_addin.workbook.forecast_chart import (
     FORECAST_TAB,
@@ -117,7 +118,9 @@ def update_dashboard(
         changes = read_output(port, "Changes", "the cycle", allow_empty=True)
     except TableNotFound:  # a workbook made before the Changes table
         changes = None
-    port.draw_view(dashboard_drawing(kpis, checklist, heading, rates, changes, snapshot))
+    drawing = dashboard_drawing(kpis, checklist, heading, rates, changes, snapshot)
+    drawing.table_charts = exec_table_charts(len(checklist))  # a file draws them on save
+    port.draw_view(drawing)
     for tab, rules in table_alerts(rates).items():
         port.draw_alerts(tab, rules)
     progress("Exec dashboard", 1, 1)

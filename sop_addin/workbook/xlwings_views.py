@@ -15,6 +15,8 @@ text in the desktop engines (its `group` and `freeze_panes` are those of the rem
 those go through `.api` (COM) on Windows and are left out on the Mac, where the template's
 own tabs already carry the panes and where SKU rows are left open (there is no + to open
 them without the outline). The tab's colour and page set-up come with the template's tab.
+The Exec charts read several columns of a table: one multi-area source each, on Windows; on
+the Mac (where AppleScript's multi-area ranges are untested) the Exec page has no charts.
 """
 
 from __future__ import annotations
@@ -28,9 +30,10 @@ from typing import Any
 import pandas as pd
 from openpyxl.utils import get_column_letter
 
+from sop_addin.contract import CONTRACT
 from sop_addin.workbook.codec import Formula
 from sop_addin.workbook.export import FORMULA_STARTS
-from sop_addin.workbook.sheet_drawing import AlertRule, Box, SheetDrawing, Style
+from sop_addin.workbook.sheet_drawing import AlertRule, Box, SheetDrawing, Style, TableChart
 from sop_addin.workbook.xlwings_protection import unprotected
 
 MAX_ADDRESS = 250  # Excel refuses a multi-area address of more than 255 characters
@@ -295,6 +298,9 @@ def draw_live(book: Any, drawing: SheetDrawing, platform: str = sys.platform) ->
             sheet.page_setup.print_area = drawing.print_area
         if drawing.chart is not None:
             _chart(sheet, drawing)
+        if windows:  # a chart over several table columns takes a multi-area source
+            for spec in drawing.table_charts:
+                _table_chart(book, sheet, spec)
         extent = drawing.extent()
         book.names.add(view_name(sheet.name), f"='{sheet.name}'!{_absolute(extent)}")
     return sheet
@@ -323,6 +329,56 @@ def replace_alerts(book: Any, tab: str, rules: list[AlertRule], platform: str) -
             sheet.range(address(box)).conditional_formats.clear()
         for rule in rules:
             _add_alert(sheet, rule)
+
+
+def _table_source(book: Any, spec: TableChart) -> Any | None:
+    """The table's category and series columns, header to last row, as one multi-area range
+    (the categories first); None when the table is missing, empty or lacks a column."""
+    table = CONTRACT.table(spec.table)
+    sheet = find_sheet(book, table.tab)
+    if sheet is None:
+        return None
+    found = next((t for t in sheet.tables if t.name.lower() == spec.table.lower()), None)
+    if found is None:
+        return None
+    top, left = int(found.range.row), int(found.range.column)
+    rows, width = found.range.shape
+    if rows < 2:
+        return None
+    header = sheet.range((top, left), (top, left + width - 1)).options(ndim=2).value[0]
+    columns: dict[str, int] = {}
+    for offset, text in enumerate(header):
+        column = table.column_for_header(str(text)) if text is not None else None
+        if column is not None:
+            columns.setdefault(column.name, left + offset)
+    wanted = (spec.categories, *spec.series)
+    if any(name not in columns for name in wanted):
+        return None
+    parts = [address(Box(top, columns[name], rows, 1)) for name in wanted]
+    return sheet.range(",".join(parts))
+
+
+def _table_chart(book: Any, sheet: Any, spec: TableChart) -> None:
+    """An Exec chart: made once, its source updated on later runs, removed with its data."""
+    existing = next((c for c in sheet.charts if c.name == spec.name), None)
+    source = _table_source(book, spec)
+    if source is None:
+        if existing is not None:
+            existing.delete()
+        return
+    if existing is not None:
+        existing.set_source_data(source)
+        return
+    chart = sheet.charts.add(
+        width=spec.width,
+        height=spec.height,
+        chart_type="column_clustered" if spec.kind == "bar" else "line",
+        source=source,
+        plot_by="columns",
+        name=spec.name,
+        anchor=sheet.range(spec.anchor),
+    )
+    chart.title = spec.title
 
 
 def _absolute(box: Box) -> str:
