@@ -3,9 +3,10 @@
 The time-phased Demand, Supply and Finance grids (key figures in rows, months across,
 families over SKUs), the forecast chart tab and the one-page Exec dashboard; the tables on
 the companion "<tab> data" tabs stay the contract. Each view is laid out once as a
-`SheetDrawing` and handed to the port: the file port draws it with openpyxl, the xlwings
-port into the live Excel book (through the ribbon's staged port, after the tables). Consensus
-typed into a grid is read back through the port too, so it becomes an override in either.
+`SheetDrawing` and handed to the port: the file port draws it with openpyxl (its charts on
+save), the xlwings port into the live Excel book (through the ribbon's staged port, after the
+tables; the Exec charts on Windows only). Consensus typed into a grid is read back through
+the port too, so it becomes an override in either.
 """
 
 from __future__ import annotations
