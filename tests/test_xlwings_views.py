@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from sop_addin.actions.cycle import run_cycle
@@ -25,10 +27,10 @@ from sop_addin.workbook.file_port import FilePort
 from sop_addin.workbook.forecast_chart import FORECAST_TAB
 from sop_addin.workbook.grids import EDIT_COLUMNS, FIRST_MONTH_COLUMN, FIRST_ROW, HEADER_ROW
 from sop_addin.workbook.layout import EDITABLE_COLOR, placements
-from sop_addin.workbook.sheet_drawing import Box
+from sop_addin.workbook.sheet_drawing import AlertRule, Box, SheetDrawing, Style
 from sop_addin.workbook.tables import read_output, read_table
 from sop_addin.workbook.xlwings_port import XlwingsPort
-from sop_addin.workbook.xlwings_views import address, rectangles, view_name
+from sop_addin.workbook.xlwings_views import address, draw_live, rectangles, view_name
 from tests.factories import M1
 from tests.xlwings_fake import FakeRange, ShapeAlreadyExists, book_from_file
 
@@ -397,3 +399,59 @@ def test_the_exec_charts_are_made_live_over_their_table_columns(live):
         assert chart.chart_type == ("column_clustered" if spec.kind == "bar" else "line")
     _run_live(live)
     assert len(exec_sheet.charts) == len(EXEC_CHARTS)  # updated, not added again
+
+
+def test_apply_consensus_alone_takes_a_live_edit_and_redraws_the_grid(live):
+    demand = _sheet(live, "Demand")
+    row, column = _consensus_cell(demand, "G", None, M1)  # family G holds only B (30 a month)
+    header = {v: c for (r, c), v in demand.cells.items() if r == HEADER_ROW}
+    demand.range((row, column)).value = 90
+    demand.range((row, header[EDIT_COLUMNS[0]])).value = [["Bo", "Market"]]  # any case
+    alerts: list[str] = []
+    assert run_action("apply_consensus", XlwingsPort(live), alerts.append), alerts
+    overrides, _ = read_table(XlwingsPort(live), "Overrides")
+    assert overrides is not None
+    assert [(r.sku, r.value, r.reason_code) for r in overrides.itertuples()] == [
+        ("B", 90.0, "market")
+    ]
+    sku_row, _ = _consensus_cell(demand, "G", "B", M1)
+    assert demand.cells[(sku_row, column)] == 90.0  # the family's edit, split to its SKU
+
+
+def test_a_protected_view_tab_is_drawn_and_protected_again(files, tmp_path):
+    path = tmp_path / "plan.xlsx"
+    shutil.copy(files["fresh"], path)
+    book = book_from_file(path)
+    exec_sheet = _sheet(book, EXEC_TAB)
+    exec_sheet.api.ProtectContents = True  # a planner protected the page
+    _run_live(book)
+    assert exec_sheet.api.ProtectContents
+    assert exec_sheet.cells[(1, 1)] == "S&OP executive summary"
+    assert any(r == 5 for r, _ in exec_sheet.cells)  # the tiles' values
+
+
+def test_a_smaller_drawing_leaves_nothing_of_the_larger_one(files):
+    book = book_from_file(files["fresh"])
+    big = SheetDrawing(tab="Supply", before="Supply data", tab_color="1F4E78")
+    big.write(3, 1, [["x"] * 6 for _ in range(8)])
+    big.style(Box(3, 1, 8, 6), Style(fill="BDD7EE", number_format="#,##0"))
+    big.outline.update({row: 2 for row in range(4, 11)})
+    big.collapsed.extend(range(4, 11))
+    big.alerts.append(AlertRule(Box(3, 2, 8, 1), "greaterThan", ("0",), "F8CBAD", "9C0006"))
+    draw_live(book, big, "win32")
+    small = SheetDrawing(tab="Supply", before="Supply data", tab_color="1F4E78")
+    small.write(3, 1, [["y", 1.0]])
+    draw_live(book, small, "win32")
+    sheet = book.sheets["Supply"]
+    assert sheet.cells == {(3, 1): "y", (3, 2): 1.0}
+    assert not sheet.styles and not sheet.outline and not sheet.hidden_rows
+    assert not sheet.conditional_formats
+    assert book.names[view_name("Supply")].refers_to == "='Supply'!$A$1:$B$3"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sets(st.tuples(st.integers(1, 12), st.integers(1, 9)), max_size=60))
+def test_rectangles_cover_any_cells_exactly_once(cells):
+    boxes = rectangles(cells)
+    covered = [cell for box in boxes for cell in box.cells()]
+    assert len(covered) == len(set(covered)) and set(covered) == cells
