@@ -29,8 +29,9 @@ from sop_addin.workbook.grids import EDIT_COLUMNS, FIRST_MONTH_COLUMN, FIRST_ROW
 from sop_addin.workbook.layout import EDITABLE_COLOR, placements
 from sop_addin.workbook.sheet_drawing import AlertRule, Box, SheetDrawing, Style
 from sop_addin.workbook.tables import read_output, read_table
+from sop_addin.workbook.xlwings_cells import address, rectangles
 from sop_addin.workbook.xlwings_port import XlwingsPort
-from sop_addin.workbook.xlwings_views import address, draw_live, rectangles, view_name
+from sop_addin.workbook.xlwings_views import draw_live, view_name
 from tests.factories import M1
 from tests.xlwings_fake import FakeRange, ShapeAlreadyExists, book_from_file
 
