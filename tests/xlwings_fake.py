@@ -189,6 +189,7 @@ class FakeBorders:
         for side in sides:
             if side not in self.SIDES:
                 raise ValueError(f"Invalid border side {side!r}")
+
         for row, column, rows, columns in self.rng.areas:
             for r in range(row, row + rows):
                 top = (r == row and "edge_top" in sides) or (

@@ -148,10 +148,16 @@ def apply_styles(live: LiveSheet, styles: dict[tuple[int, int], Style]) -> None:
             rng.vertical_alignment = vertical
         if wrap is not None:
             rng.wrap_text = wrap
-    for color, rng in live.each(_group(styles, lambda s: s.top_border)):
-        # A box of several rows: a line above each of them, as the file draws it.
-        sides = ["edge_top", "inside_horizontal"]
-        rng.borders.set(sides, line_style="continuous", weight="thin", color=f"#{color}")
+    for color, cells in _group(styles, lambda s: s.top_border).items():
+        boxes = rectangles(cells)
+        # A line above each row, as the file draws it: a box of several rows needs its inside
+        # lines too (which a one-row box has none of, so it is not asked for them).
+        for sides, part in (
+            (["edge_top"], [b for b in boxes if b.rows == 1]),
+            (["edge_top", "inside_horizontal"], [b for b in boxes if b.rows > 1]),
+        ):
+            for rng in live.ranges(part):
+                rng.borders.set(sides, line_style="continuous", weight="thin", color=f"#{color}")
     if live.windows:  # no xlwings API for a cell's lock: COM's Range.Locked
         for _, rng in live.each(_group(styles, lambda s: True if s.unlocked else None)):
             rng.api.Locked = False
