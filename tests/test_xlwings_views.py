@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
+from openpyxl.utils import column_index_from_string
 
 from sop_addin.actions.cycle import run_cycle
 from sop_addin.contract import CONTRACT
@@ -456,3 +457,73 @@ def test_rectangles_cover_any_cells_exactly_once(cells):
     boxes = rectangles(cells)
     covered = [cell for box in boxes for cell in box.cells()]
     assert len(covered) == len(set(covered)) and set(covered) == cells
+
+
+def _file_style(cell) -> dict[str, object]:
+    """What the file's cell shows, in the fake's terms (colours as RGB tuples)."""
+
+    def rgb(color) -> tuple[int, ...] | None:
+        if color is None or color.type != "rgb" or color.rgb in (None, "00000000"):
+            return None
+        return tuple(int(color.rgb[i : i + 2], 16) for i in (2, 4, 6))
+
+    font, align = cell.font, cell.alignment
+    top = cell.border.top
+    # openpyxl gives a date it is handed a format of its own; Excel gives its own date format
+    # (the hidden month headers of the forecast chart's block).
+    implicit = ("General", "yyyy-mm-dd h:mm:ss")
+    return {
+        "number_format": None if cell.number_format in implicit else cell.number_format,
+        "fill": rgb(cell.fill.fgColor) if cell.fill.fill_type == "solid" else None,
+        "bold": bool(font.b),
+        "italic": bool(font.i),
+        "size": None if font.sz in (None, 11) else float(font.sz),
+        "font_color": rgb(font.color) if font.color is not None else None,
+        "horizontal": align.horizontal,
+        "vertical": align.vertical,
+        "wrap": bool(align.wrap_text),
+        "top_border": rgb(top.color) if top is not None and top.style else None,
+    }
+
+
+def _live_style(style: dict[str, object]) -> dict[str, object]:
+    border = style.get("top_border")
+    return {
+        "number_format": style.get("number_format"),
+        "fill": style.get("fill"),
+        "bold": bool(style.get("bold")),
+        "italic": bool(style.get("italic")),
+        "size": style.get("size"),
+        "font_color": style.get("font_color"),
+        "horizontal": style.get("horizontal"),
+        "vertical": style.get("vertical"),
+        "wrap": bool(style.get("wrap")),
+        "top_border": border[2] if isinstance(border, tuple) else None,
+    }
+
+
+def test_every_view_looks_as_in_the_file_cell_by_cell(files, live):
+    wb = load_workbook(files["planned"])
+    for tab in VIEWS:
+        ws, sheet = wb[tab], _sheet(live, tab)
+        for row in ws.iter_rows():
+            for cell in row:
+                got = _live_style(sheet.styles.get((cell.row, cell.column), {}))
+                assert got == _file_style(cell), (tab, cell.coordinate)
+        widths = {  # hidden columns: openpyxl writes its default width for them
+            column_index_from_string(k): d.width
+            for k, d in ws.column_dimensions.items()
+            if d.customWidth and not d.hidden
+        }
+        assert {c: w for c, w in sheet.column_widths.items()} == widths, tab
+        hidden = {column_index_from_string(k) for k, d in ws.column_dimensions.items() if d.hidden}
+        # openpyxl keeps a run of equal columns as one dimension (min..max).
+        hidden |= {
+            c
+            for d in ws.column_dimensions.values()
+            if d.hidden
+            for c in range(d.min or 0, (d.max or 0) + 1)
+        }
+        assert sheet.hidden_columns == hidden - {0}, tab
+        heights = {r: d.height for r, d in ws.row_dimensions.items() if d.height}
+        assert sheet.row_heights == heights, tab
