@@ -527,3 +527,14 @@ def test_every_view_looks_as_in_the_file_cell_by_cell(files, live):
         assert sheet.hidden_columns == hidden - {0}, tab
         heights = {r: d.height for r, d in ws.row_dimensions.items() if d.height}
         assert sheet.row_heights == heights, tab
+
+
+def test_the_planners_pick_on_the_forecast_chart_survives_a_live_run(live):
+    chart_sheet = _sheet(live, FORECAST_TAB)
+    assert chart_sheet.cells[(3, 2)] == "F"  # the first family
+    chart_sheet.range("B3").value = "B"  # as picked from the dropdown
+    _run_live(live)
+    assert chart_sheet.cells[(3, 2)] == "B"
+    chart_sheet.range("B3").value = "no such SKU"
+    _run_live(live)
+    assert chart_sheet.cells[(3, 2)] == "F"  # a pick that no longer exists: the first again

@@ -26,7 +26,8 @@ from sop_addin.workbook.charts import exec_table_charts
 from sop_addin.workbook.dashboard import EXEC_TAB, dashboard_drawing, table_alerts
 from sop_addin.workbook.forecast_chart import (
     FORECAST_TAB,
-    SELECT_CELL,
+    SELECT_COLUMN,
+    SELECT_ROW,
     forecast_drawing,
     forecast_series,
 )
@@ -73,10 +74,9 @@ def update_grids(
 def _picked(port: WorkbookPort) -> object:
     """The SKU or family the planner last picked on the forecast chart tab (None if none)."""
     values = port.read_view(FORECAST_TAB)
-    row, column = int(SELECT_CELL[1:]), ord(SELECT_CELL[0]) - ord("A") + 1
-    if not values or len(values) < row or len(values[row - 1]) < column:
+    if not values or len(values) < SELECT_ROW or len(values[SELECT_ROW - 1]) < SELECT_COLUMN:
         return None
-    return values[row - 1][column - 1]
+    return values[SELECT_ROW - 1][SELECT_COLUMN - 1]
 
 
 def _rates(inputs: PlanInputs) -> dict[str, float]:
