@@ -64,14 +64,24 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {"fresh": fresh, "planned": planned}
 
 
-@pytest.fixture
-def live(files, tmp_path):
-    """A live book of the fresh workbook after Run Cycle through the ribbon."""
-    path = tmp_path / "plan.xlsx"
+def _live_book(files: dict[str, Path], folder: Path):
+    path = folder / "plan.xlsx"
     shutil.copy(files["fresh"], path)
     book = book_from_file(path)
     _run_live(book)
     return book
+
+
+@pytest.fixture
+def live(files, tmp_path):
+    """A live book of the fresh workbook after Run Cycle through the ribbon (to change)."""
+    return _live_book(files, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def seen(files, tmp_path_factory):
+    """The same, shared by the tests that only look at it."""
+    return _live_book(files, tmp_path_factory.mktemp("seen"))
 
 
 def _number(value):
@@ -98,10 +108,10 @@ def _sheet(book, name):
     return next(s for s in book.sheets if s.name == name)
 
 
-def test_a_live_run_draws_every_view_as_the_file_run_does(files, live):
+def test_a_live_run_draws_every_view_as_the_file_run_does(files, seen):
     wb = load_workbook(files["planned"])
     for tab in VIEWS:
-        sheet = _sheet(live, tab)
+        sheet = _sheet(seen, tab)
         got = {cell: _number(v) for cell, v in sheet.cells.items()}
         assert got == _file_values(wb[tab]), tab
         formulas = {
@@ -111,13 +121,13 @@ def test_a_live_run_draws_every_view_as_the_file_run_does(files, live):
             if isinstance(c.value, str) and c.value.startswith("=")
         }
         assert sheet.formulas == formulas, tab  # the forecast chart's lookups, nothing else
-    assert [s.name for s in live.sheets] == wb.sheetnames  # no tab added or moved
+    assert [s.name for s in seen.sheets] == wb.sheetnames  # no tab added or moved
 
 
-def test_the_live_grid_has_the_file_grids_formats_outline_and_yellow_cells(files, live):
+def test_the_live_grid_has_the_file_grids_formats_outline_and_yellow_cells(files, seen):
     wb = load_workbook(files["planned"])
     for tab in GRID_TABS:
-        ws, sheet = wb[tab], _sheet(live, tab)
+        ws, sheet = wb[tab], _sheet(seen, tab)
         for row in range(HEADER_ROW, ws.max_row + 1):
             dims = ws.row_dimensions[row]
             # Excel's OutlineLevel counts an ungrouped row as 1; the file's outlineLevel as 0.
@@ -141,7 +151,7 @@ def test_the_live_grid_has_the_file_grids_formats_outline_and_yellow_cells(files
         }
         assert reasons == file_reasons, tab
         assert sheet.api.Outline.SummaryRow == 0  # the +/- on the family row above its SKUs
-    demand = _sheet(live, "Demand")
+    demand = _sheet(seen, "Demand")
     yellow = [c for c, s in demand.styles.items() if s.get("fill") == PALE_YELLOW]
     assert yellow  # the consensus rows of families and SKUs, and their author and reason
 
@@ -263,12 +273,12 @@ def test_on_a_mac_the_views_are_drawn_without_com(files, tmp_path):
     assert not list(_sheet(book, EXEC_TAB).charts)  # multi-area sources: Windows only
 
 
-def test_views_report_progress_on_the_status_bar(live):
-    shown = [str(s) for s in live.app.history]
+def test_views_report_progress_on_the_status_bar(seen):
+    shown = [str(s) for s in seen.app.history]
     grids = [s for s in shown if s.startswith("S&OP: Grids")]
     assert grids[-1] == f"S&OP: Grids ({len(GRID_TABS)}/{len(GRID_TABS)})"
     assert "S&OP: Exec dashboard (1/1)" in shown
-    assert live.app.status_bar is False and live.app.screen_updating is True
+    assert seen.app.status_bar is False and seen.app.screen_updating is True
 
 
 def test_values_cross_in_blocks_not_cell_by_cell(files, tmp_path, monkeypatch):
@@ -502,10 +512,10 @@ def _live_style(style: dict[str, object]) -> dict[str, object]:
     }
 
 
-def test_every_view_looks_as_in_the_file_cell_by_cell(files, live):
+def test_every_view_looks_as_in_the_file_cell_by_cell(files, seen):
     wb = load_workbook(files["planned"])
     for tab in VIEWS:
-        ws, sheet = wb[tab], _sheet(live, tab)
+        ws, sheet = wb[tab], _sheet(seen, tab)
         for row in ws.iter_rows():
             for cell in row:
                 got = _live_style(sheet.styles.get((cell.row, cell.column), {}))
