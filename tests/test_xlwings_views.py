@@ -13,21 +13,26 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
+from openpyxl.utils import column_index_from_string
 
 from sop_addin.actions.cycle import run_cycle
 from sop_addin.contract import CONTRACT
 from sop_addin.core.grid import SKU, TOTAL
 from sop_addin.excel.ribbon import run_action
+from sop_addin.workbook.charts import EXEC_CHARTS
 from sop_addin.workbook.dashboard import EXEC_TAB
 from sop_addin.workbook.file_port import FilePort
 from sop_addin.workbook.forecast_chart import FORECAST_TAB
 from sop_addin.workbook.grids import EDIT_COLUMNS, FIRST_MONTH_COLUMN, FIRST_ROW, HEADER_ROW
-from sop_addin.workbook.layout import EDITABLE_COLOR
-from sop_addin.workbook.sheet_drawing import Box
+from sop_addin.workbook.layout import EDITABLE_COLOR, placements
+from sop_addin.workbook.sheet_drawing import AlertRule, Box, SheetDrawing, Style
 from sop_addin.workbook.tables import read_output, read_table
+from sop_addin.workbook.xlwings_cells import address, rectangles
 from sop_addin.workbook.xlwings_port import XlwingsPort
-from sop_addin.workbook.xlwings_views import address, rectangles, view_name
+from sop_addin.workbook.xlwings_views import draw_live, view_name
 from tests.factories import M1
 from tests.xlwings_fake import FakeRange, ShapeAlreadyExists, book_from_file
 
@@ -59,14 +64,24 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {"fresh": fresh, "planned": planned}
 
 
-@pytest.fixture
-def live(files, tmp_path):
-    """A live book of the fresh workbook after Run Cycle through the ribbon."""
-    path = tmp_path / "plan.xlsx"
+def _live_book(files: dict[str, Path], folder: Path):
+    path = folder / "plan.xlsx"
     shutil.copy(files["fresh"], path)
     book = book_from_file(path)
     _run_live(book)
     return book
+
+
+@pytest.fixture
+def live(files, tmp_path):
+    """A live book of the fresh workbook after Run Cycle through the ribbon (to change)."""
+    return _live_book(files, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def seen(files, tmp_path_factory):
+    """The same, shared by the tests that only look at it."""
+    return _live_book(files, tmp_path_factory.mktemp("seen"))
 
 
 def _number(value):
@@ -93,10 +108,10 @@ def _sheet(book, name):
     return next(s for s in book.sheets if s.name == name)
 
 
-def test_a_live_run_draws_every_view_as_the_file_run_does(files, live):
+def test_a_live_run_draws_every_view_as_the_file_run_does(files, seen):
     wb = load_workbook(files["planned"])
     for tab in VIEWS:
-        sheet = _sheet(live, tab)
+        sheet = _sheet(seen, tab)
         got = {cell: _number(v) for cell, v in sheet.cells.items()}
         assert got == _file_values(wb[tab]), tab
         formulas = {
@@ -106,13 +121,13 @@ def test_a_live_run_draws_every_view_as_the_file_run_does(files, live):
             if isinstance(c.value, str) and c.value.startswith("=")
         }
         assert sheet.formulas == formulas, tab  # the forecast chart's lookups, nothing else
-    assert [s.name for s in live.sheets] == wb.sheetnames  # no tab added or moved
+    assert [s.name for s in seen.sheets] == wb.sheetnames  # no tab added or moved
 
 
-def test_the_live_grid_has_the_file_grids_formats_outline_and_yellow_cells(files, live):
+def test_the_live_grid_has_the_file_grids_formats_outline_and_yellow_cells(files, seen):
     wb = load_workbook(files["planned"])
     for tab in GRID_TABS:
-        ws, sheet = wb[tab], _sheet(live, tab)
+        ws, sheet = wb[tab], _sheet(seen, tab)
         for row in range(HEADER_ROW, ws.max_row + 1):
             dims = ws.row_dimensions[row]
             # Excel's OutlineLevel counts an ungrouped row as 1; the file's outlineLevel as 0.
@@ -136,7 +151,7 @@ def test_the_live_grid_has_the_file_grids_formats_outline_and_yellow_cells(files
         }
         assert reasons == file_reasons, tab
         assert sheet.api.Outline.SummaryRow == 0  # the +/- on the family row above its SKUs
-    demand = _sheet(live, "Demand")
+    demand = _sheet(seen, "Demand")
     yellow = [c for c, s in demand.styles.items() if s.get("fill") == PALE_YELLOW]
     assert yellow  # the consensus rows of families and SKUs, and their author and reason
 
@@ -255,14 +270,15 @@ def test_on_a_mac_the_views_are_drawn_without_com(files, tmp_path):
     demand = _sheet(book, "Demand")
     assert {c: _number(v) for c, v in demand.cells.items()} == _file_values(wb["Demand"])
     assert not demand.outline and not demand.hidden_rows  # no outline: SKU rows stay open
+    assert not list(_sheet(book, EXEC_TAB).charts)  # multi-area sources: Windows only
 
 
-def test_views_report_progress_on_the_status_bar(live):
-    shown = [str(s) for s in live.app.history]
+def test_views_report_progress_on_the_status_bar(seen):
+    shown = [str(s) for s in seen.app.history]
     grids = [s for s in shown if s.startswith("S&OP: Grids")]
     assert grids[-1] == f"S&OP: Grids ({len(GRID_TABS)}/{len(GRID_TABS)})"
     assert "S&OP: Exec dashboard (1/1)" in shown
-    assert live.app.status_bar is False and live.app.screen_updating is True
+    assert seen.app.status_bar is False and seen.app.screen_updating is True
 
 
 def test_values_cross_in_blocks_not_cell_by_cell(files, tmp_path, monkeypatch):
@@ -368,3 +384,167 @@ def test_table_alerts_are_set_live_once_and_the_planners_own_stay(files, live):
         live_rules.setdefault(key, []).append((excel_operator(rule["operator"]), formulas))
     assert live_rules.pop("ZZ3:ZZ9") == [("greaterThan", ("1",))]  # the planner's own
     assert {k: sorted(v) for k, v in live_rules.items()} == file_rules
+
+
+def _contract_column(table: str, column: str) -> str:
+    """The column letter where the contract places a table's column on its tab."""
+    placement = next(
+        p for p in placements(CONTRACT, CONTRACT.table(table).tab) if p.table.name == table
+    )
+    return placement.column_letter(placement.table.column_names.index(column))
+
+
+def test_the_exec_charts_are_made_live_over_their_table_columns(live):
+    exec_sheet = _sheet(live, EXEC_TAB)
+    charts = {c.name: c for c in exec_sheet.charts}
+    assert set(charts) == {spec.title for spec in EXEC_CHARTS}
+    for spec in EXEC_CHARTS:
+        table = _sheet(live, "Exec data").tables
+        found = next(t for t in table if t.name == spec.table)
+        first, last = found.range.row, found.range.row + found.range.shape[0] - 1
+        want = ",".join(
+            f"${letter}${first}:${letter}${last}"
+            for letter in (_contract_column(spec.table, c) for c in (spec.categories, *spec.series))
+        )
+        chart = charts[spec.title]
+        assert (chart.source_sheet, chart.source) == ("Exec data", want), spec.title
+        assert chart.chart_type == ("column_clustered" if spec.kind == "bar" else "line")
+    _run_live(live)
+    assert len(exec_sheet.charts) == len(EXEC_CHARTS)  # updated, not added again
+
+
+def test_apply_consensus_alone_takes_a_live_edit_and_redraws_the_grid(live):
+    demand = _sheet(live, "Demand")
+    row, column = _consensus_cell(demand, "G", None, M1)  # family G holds only B (30 a month)
+    header = {v: c for (r, c), v in demand.cells.items() if r == HEADER_ROW}
+    demand.range((row, column)).value = 90
+    demand.range((row, header[EDIT_COLUMNS[0]])).value = [["Bo", "Market"]]  # any case
+    alerts: list[str] = []
+    assert run_action("apply_consensus", XlwingsPort(live), alerts.append), alerts
+    overrides, _ = read_table(XlwingsPort(live), "Overrides")
+    assert overrides is not None
+    assert [(r.sku, r.value, r.reason_code) for r in overrides.itertuples()] == [
+        ("B", 90.0, "market")
+    ]
+    sku_row, _ = _consensus_cell(demand, "G", "B", M1)
+    assert demand.cells[(sku_row, column)] == 90.0  # the family's edit, split to its SKU
+
+
+def test_a_protected_view_tab_is_drawn_and_protected_again(files, tmp_path):
+    path = tmp_path / "plan.xlsx"
+    shutil.copy(files["fresh"], path)
+    book = book_from_file(path)
+    exec_sheet = _sheet(book, EXEC_TAB)
+    exec_sheet.api.ProtectContents = True  # a planner protected the page
+    _run_live(book)
+    assert exec_sheet.api.ProtectContents
+    assert exec_sheet.cells[(1, 1)] == "S&OP executive summary"
+    assert any(r == 5 for r, _ in exec_sheet.cells)  # the tiles' values
+
+
+def test_a_smaller_drawing_leaves_nothing_of_the_larger_one(files):
+    book = book_from_file(files["fresh"])
+    big = SheetDrawing(tab="Supply", before="Supply data", tab_color="1F4E78")
+    big.write(3, 1, [["x"] * 6 for _ in range(8)])
+    big.style(Box(3, 1, 8, 6), Style(fill="BDD7EE", number_format="#,##0"))
+    big.outline.update({row: 2 for row in range(4, 11)})
+    big.collapsed.extend(range(4, 11))
+    big.alerts.append(AlertRule(Box(3, 2, 8, 1), "greaterThan", ("0",), "F8CBAD", "9C0006"))
+    draw_live(book, big, "win32")
+    small = SheetDrawing(tab="Supply", before="Supply data", tab_color="1F4E78")
+    small.write(3, 1, [["y", 1.0]])
+    draw_live(book, small, "win32")
+    sheet = book.sheets["Supply"]
+    assert sheet.cells == {(3, 1): "y", (3, 2): 1.0}
+    assert not sheet.styles and not sheet.outline and not sheet.hidden_rows
+    assert not sheet.conditional_formats
+    assert book.names[view_name("Supply")].refers_to == "='Supply'!$A$1:$B$3"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sets(st.tuples(st.integers(1, 12), st.integers(1, 9)), max_size=60))
+def test_rectangles_cover_any_cells_exactly_once(cells):
+    boxes = rectangles(cells)
+    covered = [cell for box in boxes for cell in box.cells()]
+    assert len(covered) == len(set(covered)) and set(covered) == cells
+
+
+def _file_style(cell) -> dict[str, object]:
+    """What the file's cell shows, in the fake's terms (colours as RGB tuples)."""
+
+    def rgb(color) -> tuple[int, ...] | None:
+        if color is None or color.type != "rgb" or color.rgb in (None, "00000000"):
+            return None
+        return tuple(int(color.rgb[i : i + 2], 16) for i in (2, 4, 6))
+
+    font, align = cell.font, cell.alignment
+    top = cell.border.top
+    # openpyxl gives a date it is handed a format of its own; Excel gives its own date format
+    # (the hidden month headers of the forecast chart's block).
+    implicit = ("General", "yyyy-mm-dd h:mm:ss")
+    return {
+        "number_format": None if cell.number_format in implicit else cell.number_format,
+        "fill": rgb(cell.fill.fgColor) if cell.fill.fill_type == "solid" else None,
+        "bold": bool(font.b),
+        "italic": bool(font.i),
+        "size": None if font.sz in (None, 11) else float(font.sz),
+        "font_color": rgb(font.color) if font.color is not None else None,
+        "horizontal": align.horizontal,
+        "vertical": align.vertical,
+        "wrap": bool(align.wrap_text),
+        "top_border": rgb(top.color) if top is not None and top.style else None,
+    }
+
+
+def _live_style(style: dict[str, object]) -> dict[str, object]:
+    border = style.get("top_border")
+    return {
+        "number_format": style.get("number_format"),
+        "fill": style.get("fill"),
+        "bold": bool(style.get("bold")),
+        "italic": bool(style.get("italic")),
+        "size": style.get("size"),
+        "font_color": style.get("font_color"),
+        "horizontal": style.get("horizontal"),
+        "vertical": style.get("vertical"),
+        "wrap": bool(style.get("wrap")),
+        "top_border": border[2] if isinstance(border, tuple) else None,
+    }
+
+
+def test_every_view_looks_as_in_the_file_cell_by_cell(files, seen):
+    wb = load_workbook(files["planned"])
+    for tab in VIEWS:
+        ws, sheet = wb[tab], _sheet(seen, tab)
+        for row in ws.iter_rows():
+            for cell in row:
+                got = _live_style(sheet.styles.get((cell.row, cell.column), {}))
+                assert got == _file_style(cell), (tab, cell.coordinate)
+        widths = {  # hidden columns: openpyxl writes its default width for them
+            column_index_from_string(k): d.width
+            for k, d in ws.column_dimensions.items()
+            if d.customWidth and not d.hidden
+        }
+        assert {c: w for c, w in sheet.column_widths.items()} == widths, tab
+        hidden = {column_index_from_string(k) for k, d in ws.column_dimensions.items() if d.hidden}
+        # openpyxl keeps a run of equal columns as one dimension (min..max).
+        hidden |= {
+            c
+            for d in ws.column_dimensions.values()
+            if d.hidden
+            for c in range(d.min or 0, (d.max or 0) + 1)
+        }
+        assert sheet.hidden_columns == hidden - {0}, tab
+        heights = {r: d.height for r, d in ws.row_dimensions.items() if d.height}
+        assert sheet.row_heights == heights, tab
+
+
+def test_the_planners_pick_on_the_forecast_chart_survives_a_live_run(live):
+    chart_sheet = _sheet(live, FORECAST_TAB)
+    assert chart_sheet.cells[(3, 2)] == "F"  # the first family
+    chart_sheet.range("B3").value = "B"  # as picked from the dropdown
+    _run_live(live)
+    assert chart_sheet.cells[(3, 2)] == "B"
+    chart_sheet.range("B3").value = "no such SKU"
+    _run_live(live)
+    assert chart_sheet.cells[(3, 2)] == "F"  # a pick that no longer exists: the first again

@@ -47,6 +47,7 @@ CF_OPERATORS = (
     "greater_than_or_equal",
     "less_than_or_equal",
 )
+CHART_TYPES = ("line", "line_markers", "column_clustered", "bar_clustered", "pie", "area")
 HORIZONTAL = ("general", "left", "center", "right", "fill", "justify")
 VERTICAL = ("top", "center", "bottom", "justify", "distributed")
 _CELL = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)$")
@@ -188,6 +189,7 @@ class FakeBorders:
         for side in sides:
             if side not in self.SIDES:
                 raise ValueError(f"Invalid border side {side!r}")
+
         for row, column, rows, columns in self.rng.areas:
             for r in range(row, row + rows):
                 top = (r == row and "edge_top" in sides) or (
@@ -358,11 +360,16 @@ class FakeRange:
 
     @property
     def address(self) -> str:
-        row, column, rows, columns = self.areas[0]
-        first = f"${get_column_letter(column)}${row}"
-        if rows == 1 and columns == 1:
-            return first
-        return f"{first}:${get_column_letter(column + columns - 1)}${row + rows - 1}"
+        """ "$A$1:$C$3"; the areas of a multi-area range joined by commas, as Excel does."""
+        parts = []
+        for row, column, rows, columns in self.areas:
+            first = f"${get_column_letter(column)}${row}"
+            if rows == 1 and columns == 1:
+                parts.append(first)
+            else:
+                last = f"${get_column_letter(column + columns - 1)}${row + rows - 1}"
+                parts.append(f"{first}:{last}")
+        return ",".join(parts)
 
     @property
     def last_cell(self) -> FakeRange:
@@ -607,13 +614,26 @@ class FakeMacApi:
 
 
 class FakeChart:
-    def __init__(self, name: str, chart_type: str | None, source: FakeRange | None, anchor: Any):
-        self.name, self.chart_type, self.anchor = name, chart_type, anchor
-        self.source = None if source is None else source.address
+    def __init__(
+        self,
+        charts: FakeCharts,
+        name: str,
+        chart_type: str | None,
+        source: FakeRange | None,
+        anchor: Any,
+    ):
+        self.charts, self.name, self.chart_type, self.anchor = charts, name, chart_type, anchor
+        self.source: str | None = None
+        self.source_sheet: str | None = None
+        if source is not None:
+            self.set_source_data(source)
         self.title: str | None = None
 
     def set_source_data(self, source: FakeRange) -> None:
-        self.source = source.address
+        self.source, self.source_sheet = source.address, source.sheet.name
+
+    def delete(self) -> None:
+        self.charts.items.remove(self)
 
 
 class FakeCharts:
@@ -649,7 +669,9 @@ class FakeCharts:
             raise ValueError("'plot_by' requires 'source'.")
         if name and name in self:
             raise ShapeAlreadyExists(f"'{name}' is already present on {self.sheet.name}.")
-        chart = FakeChart(name or f"Chart {len(self.items) + 1}", chart_type, source, anchor)
+        if chart_type is not None and chart_type not in CHART_TYPES:
+            raise ValueError(f"Invalid chart type {chart_type!r}")
+        chart = FakeChart(self, name or f"Chart {len(self.items) + 1}", chart_type, source, anchor)
         self.items.append(chart)
         return chart
 

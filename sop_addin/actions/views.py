@@ -3,9 +3,10 @@
 The time-phased Demand, Supply and Finance grids (key figures in rows, months across,
 families over SKUs), the forecast chart tab and the one-page Exec dashboard; the tables on
 the companion "<tab> data" tabs stay the contract. Each view is laid out once as a
-`SheetDrawing` and handed to the port: the file port draws it with openpyxl, the xlwings
-port into the live Excel book (through the ribbon's staged port, after the tables). Consensus
-typed into a grid is read back through the port too, so it becomes an override in either.
+`SheetDrawing` and handed to the port: the file port draws it with openpyxl (its charts on
+save), the xlwings port into the live Excel book (through the ribbon's staged port, after the
+tables; the Exec charts on Windows only). Consensus typed into a grid is read back through
+the port too, so it becomes an override in either.
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ from sop_addin.core.calendar import month_label
 from sop_addin.core.grid import build_grid
 from sop_addin.core.grid_edits import GridEdit, edits_to_overrides, merge_overrides
 from sop_addin.core.inputs import PlanInputs
+from sop_addin.workbook.charts import exec_table_charts
 from sop_addin.workbook.dashboard import EXEC_TAB, dashboard_drawing, table_alerts
 from sop_addin.workbook.forecast_chart import (
     FORECAST_TAB,
-    SELECT_CELL,
+    SELECT_COLUMN,
+    SELECT_ROW,
     forecast_drawing,
     forecast_series,
 )
@@ -71,10 +74,9 @@ def update_grids(
 def _picked(port: WorkbookPort) -> object:
     """The SKU or family the planner last picked on the forecast chart tab (None if none)."""
     values = port.read_view(FORECAST_TAB)
-    row, column = int(SELECT_CELL[1:]), ord(SELECT_CELL[0]) - ord("A") + 1
-    if not values or len(values) < row or len(values[row - 1]) < column:
+    if not values or len(values) < SELECT_ROW or len(values[SELECT_ROW - 1]) < SELECT_COLUMN:
         return None
-    return values[row - 1][column - 1]
+    return values[SELECT_ROW - 1][SELECT_COLUMN - 1]
 
 
 def _rates(inputs: PlanInputs) -> dict[str, float]:
@@ -117,7 +119,9 @@ def update_dashboard(
         changes = read_output(port, "Changes", "the cycle", allow_empty=True)
     except TableNotFound:  # a workbook made before the Changes table
         changes = None
-    port.draw_view(dashboard_drawing(kpis, checklist, heading, rates, changes, snapshot))
+    drawing = dashboard_drawing(kpis, checklist, heading, rates, changes, snapshot)
+    drawing.table_charts = exec_table_charts(len(checklist))  # a file draws them on save
+    port.draw_view(drawing)
     for tab, rules in table_alerts(rates).items():
         port.draw_alerts(tab, rules)
     progress("Exec dashboard", 1, 1)

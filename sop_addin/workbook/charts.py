@@ -35,6 +35,7 @@ from sop_addin.workbook.dashboard import (
 )
 from sop_addin.workbook.forecast_chart import add_forecast_chart
 from sop_addin.workbook.layout import older_layout
+from sop_addin.workbook.sheet_drawing import TableChart
 
 # Three charts side by side under the checklist, three dashboard columns each: a column of
 # 16 characters is about 2.9 cm wide in Excel and LibreOffice.
@@ -84,6 +85,27 @@ EXEC_CHARTS = (
         "#,##0",
     ),
 )
+
+
+POINTS_PER_CM = 72 / 2.54
+
+
+def exec_table_charts(checks: int) -> list[TableChart]:
+    """The Exec charts as a live book draws them: side by side under the checklist."""
+    return [
+        TableChart(
+            name=spec.title,
+            table=spec.table,
+            categories=spec.categories,
+            series=spec.series,
+            kind=spec.kind,
+            title=spec.title,
+            anchor=(chart_row(checks), 1 + index * CHART_COLUMNS),
+            width=WIDTH_CM * POINTS_PER_CM,
+            height=HEIGHT_CM * POINTS_PER_CM,
+        )
+        for index, spec in enumerate(EXEC_CHARTS)
+    ]
 
 
 def _table(ws: Worksheet, name: str) -> ExcelTable | None:

@@ -25,6 +25,7 @@ from sop_addin.workbook.sheet_openpyxl import render_drawing
 
 FORECAST_TAB = "Forecast chart"
 FORECAST_DATA_TAB = "Demand data"  # the view sits before the demand tables, after the grid
+SELECT_ROW, SELECT_COLUMN = 3, 2  # B3: the dropdown
 SELECT_CELL = "B3"
 SELECT_CELL_ABS = "$B$3"
 HEADER_ROW = 5
@@ -96,8 +97,8 @@ def forecast_drawing(data: ForecastSeries, selected: object = None) -> SheetDraw
         Style(bold=True, size=12, color="1F4E78"),
     )
     pick = selected if selected in data.members else (data.members or ("",))[0]
-    drawing.write(3, 1, [["SKU or family:", pick]])
-    drawing.style(Box(3, 2), Style(fill=EDITABLE_COLOR, unlocked=True))  # B3
+    drawing.write(SELECT_ROW, SELECT_COLUMN - 1, [["SKU or family:", pick]])
+    drawing.style(Box(SELECT_ROW, SELECT_COLUMN), Style(fill=EDITABLE_COLOR, unlocked=True))
     drawing.column_widths[1] = 14
     for column in range(2, 2 + len(SERIES)):
         drawing.column_widths[column] = 12
@@ -127,7 +128,7 @@ def _write_block(drawing: SheetDrawing, data: ForecastSeries) -> None:
     last = HEADER_ROW + max(len(data.members), 1)
     drawing.lists.append(
         ListRule(
-            boxes=(Box(3, 2),),
+            boxes=(Box(SELECT_ROW, SELECT_COLUMN),),
             source=Box(HEADER_ROW + 1, BLOCK_COLUMN - 1, last - HEADER_ROW, 1),
             error="Pick a SKU or a family from the list",
         )

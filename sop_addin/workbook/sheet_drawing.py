@@ -103,6 +103,22 @@ class LineChart:
     height: float
 
 
+@dataclass(frozen=True)
+class TableChart:
+    """A chart over columns of a contract table, the categories first (the Exec charts). A
+    live book draws it; a file's are drawn on save from the same specs (workbook.charts)."""
+
+    name: str
+    table: str
+    categories: str
+    series: tuple[str, ...]
+    kind: str  # "line" or "bar" (vertical bars)
+    title: str
+    anchor: tuple[int, int]
+    width: float  # points
+    height: float
+
+
 @dataclass
 class SheetDrawing:
     """Everything a view writes on its tab, in the order it is drawn."""
@@ -127,6 +143,7 @@ class SheetDrawing:
     outline_above: bool = False  # a group's +/- on its summary row above, not below
     gridlines: bool = True
     chart: LineChart | None = None
+    table_charts: list[TableChart] = field(default_factory=list)
 
     def write(self, row: int, column: int, block: list[list[Any]]) -> None:
         """Values from (row, column): text stays text, a `Formula` is a formula; None is blank."""

@@ -14,14 +14,9 @@ from typing import Any
 
 from sop_addin.workbook.port import OccupiedCells, TableNotFound
 from sop_addin.workbook.sheet_drawing import AlertRule, SheetDrawing
+from sop_addin.workbook.xlwings_cells import excel_value, find_sheet
 from sop_addin.workbook.xlwings_protection import unprotected
-from sop_addin.workbook.xlwings_views import (
-    draw_live,
-    excel_value,
-    find_sheet,
-    read_view,
-    replace_alerts,
-)
+from sop_addin.workbook.xlwings_views import draw_live, read_view, replace_alerts
 
 SCAN_ROWS = 500  # rows read at a time when looking below a table
 

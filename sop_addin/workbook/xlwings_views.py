@@ -2,8 +2,8 @@
 
 Every COM (or AppleScript) call crosses to Excel, so the drawing goes over in blocks: one
 `range.value = 2-D list` per block of values, and each style attribute (number format, fill,
-font, alignment, border) set once per rectangle of cells that share it; on Windows the
-rectangles of one value go together in one multi-area range.
+font, alignment, border) set once per rectangle of cells that share it (xlwings_cells.py);
+charts are xlwings_charts.py's.
 
 Unlike a file's view tab, which is dropped and drawn afresh, a live tab keeps the planner's
 own cells: only the area the last drawing covered (a workbook name, `SOP_view_<tab>`) is
@@ -15,6 +15,8 @@ text in the desktop engines (its `group` and `freeze_panes` are those of the rem
 those go through `.api` (COM) on Windows and are left out on the Mac, where the template's
 own tabs already carry the panes and where SKU rows are left open (there is no + to open
 them without the outline). The tab's colour and page set-up come with the template's tab.
+The Exec charts read several columns of a table: one multi-area source each, on Windows; on
+the Mac (where AppleScript's multi-area ranges are untested) the Exec page has no charts.
 """
 
 from __future__ import annotations
@@ -22,183 +24,28 @@ from __future__ import annotations
 import re
 import sys
 from collections import defaultdict
-from collections.abc import Iterable
 from typing import Any
 
-import pandas as pd
-from openpyxl.utils import get_column_letter
-
-from sop_addin.workbook.codec import Formula
-from sop_addin.workbook.export import FORMULA_STARTS
-from sop_addin.workbook.sheet_drawing import AlertRule, Box, SheetDrawing, Style
+from sop_addin.workbook.sheet_drawing import AlertRule, SheetDrawing
+from sop_addin.workbook.xlwings_cells import (
+    OPERATORS,
+    LiveSheet,
+    absolute,
+    address,
+    apply_styles,
+    excel_value,
+    find_sheet,
+    runs,
+)
+from sop_addin.workbook.xlwings_charts import line_chart, table_chart
 from sop_addin.workbook.xlwings_protection import unprotected
 
-MAX_ADDRESS = 250  # Excel refuses a multi-area address of more than 255 characters
-# Excel's cellIs operators (openpyxl, alerts.csv) -> xlwings' conditional-format operators.
-OPERATORS = {
-    "between": "between",
-    "notBetween": "not_between",
-    "equal": "equal_to",
-    "notEqual": "not_equal_to",
-    "greaterThan": "greater_than",
-    "lessThan": "less_than",
-    "greaterThanOrEqual": "greater_than_or_equal",
-    "lessThanOrEqual": "less_than_or_equal",
-}
 XL_SUMMARY_ABOVE = 0  # Excel's xlSummaryAbove: a group's +/- on the row above it
-
-
-def excel_value(value: Any) -> Any:
-    """A value as Excel should get it: a `Formula` live, any other text as text."""
-    if isinstance(value, Formula):  # built by the product from cell references
-        return value.text
-    # Excel would evaluate "=..." typed into a cell; a leading apostrophe keeps it text.
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime()
-    return value
 
 
 def view_name(tab: str) -> str:
     """The workbook name that records the area a view covers on its tab."""
     return "SOP_view_" + re.sub(r"\W", "_", tab)
-
-
-def address(box: Box) -> str:
-    first = f"{get_column_letter(box.column)}{box.row}"
-    return f"{first}:{get_column_letter(box.last_column)}{box.last_row}"
-
-
-def rectangles(cells: Iterable[tuple[int, int]]) -> list[Box]:
-    """Cover the cells with few rectangles: runs along each row, stacked where rows match."""
-    by_row: dict[int, list[int]] = defaultdict(list)
-    for row, column in cells:
-        by_row[row].append(column)
-    open_boxes: dict[tuple[int, int], Box] = {}  # (first, last column) -> box still growing
-    done: list[Box] = []
-    for row in sorted(by_row):
-        columns = sorted(set(by_row[row]))
-        runs: list[tuple[int, int]] = []
-        for column in columns:
-            if runs and column == runs[-1][1] + 1:
-                runs[-1] = (runs[-1][0], column)
-            else:
-                runs.append((column, column))
-        still: dict[tuple[int, int], Box] = {}
-        for run in runs:
-            box = open_boxes.pop(run, None)
-            if box is not None and box.last_row == row - 1:
-                still[run] = Box(box.row, box.column, box.rows + 1, box.columns)
-            else:
-                if box is not None:
-                    done.append(box)
-                still[run] = Box(row, run[0], 1, run[1] - run[0] + 1)
-        done += open_boxes.values()
-        open_boxes = still
-    return done + list(open_boxes.values())
-
-
-class LiveSheet:
-    """One tab of a live book, written in as few calls as its shapes allow."""
-
-    def __init__(self, sheet: Any, platform: str) -> None:
-        self.sheet = sheet
-        self.windows = platform != "darwin"
-
-    def ranges(self, boxes: list[Box]) -> list[Any]:
-        """xlwings ranges covering the boxes: multi-area ones on Windows, one a box on the Mac."""
-        if not self.windows:
-            return [self.sheet.range(address(box)) for box in boxes]
-        out, part = [], ""
-        for box in boxes:
-            one = address(box)
-            if part and len(part) + 1 + len(one) > MAX_ADDRESS:
-                out.append(self.sheet.range(part))
-                part = ""
-            part = f"{part},{one}" if part else one
-        if part:
-            out.append(self.sheet.range(part))
-        return out
-
-    def each(self, cells: dict[Any, list[tuple[int, int]]]) -> Iterable[tuple[Any, Any]]:
-        """(value, range) for each value and each range of the cells that share it."""
-        for value, where in cells.items():
-            for rng in self.ranges(rectangles(where)):
-                yield value, rng
-
-
-def _group(styles: dict[tuple[int, int], Style], key: Any) -> dict[Any, list[tuple[int, int]]]:
-    grouped: dict[Any, list[tuple[int, int]]] = defaultdict(list)
-    for cell, style in styles.items():
-        value = key(style)
-        if value is not None:
-            grouped[value].append(cell)
-    return grouped
-
-
-def _font(style: Style) -> tuple[Any, ...] | None:
-    return (style.bold, style.italic, style.size, style.color) if style.has_font else None
-
-
-def _alignment(style: Style) -> tuple[Any, ...] | None:
-    return (style.horizontal, style.vertical, style.wrap) if style.has_alignment else None
-
-
-def apply_styles(live: LiveSheet, styles: dict[tuple[int, int], Style]) -> None:
-    """Each attribute once per range of cells sharing its value."""
-    for fmt, rng in live.each(_group(styles, lambda s: s.number_format)):
-        rng.number_format = fmt
-    for fill, rng in live.each(_group(styles, lambda s: s.fill)):
-        rng.color = f"#{fill}"
-    for (bold, italic, size, color), rng in live.each(_group(styles, _font)):
-        font = rng.font
-        if bold is not None:
-            font.bold = bold
-        if italic is not None:
-            font.italic = italic
-        if size is not None:
-            font.size = size
-        if color is not None:
-            font.color = f"#{color}"
-    for (horizontal, vertical, wrap), rng in live.each(_group(styles, _alignment)):
-        if horizontal is not None:
-            rng.horizontal_alignment = horizontal
-        if vertical is not None:
-            rng.vertical_alignment = vertical
-        if wrap is not None:
-            rng.wrap_text = wrap
-    for color, rng in live.each(_group(styles, lambda s: s.top_border)):
-        # A box of several rows: a line above each of them, as the file draws it.
-        sides = ["edge_top", "inside_horizontal"]
-        rng.borders.set(sides, line_style="continuous", weight="thin", color=f"#{color}")
-    if live.windows:  # no xlwings API for a cell's lock: COM's Range.Locked
-        for _, rng in live.each(_group(styles, lambda s: True if s.unlocked else None)):
-            rng.api.Locked = False
-
-
-def _runs(numbers: Iterable[int]) -> list[tuple[int, int]]:
-    runs: list[tuple[int, int]] = []
-    for n in sorted(set(numbers)):
-        if runs and n == runs[-1][1] + 1:
-            runs[-1] = (runs[-1][0], n)
-        else:
-            runs.append((n, n))
-    return runs
-
-
-def find_sheet(book: Any, tab: str) -> Any | None:
-    """The book's sheet of that name (any case, as Excel matches it); None without one.
-
-    One lookup by name; only when the engine refuses it are the names listed, so a missing
-    tab is told from an Excel that is busy (whose error goes on).
-    """
-    try:
-        return book.sheets[tab]
-    except Exception:  # the engine's own error: COM's "out of range", AppleScript's
-        if tab.lower() in (s.name.lower() for s in book.sheets):
-            raise
-        return None
 
 
 def read_view(book: Any, tab: str) -> list[list[Any]] | None:
@@ -267,37 +114,50 @@ def draw_live(book: Any, drawing: SheetDrawing, platform: str = sys.platform) ->
             values = [line + [None] * (width - len(line)) for line in values]
             sheet.range((row, column)).resize(len(values), width).value = values
         apply_styles(live, drawing.cell_styles())
-        widths: dict[float, list[int]] = defaultdict(list)
-        for column, size in drawing.column_widths.items():
-            widths[size].append(column)
-        for size, columns in widths.items():
-            for first, last in _runs(columns):
-                sheet.range((1, first), (1, last)).column_width = size
-        for first, last in _runs(drawing.hidden_columns):
-            sheet.range((1, first), (1, last)).columns.hidden = True
-        for row, height in drawing.row_heights.items():
-            sheet.range((row, 1)).row_height = height
+        _sizes(sheet, drawing)
         if windows and drawing.outline:
             _outline(sheet, drawing)
         if windows and drawing.freeze is not None:
             _freeze(book, sheet, drawing.freeze)
-        for rule in drawing.lists:
-            source: Any = list(rule.values)
-            if rule.source is not None:
-                source = sheet.range(address(rule.source))
-            for rng in live.ranges(list(rule.boxes)):
-                rng.data_validation.set_list(source)
-                if windows:  # xlwings sets no error text: COM's Validation.ErrorMessage
-                    rng.api.Validation.ErrorMessage = rule.error
+        _lists(live, drawing)
         for alert in drawing.alerts:
             _add_alert(sheet, alert)
         if drawing.print_area is not None:
             sheet.page_setup.print_area = drawing.print_area
         if drawing.chart is not None:
-            _chart(sheet, drawing)
+            line_chart(sheet, drawing)
+        if windows:  # a chart over several table columns takes a multi-area source
+            for spec in drawing.table_charts:
+                table_chart(book, sheet, spec)
         extent = drawing.extent()
-        book.names.add(view_name(sheet.name), f"='{sheet.name}'!{_absolute(extent)}")
+        book.names.add(view_name(sheet.name), f"='{sheet.name}'!{absolute(extent)}")
     return sheet
+
+
+def _sizes(sheet: Any, drawing: SheetDrawing) -> None:
+    """Column widths (a run of equal widths at once), hidden columns, row heights."""
+    widths: dict[float, list[int]] = defaultdict(list)
+    for column, size in drawing.column_widths.items():
+        widths[size].append(column)
+    for size, columns in widths.items():
+        for first, last in runs(columns):
+            sheet.range((1, first), (1, last)).column_width = size
+    for first, last in runs(drawing.hidden_columns):
+        sheet.range((1, first), (1, last)).columns.hidden = True
+    for row, height in drawing.row_heights.items():
+        sheet.range((row, 1)).row_height = height
+
+
+def _lists(live: LiveSheet, drawing: SheetDrawing) -> None:
+    """The dropdowns; their refusal text through COM (xlwings sets none)."""
+    for rule in drawing.lists:
+        source: Any = list(rule.values)
+        if rule.source is not None:
+            source = live.sheet.range(address(rule.source))
+        for rng in live.ranges(list(rule.boxes)):
+            rng.data_validation.set_list(source)
+            if live.windows:
+                rng.api.Validation.ErrorMessage = rule.error
 
 
 def _add_alert(sheet: Any, alert: AlertRule) -> None:
@@ -325,11 +185,6 @@ def replace_alerts(book: Any, tab: str, rules: list[AlertRule], platform: str) -
             _add_alert(sheet, rule)
 
 
-def _absolute(box: Box) -> str:
-    first = f"${get_column_letter(box.column)}${box.row}"
-    return f"{first}:${get_column_letter(box.last_column)}${box.last_row}"
-
-
 def _outline(sheet: Any, drawing: SheetDrawing) -> None:
     """Group the family and SKU rows (COM: Range.OutlineLevel), SKUs closed under families."""
     sheet.api.Outline.SummaryRow = XL_SUMMARY_ABOVE
@@ -337,29 +192,8 @@ def _outline(sheet: Any, drawing: SheetDrawing) -> None:
     for row, level in drawing.outline.items():
         by_level[level].append(row)
     for level, rows in by_level.items():
-        for first, last in _runs(rows):
+        for first, last in runs(rows):
             # Excel counts the ungrouped rows as level 1; openpyxl's outlineLevel from 0.
             sheet.range(f"{first}:{last}").api.OutlineLevel = level + 1
-    for first, last in _runs(drawing.collapsed):
+    for first, last in runs(drawing.collapsed):
         sheet.range(f"{first}:{last}").rows.hidden = True
-
-
-def _chart(sheet: Any, drawing: SheetDrawing) -> None:
-    """The view's line chart: made once, its source updated on later runs."""
-    spec = drawing.chart
-    assert spec is not None
-    source = sheet.range(address(spec.source))
-    name = drawing.tab
-    existing = next((c for c in sheet.charts if c.name == name), None)
-    if existing is not None:
-        existing.set_source_data(source)
-        return
-    chart = sheet.charts.add(
-        width=spec.width,
-        height=spec.height,
-        chart_type="line",
-        source=source,
-        name=name,
-        anchor=sheet.range(spec.anchor),
-    )
-    chart.title = spec.title
