@@ -97,50 +97,77 @@ def package_version(name: str) -> str:
         return "unknown"
 
 
-WARM_ATTRIBUTE = "_sop_warm_lp"  # where a problem keeps its HiGHS LP between solves
+WARM_ATTRIBUTE = "_sop_warm_lps"  # where a problem keeps its HiGHS LPs between solves
+WARM_MODELS = 3  # HiGHS LPs kept per problem, one per objective, the latest last
 
 
 @dataclass
 class _WarmLP:
-    """A problem's HiGHS LP as last solved: its rows (by identity) and column count."""
+    """A HiGHS LP as last solved: its objective, rows (by identity) and column count."""
 
     highs: Any
+    cost: np.ndarray
     rows: list[pulp.LpConstraint]
     columns: int
+
+
+def _warm_for(lp: pulp.LpProblem, cost: np.ndarray) -> _WarmLP | None:
+    """The kept LP to re-solve this objective in, if any (see HiGHSBulk)."""
+    kept: list[_WarmLP] = getattr(lp, WARM_ATTRIBUTE, [])
+    for warm in reversed(kept):
+        if warm.columns == len(cost) and np.array_equal(warm.cost, cost):
+            return warm
+    if kept and kept[-1].columns == len(cost):
+        latest = kept[-1]
+        within = (cost == 0) | (latest.cost != 0)
+        if within.all() and np.count_nonzero(cost) < np.count_nonzero(latest.cost):
+            return latest
+    return None
+
+
+def _keep_warm(lp: pulp.LpProblem, warm: _WarmLP) -> None:
+    kept = [w for w in getattr(lp, WARM_ATTRIBUTE, []) if w.highs is not warm.highs]
+    setattr(lp, WARM_ATTRIBUTE, [*kept, warm][-WARM_MODELS:])
+
+
+def _retry_statuses() -> tuple[Any, ...]:
+    import highspy
+
+    status = highspy.HighsModelStatus
+    return (status.kUnknown, status.kSolveError, status.kPostsolveError, status.kNotset)
 
 
 class HiGHSBulk(pulp.HiGHS):
     """PuLP's HiGHS, loading the model in bulk, re-solving LPs warm and taking a MIP start.
 
     PuLP's own adapter adds one column and one row per highspy call, which took longer than the
-    solve on the 400-product plan; here the columns and rows go in as arrays. An LP is solved
-    in the HiGHS model the problem's last LP left (kept on the problem): only costs, bounds and
-    the rows added or removed since change, and the simplex starts from the last basis. The
-    planner solves the same LP many times with another objective or a few integers fixed (cut
-    rounds, the two stages, the re-solves with the setups fixed); cold, one of those took a
-    minute at 400 products. A MIP is built fresh. A partial start (integer values) is completed
+    solve on the 400-product plan; here the columns and rows go in as arrays.
+
+    The planner solves one LP many times with a few integers fixed or cut rows added (cut
+    rounds, the two stages, the re-solves with the setups fixed); cold, one of those took 60 to
+    120 s at 400 products (dual simplex on the degenerate unmet-demand objective), warm under a
+    second. So the problem keeps its last HiGHS LP per objective, and an LP with the same
+    objective is re-solved in it: only bounds and the rows added or removed since change, and
+    the simplex starts from the last basis. An objective that is a part of the latest one (the
+    unmet demand out of the weighted whole) starts from the latest basis too. Any other change
+    of objective starts cold: warm from the unmet-demand basis, the weighted objective took
+    110-170 s, cold 1.4 s. A MIP is built fresh. A partial start (integer values) is completed
     by HiGHS fixing those integers and solving the LP; a start it cannot complete is dropped,
     so a poor start costs a moment and never a wrong answer.
     """
 
     start: dict[pulp.LpVariable, float] | None = None
+    warm_started = False
 
-    def createAndConfigureSolver(self, lp: pulp.LpProblem) -> None:  # PuLP's method name
-        super().createAndConfigureSolver(lp)
-        warm: _WarmLP | None = None if self.mip else getattr(lp, WARM_ATTRIBUTE, None)
-        if warm is None:
-            return
-        # PuLP set this call's options on a fresh instance: carry them to the kept one (a
-        # limit of None is HiGHS's infinity there, so an earlier call's limit does not stay).
-        fresh, highs = lp.solverModel, warm.highs
+    def _warm_options(self, fresh: Any, highs: Any) -> None:
+        """PuLP set this call's options on a fresh instance: carry them to the kept one."""
         for name in ("output_flag", "time_limit", "solver", *self.optionsDict):
-            _status, value = fresh.getOptionValue(name)
+            _status, value = fresh.getOptionValue(name)  # no limit: HiGHS's infinity
             highs.setOptionValue(name, value)
         if self.timeLimit is not None:
             # HiGHS's clock runs on over every run() of one instance (ERGO-Code/HiGHS#1331,
             # #1477) and highspy has no zeroAllClocks: the limit counts from where it stands.
             highs.setOptionValue("time_limit", float(self.timeLimit) + highs.getRunTime())
-        lp.solverModel = highs
 
     def buildSolverModel(self, lp: pulp.LpProblem) -> None:  # PuLP's method name
         import highspy
@@ -171,9 +198,11 @@ class HiGHSBulk(pulp.HiGHS):
                 row_lower[r] = low
             if high is not None:
                 row_upper[r] = high
-        highs = lp.solverModel
-        warm: _WarmLP | None = None if self.mip else getattr(lp, WARM_ATTRIBUTE, None)
-        if warm is not None and warm.highs is highs and warm.columns == n:
+        warm = None if self.mip else _warm_for(lp, cost)
+        self.warm_started = warm is not None
+        if warm is not None:
+            self._warm_options(lp.solverModel, warm.highs)
+            highs = lp.solverModel = warm.highs
             kept = _common_prefix(warm.rows, rows)
             if kept < len(warm.rows):
                 gone = np.arange(kept, len(warm.rows), dtype=np.int32)
@@ -185,6 +214,7 @@ class HiGHSBulk(pulp.HiGHS):
                 held = np.arange(kept, dtype=np.int32)
                 highs.changeRowsBounds(kept, held, row_lower[:kept], row_upper[:kept])
         else:
+            highs = lp.solverModel
             kept = 0
             highs.addCols(
                 n, cost, lower, upper, 0, np.zeros(1, np.int32), np.zeros(0, np.int32), []
@@ -195,7 +225,7 @@ class HiGHSBulk(pulp.HiGHS):
                 highs.changeColsIntegrality(len(cols), cols, kinds)
         _add_rows(highs, rows[kept:], row_lower[kept:], row_upper[kept:])
         if not self.mip:
-            setattr(lp, WARM_ATTRIBUTE, _WarmLP(highs, rows, n))
+            _keep_warm(lp, _WarmLP(highs, cost, rows, n))
 
     def callSolver(self, lp: pulp.LpProblem) -> None:  # PuLP's method name
         if self.start:
@@ -210,7 +240,13 @@ class HiGHSBulk(pulp.HiGHS):
                 index = np.array([i for i, _ in items], dtype=np.int32)
                 values = np.array([v for _, v in items], dtype=np.float64)
                 lp.solverModel.setSolution(len(items), index, values)
-        lp.solverModel.run()
+        highs = lp.solverModel
+        highs.run()
+        if self.warm_started and highs.getModelStatus() in _retry_statuses():
+            # The warm basis can leave HiGHS without an answer (seen: "Unknown" after bounds
+            # fixed on a 12-product plan); the same LP from scratch then has one.
+            highs.clearSolver()
+            highs.run()
 
 
 def _common_prefix(before: list[pulp.LpConstraint], now: list[pulp.LpConstraint]) -> int:

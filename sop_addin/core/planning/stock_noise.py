@@ -1,0 +1,45 @@
+"""Solver noise cleared from a solved plan: a sale lost in a month that closes with stock.
+
+The objective never keeps stock while a sale is lost (a unit lost sooner weighs more,
+build.SOONER), but the solvers stop within their tolerances (1e-7 relative): seed 3 of the demo
+left 0.009 of a unit lost in a month that closed with stock. Shipping it from that stock is the
+plan the objective asks for; this does so, moving at most `NOISE` units a month, so a real
+shortfall (the buffer kept, a bug) stays in the plan and its explanation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+NOISE = 0.05  # units: the largest lost sale taken as solver noise
+
+
+def ship_kept_stock(model: Any) -> int:
+    """Serve from stock what the solution lost while stock stayed; return the months changed.
+
+    Shipping d more in month t leaves d less in stock from t to the horizon end, so d is at most
+    the least stock over those months; the buffer shortfall grows by what the stock falls below
+    its target.
+    """
+    v, data = model.variables, model.data
+    lost, stock, below = v["lost"], v["stock"], v.get("below_safety", {})
+    targets = data.products["safety_stock"]
+    horizon = len(data.months)
+    changed = 0
+    for (sku, t), var in lost.items():
+        unmet = float(var.varValue or 0.0)
+        if unmet <= 0.0:
+            continue
+        later = [stock[(sku, u)] for u in range(t, horizon)]
+        shipped = min(unmet, min(float(s.varValue or 0.0) for s in later))
+        if shipped <= 0.0 or shipped > NOISE:
+            continue
+        var.varValue = unmet - shipped
+        for u, held in enumerate(later, start=t):
+            held.varValue = float(held.varValue or 0.0) - shipped
+            short = below.get((sku, u))
+            if short is not None:
+                gap = float(targets[sku]) - held.varValue
+                short.varValue = max(float(short.varValue or 0.0), gap)
+        changed += 1
+    return changed
