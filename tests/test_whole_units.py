@@ -64,8 +64,11 @@ def _solver(result):
 
 def _balances_exact(balance):
     flow = balance["opening"] + balance["production"] + balance["receipts"] - balance["served"]
+    if "transfers_in" in balance:  # a SKU's stock per site, moved along lanes
+        flow = flow + balance["transfers_in"] - balance["transfers_out"]
     assert (flow - balance["closing"]).abs().max() < EXACT
-    for _, rows in balance.groupby("sku"):
+    keys = [k for k in ("sku", "site") if k in balance]
+    for _, rows in balance.groupby(keys):
         carried = rows["opening"].iloc[1:].to_numpy() - rows["closing"].iloc[:-1].to_numpy()
         assert abs(carried).max(initial=0.0) < EXACT
     recorded = balance["served"] - balance["backlog_served"] + balance["unmet"]
@@ -489,3 +492,15 @@ def test_a_flow_keeps_the_stocks_it_names(monkeypatch):
     _, result = _plan(tables, {("A", M1): 50.0})
     assert _series(result)[:1] == [50.0]
     assert "(1 more kept as planned" in _solver(result)["whole units"]
+
+
+def test_demo_transfers_are_whole_packs(demo_plan):
+    data, result = demo_plan
+    packs = data.products["pack_size"]
+    moved = result.transfers
+    assert len(moved)  # the demo's lanes carry stock (demo_network.py)
+    off = sum(
+        abs(q / p - round(q / p)) > 1e-9
+        for q, p in zip(moved["quantity"], moved["sku"].map(packs), strict=True)
+    )
+    assert off == _kept(result, "transfers")

@@ -2,8 +2,8 @@
 balance kept exact.
 
 The LP (or the MILP's final LPs) plans in fractions of a unit: 15.92 pumps. After the solve,
-each flow (production runs, main-source purchases, second-source purchases; transfers join
-with one more ``Flow``) is made a whole number of its packs (Products.pack_size for a run,
+each flow (production runs, main-source purchases, second-source purchases, transfers along
+lanes) is made a whole number of its packs (Products.pack_size for a run,
 Materials.order_multiple for an order; blank = 1, whole units):
 
 1. Running totals: along a series (a SKU's runs on a resource, a material's orders from a
@@ -50,7 +50,11 @@ if TYPE_CHECKING:  # solve.py calls this module: a runtime import would be circu
 
 FREE_KINDS = ("overtime",)  # may rise to its limit to make room for a rounded run
 # Balance rows whose stock must stay >= 0 (for the flows that name them) -> the stock's kind.
-CHAINS = {"Material-balance": "material_stock", "Product-balance": "stock"}
+CHAINS = {
+    "Material-balance": "material_stock",
+    "Product-balance": "stock",
+    "Site-balance": "site_stock",  # a SKU's stock at its other sites (sites.py)
+}
 HELD_KINDS = ("substitute",)  # decisions the re-solve keeps as planned (and their reasons)
 TOLERANCE = 1e-6  # units (or hours): a row or stock within this of its limit holds
 MAX_PASSES = 20
@@ -79,6 +83,26 @@ class Flow:
     chains: tuple[str, ...] = ("Material-balance",)
 
 
+def _round_transfers(model: PlanModel, resolve: Callable[[], object]) -> dict[str, tuple[int, int]]:
+    """Round the re-solved plan's transfers, fix them and solve again; left as solved (and
+    counted as kept) when the rounded transfers do not solve."""
+    flow = transfer_flow(model)
+    rounder = _Rounder(model, [flow])
+    rounder.round_all()
+    moved = model.variables[flow.kind].values()
+    bounds = {var: (var.lowBound, var.upBound) for var in moved}
+    for var in moved:
+        var.lowBound = var.upBound = rounder.value(var)
+    try:
+        resolve()
+    except SolverError:
+        for var in moved:
+            var.lowBound, var.upBound = bounds[var]
+            rounder.staged[var] = rounder.base[var]
+        resolve()
+    return rounder.counts("all")
+
+
 def whole_unit_flows(model: PlanModel) -> list[Flow]:
     """The flows rounded, in order: runs first (the material a run rounded up uses is bought
     by raising an order that arrives in time, where its limits allow), then orders (rounded
@@ -91,6 +115,23 @@ def whole_unit_flows(model: PlanModel) -> list[Flow]:
         Flow("purchase orders", "buy", lambda key: multiples.get(key[0], 1.0), tops_up=True),
         Flow("second-source orders", "source_buy", lambda k: multiples.get(k[0], 1.0), True),
     ]
+
+
+def transfer_flow(model: PlanModel) -> Flow:
+    """Transfers along lanes in whole packs of their SKU, never taking more than a supplying
+    site holds. They are rounded in a second pass, once the runs and orders are whole and solved
+    again: rounding them with the runs would check an origin's stock against runs the orders'
+    pass may still cut."""
+    packs = _positive(model.data.products, "pack_size")
+    return Flow(
+        "transfers",
+        "transfer",
+        lambda key: packs.get(key[0], 1.0),
+        # Stock at a SKU's other sites may not go below 0; at its demand site (the product
+        # balance) a pack less arriving is a sale lost or served a month later, which the
+        # LPs solved again decide.
+        chains=("Site-balance",),
+    )
 
 
 def _positive(frame: Any, column: str) -> dict[Any, float]:
@@ -192,6 +233,8 @@ def round_to_whole_units(
             what = "orders" if step == "all" else "runs and orders"
             fallback = f"{what} left as planned: the rounded plan did not solve ({exc})"
     counts = rounder.counts(step)
+    if step == "all" and model.variables.get("transfer"):
+        counts.update(_round_transfers(model, resolve))
     for name, pi in duals.items():
         if name in problem._constraints:
             problem._constraints[name].pi = pi
