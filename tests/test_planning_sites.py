@@ -15,7 +15,7 @@ from sop_addin.core.demo_company import generate_demo
 from sop_addin.core.finance import finance_plan, finance_rates
 from sop_addin.core.network_finance import network_costs
 from sop_addin.core.planning import SolverOptions, prepare_planning_data, solve_plan
-from sop_addin.core.scenarios import apply_scenario
+from sop_addin.core.scenarios import apply_scenario, check_scenarios, evaluate
 from sop_addin.workbook.create import create_workbook
 from sop_addin.workbook.file_port import FilePort
 from sop_addin.workbook.tables import has_table, read_inputs, read_output
@@ -310,3 +310,34 @@ def test_lanes_that_make_no_sense_are_reported_by_cell(tmp_path):
     assert ("Inventory", "Lanes", 4, "to_site") in where  # S9 unknown
     assert ("Inventory", "Lanes", 5, "lead_months") in where  # below 0
     assert ("Inventory", "Regions", 4, "site") in where  # S8 unknown
+
+
+def test_a_scenario_values_its_transfers_and_losing_the_lane_costs_the_sales():
+    # evaluate() plans and values a scenario as Run Scenarios does. Base: 40 units moved at 1
+    # reach G's COGS (January and February, 20 each); 40 of B's 60 are served. With L12 lost
+    # nothing moves: no transfer cost, and none of B is served.
+    tables = _two_sites()
+    inputs = inputs_from(tables)
+    base = evaluate("base", inputs, demand(B20), pd.DataFrame())
+    g = base.finance[base.finance["family"] == "G"].set_index("month")
+    assert g["network_cost"].to_dict() == pytest.approx({M1: 20.0, M2: 20.0, M3: 0.0})
+    assert g["units"].sum() == pytest.approx(40.0)
+    lost = pd.DataFrame(
+        [
+            {
+                "scenario": "L12 lost",
+                "change": "lane_lost",
+                "level": "lane",
+                "target": "L12",
+                "from_month": pd.NaT,
+                "to_month": pd.NaT,
+                "value": 0.0,
+                "note": "",
+            }
+        ]
+    )
+    check_scenarios(lost, inputs)
+    outcome = evaluate("L12 lost", inputs, demand(B20), lost)
+    assert outcome.changes == "lane lost lane L12"
+    g = outcome.finance[outcome.finance["family"] == "G"]
+    assert g["network_cost"].sum() == pytest.approx(0.0) and g["units"].sum() == 0.0

@@ -67,13 +67,15 @@ def demand_sites(inputs: PlanInputs, pooled: pd.Series) -> pd.Series:
     return region.map(served_from).fillna(pooled).astype(str)
 
 
-def _reachable(start: set[str], edges: dict[str, set[str]]) -> set[str]:
-    seen, todo = set(start), list(start)
+def _reachable(start: set[str], edges: dict[str, set[str]], stop: str = "") -> set[str]:
+    """The sites reached from start along the edges, not going on from `stop`."""
+    seen, todo = set(start), [s for s in start if s != stop]
     while todo:
         for nxt in edges.get(todo.pop(), ()):
             if nxt not in seen:
                 seen.add(nxt)
-                todo.append(nxt)
+                if nxt != stop:
+                    todo.append(nxt)
     return seen
 
 
@@ -100,9 +102,11 @@ def remote_sites(
         backward[lane.to_site].add(lane.from_site)
     rows: dict[tuple[str, str], float] = {}
     for sku, site in home.items():
-        start = sources.get(str(sku), set())
-        between = _reachable(start, forward) & _reachable({str(site)}, backward)
-        for other in (start | between) - {str(site)}:
+        # Paths from where it is made or held to where it sells, not through its demand site
+        # (stock never leaves it): a SKU made and held only there has no other site.
+        start = sources.get(str(sku), set()) - {str(site)}
+        between = _reachable(start, forward, stop=str(site)) & _reachable({str(site)}, backward)
+        for other in start | (between - {str(site)}):
             rows[(str(sku), other)] = 0.0
     for (sku, site), units in stock.items():
         if (str(sku), str(site)) in rows:

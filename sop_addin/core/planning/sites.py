@@ -68,19 +68,23 @@ def held_stock(model: PlanModel) -> dict[tuple[str, int], list[tuple[pulp.LpVari
 
 
 def sku_lanes(data: PlanningData) -> dict[str, list[str]]:
-    """Per SKU, the lanes between two of its sites."""
+    """Per SKU, the lanes between two of its sites that do not leave its demand site: stock
+    moves toward where it sells, never away from it (half the transfer variables)."""
     if not data.networked or data.lanes.empty:
         return {}
+    home = {str(sku): str(site) for sku, site in data.products["site"].items()}
     sites: dict[str, set[str]] = defaultdict(set)
-    for sku, site in data.products["site"].items():
-        sites[str(sku)].add(str(site))
+    for sku, site in home.items():
+        sites[sku].add(site)
     for sku, site in data.sites.index:
         sites[str(sku)].add(str(site))
     lanes = data.lanes
     ends = list(zip(lanes.index.astype(str), lanes["from_site"], lanes["to_site"], strict=True))
     found: dict[str, list[str]] = {}
     for sku, own in sites.items():
-        lanes = [lane for lane, start, end in ends if start in own and end in own]
+        lanes = [
+            lane for lane, start, end in ends if start in own and end in own and start != home[sku]
+        ]
         if lanes:
             found[sku] = lanes
     return found
