@@ -489,3 +489,37 @@ def test_a_flow_keeps_the_stocks_it_names(monkeypatch):
     _, result = _plan(tables, {("A", M1): 50.0})
     assert _series(result)[:1] == [50.0]
     assert "(1 more kept as planned" in _solver(result)["whole units"]
+
+
+def test_when_the_rounded_plan_does_not_solve_the_orders_are_left_as_planned():
+    # A solver that fails the first re-solve (as an infeasible rounding would): the runs stay
+    # whole, the orders go back to what the LP wants, and the report says why.
+    from sop_addin.core.planning.build import create_model
+    from sop_addin.core.planning.solve import _lp_stages, solve_model
+    from sop_addin.core.planning.solvers import SolverError
+    from sop_addin.core.planning.whole_units import round_to_whole_units
+
+    tables = tiny_tables(3)
+    _packs(tables, a=12)
+    _with_material(tables, multiple=25.0)
+    data = prepare_planning_data(inputs_from(tables), demand({("A", m): 50.0 for m in MONTHS}))
+    model = create_model(data)
+    options = SolverOptions()
+    report = solve_model(model, options)
+    calls = []
+
+    def flaky():
+        calls.append(1)
+        if len(calls) == 1:
+            raise SolverError("no plan (test)")
+        return _lp_stages(model, options)
+
+    rounded = round_to_whole_units(model, report, flaky)
+    assert len(calls) == 2
+    made = [model.variables["make"][("A", "R1", t)].varValue for t in range(3)]
+    bought = [model.variables["buy"][("M", t)].varValue for t in range(3)]
+    assert made == [60.0, 48.0, 48.0]
+    assert bought == pytest.approx([60.0, 48.0, 48.0])  # just what the runs use, unrounded
+    whole = rounded.whole_units
+    assert whole is not None and "orders left as planned" in whole.fallback
+    assert "purchase orders" not in whole.note().split(";")[0]

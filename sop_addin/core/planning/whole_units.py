@@ -165,6 +165,25 @@ def round_to_whole_units(
     priced = set(model.service_priced)
     rounder = _Rounder(model, flows)
     rounder.round_all()
+    if not rounder.moved():  # already whole packs (or nothing to round): no LP again
+        return _reported(report, rounder, "all", report.objective, report.service, "")
+    step, fallback = _solve_rounded(model, flows, rounder, resolve)
+    for name, pi in duals.items():
+        if name in problem._constraints:
+            problem._constraints[name].pi = pi
+    model.service_priced.clear()
+    model.service_priced.update(priced)
+    held = model.objectives.get("held", model.objectives["service"])
+    objective = float(pulp.value(model.objectives["plan"]) or 0.0)
+    return _reported(report, rounder, step, objective, float(pulp.value(held) or 0.0), fallback)
+
+
+def _solve_rounded(
+    model: PlanModel, flows: list[Flow], rounder: _Rounder, resolve: Callable[[], object]
+) -> tuple[str, str]:
+    """Fix the rounded values and solve the LP stages again: all flows, else the runs only
+    (orders as the LP wants them), else none. Returns the step that solved and why any
+    flow was left as planned."""
     bounds = {
         var: (var.lowBound, var.upBound)
         for flow in flows
@@ -185,34 +204,35 @@ def round_to_whole_units(
                     var.lowBound, var.upBound = low, high
         try:
             resolve()
-            break
+            return step, fallback
         except SolverError as exc:
             if step == "none":
                 raise
             what = "orders" if step == "all" else "runs and orders"
             fallback = f"{what} left as planned: the rounded plan did not solve ({exc})"
+    raise AssertionError("unreachable: the last step re-raises")
+
+
+def _reported(
+    report: SolveReport,
+    rounder: _Rounder,
+    step: str,
+    objective: float,
+    service: float,
+    fallback: str,
+) -> SolveReport:
+    """The report with the rounded plan's objective and service and what rounding did."""
     counts = rounder.counts(step)
-    for name, pi in duals.items():
-        if name in problem._constraints:
-            problem._constraints[name].pi = pi
-    model.service_priced.clear()
-    model.service_priced.update(priced)
-    held = model.objectives.get("held", model.objectives["service"])
     whole = WholeUnits(
         rounded={k: v[0] for k, v in counts.items()},
         kept={k: v[1] for k, v in counts.items() if v[1]},
         objective_before=report.objective,
-        objective_after=float(pulp.value(model.objectives["plan"]) or 0.0),
+        objective_after=objective,
         service_before=report.service,
-        service_after=float(pulp.value(held) or 0.0),
+        service_after=service,
         fallback=fallback,
     )
-    return replace(
-        report,
-        objective=whole.objective_after,
-        service=whole.service_after,
-        whole_units=whole,
-    )
+    return replace(report, objective=objective, service=service, whole_units=whole)
 
 
 @dataclass
@@ -581,6 +601,10 @@ class _Rounder:
             for key, var in by_month[t]:
                 carry[key[:-1]] += planned[var] - self.value(var)
                 self.settled.add(var)
+
+    def moved(self) -> bool:
+        """Whether any value moved from its planned quantity by more than the tolerance."""
+        return any(abs(v - self.base.get(var, 0.0)) >= TOLERANCE for var, v in self.staged.items())
 
     def counts(self, step: str) -> dict[str, tuple[int, int]]:
         """Per flow rounded: (values now whole packs, values kept as planned)."""
