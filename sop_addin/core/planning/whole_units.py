@@ -16,8 +16,10 @@ Materials.order_multiple for an order; blank = 1, whole units):
    checked with the other values as planned (overtime may rise to its limit); a setup, lot
    count or order switch the LP relaxed follows its run. Material stock must stay at or above
    0 in every later month with the purchases as planned. Where a row or a stock breaks, the
-   values that broke it go to the pack below their planned quantity (the next month's running
-   total catches up), and if that breaks too they keep the planned quantity (counted as kept).
+   values that broke it go to their own packs rounded up (when made-ahead stock took them
+   below an MOQ or a minimum lot), else to the pack below their planned quantity (the next
+   month's running total catches up), and if that breaks too they keep the planned quantity
+   (counted as kept).
 3. The rounded values are fixed and the two LP stages solve again (unmet demand, then buffers
    and cost), so shipments, stock, unmet demand and buffers follow from the whole units: every
    balance holds by construction. Shadow prices stay those of the plan before rounding (with
@@ -256,9 +258,11 @@ class _Choice:
 def _candidates(x: float, carry: float, size: float) -> list[float]:
     """Whole packs for a planned quantity x, given what the series still owes (carry: the
     planned running total less the rounded one, never above a pack): preferred first (the
-    running total rounded up), then the pack below x, then x itself."""
+    running total rounded up), then x's own packs rounded up (an order at its MOQ, a run at
+    its minimum, when what was made ahead would take it below), the pack below x, and x."""
     options = [
         max(0.0, size * math.ceil((x + carry) / size - 1e-9)),
+        size * math.ceil(x / size - 1e-9),
         size * math.floor(x / size + 1e-9),
         x,
     ]
