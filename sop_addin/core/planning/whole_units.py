@@ -53,7 +53,9 @@ if TYPE_CHECKING:  # solve.py calls this module: a runtime import would be circu
 FREE_KINDS = ("overtime",)  # may rise to its limit to make room for a rounded run
 # Balance rows whose stock must stay >= 0 (for the flows that name them) -> the stock's kind.
 CHAINS = {"Material-balance": "material_stock", "Product-balance": "stock"}
-HELD_KINDS = ("substitute",)  # decisions the re-solve keeps as planned (and their reasons)
+# Decisions the re-solve keeps as the rounding left them (so the reasons given for them
+# stand); a substitution may rise to cover a material an order held down by its limit lacks.
+HELD_KINDS = ("substitute",)
 TOLERANCE = 1e-6  # units (or hours): a row or stock within this of its limit holds
 MAX_PASSES = 20
 
@@ -193,7 +195,7 @@ def _solve_rounded(
     }
     for kind in HELD_KINDS:
         for var in model.variables.get(kind, {}).values():
-            var.lowBound = var.upBound = rounder.base.get(var, 0.0)
+            var.lowBound = var.upBound = rounder.value(var)
     fallback = ""
     for step in ("all", "runs only", "none"):
         for flow in flows:
@@ -291,7 +293,8 @@ class _Rounder:
         self.free = {var for kind in FREE_KINDS for var in v.get(kind, {}).values()}
         flow_of = {var: f for f in self.flows for var in v[f.kind].values()}
         self.switch_vars = {var for kind in INTEGER_KINDS for var in v.get(kind, {}).values()}
-        watched = flow_of.keys() | self.switch_vars
+        held = {var for kind in HELD_KINDS for var in v.get(kind, {}).values()}
+        watched = flow_of.keys() | self.switch_vars | held
         live = self.model.problem._constraints
         self.rows_of: dict[pulp.LpVariable, list[pulp.LpConstraint]] = defaultdict(list)
         self.equal_of: dict[pulp.LpVariable, list[pulp.LpConstraint]] = defaultdict(list)
@@ -313,11 +316,11 @@ class _Rounder:
                         self.rows_of[var].append(row)
                     elif stock_kind is None:
                         self.equal_of[var].append(row)
-                    elif var in flow_of and kind in flow_of[var].chains:
+                    elif var in held or (var in flow_of and kind in flow_of[var].chains):
                         self.chain_of[var].append((item, t, float(coef)))
         # chain item -> (month, var) of the orders that add to it and of the runs that use
         # it, latest first
-        self.supply: dict[Key, list[tuple[int, pulp.LpVariable]]] = defaultdict(list)
+        self.supply: dict[Key, list[tuple[int, pulp.LpVariable, float]]] = defaultdict(list)
         self.users: dict[Key, list[tuple[int, pulp.LpVariable, float]]] = defaultdict(list)
         self.size_of: dict[pulp.LpVariable, float] = {}
         for flow in self.flows:
@@ -326,11 +329,15 @@ class _Rounder:
                 self.size_of[var] = size if size > 0 else 1.0
                 for item, t, coef in self.chain_of.get(var, []):
                     if flow.tops_up and coef < 0:
-                        self.supply[item].append((t, var))
+                        self.supply[item].append((t, var, -coef))
                     elif not flow.tops_up and coef > 0:
                         self.users[item].append((t, var, coef))
+        for var in held:  # a substitution saves its primary material: it supplies it
+            for item, t, coef in self.chain_of.get(var, []):
+                if coef < 0:
+                    self.supply[item].append((t, var, -coef))
         for found in self.supply.values():
-            found.sort(key=lambda pair: -pair[0])
+            found.sort(key=lambda triple: -triple[0])
         for using in self.users.values():
             using.sort(key=lambda triple: -triple[0])
         self.delta: dict[Key, dict[int, float]] = defaultdict(lambda: defaultdict(float))
@@ -491,27 +498,40 @@ class _Rounder:
                     break
         return broken
 
-    def _top_up(self, item: Key, month: int) -> bool:
-        """Raise the latest orders arriving by the month, within their rows, by what the
-        item's stock lacks there; False when none could rise."""
+    def _others_covered(self, var: pulp.LpVariable, depth: int) -> bool:
+        """Whether the other stocks a raised value draws on (a substitution's alternate) stay
+        at 0 or above, raising their own orders where they would not (one level deep)."""
+        for other, _t, _c in self.chain_of[var]:
+            while (short := self._short(other)) is not None:
+                if depth > 0 or not self._top_up(other, short, depth + 1):
+                    return False
+        return True
+
+    def _top_up(self, item: Key, month: int, depth: int = 0) -> bool:
+        """Raise the latest orders arriving by the month (or a substitution saving the item),
+        within their rows and the other stocks they touch, by what the item's stock lacks
+        there; False when none could rise."""
         running = sum(d for t, d in self.delta.get(item, {}).items() if t <= month)
         lack = -(self.stock[item][month] + running)
         raised = False
-        for t, var in self.supply.get(item, []):
+        for t, var, rate in self.supply.get(item, []):
             if t > month or lack <= TOLERANCE:
                 continue
-            room = self._room(var)
+            room, value = self._room(var), self.value(var)
             if var in self.settled or var in self.choices:  # whole packs: rises by packs only
                 size = self.size_of[var]
-                add = size * math.ceil(lack / size - 1e-9)
-                if add > room + TOLERANCE or not self._stage(var, self.value(var) + add):
+                add = size * math.ceil(lack / rate / size - 1e-9)
+                if add > room + TOLERANCE or not self._stage(var, value + add):
                     continue
             else:
-                add = min(lack, room)
-                while add > TOLERANCE and not self._stage(var, self.value(var) + add):
+                add = min(lack / rate, room)
+                while add > TOLERANCE and not self._stage(var, value + add):
                     add /= 2  # a relaxed order switch cannot follow that much
+            if add > TOLERANCE and not self._others_covered(var, depth):
+                self._stage(var, value)  # a substitution short of its alternate: not this one
+                continue
             if add > TOLERANCE:
-                lack -= add
+                lack -= add * rate
                 raised = True
         return raised
 
