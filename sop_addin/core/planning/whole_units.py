@@ -15,16 +15,19 @@ Materials.order_multiple for an order; blank = 1, whole units):
    overtime, lot minimums and caps, supplier and source limits, MOQs, substitute cover) is
    checked with the other values as planned (overtime may rise to its limit); a setup, lot
    count or order switch the LP relaxed follows its run. Material stock must stay at or above
-   0 in every later month with the purchases as planned. Where a row or a stock breaks, the
-   values that broke it go to their own packs rounded up (when made-ahead stock took them
-   below an MOQ or a minimum lot), else to the pack below their planned quantity (the next
-   month's running total catches up), and if that breaks too they keep the planned quantity
-   (counted as kept).
+   0 in every later month: a run rounded up draws the extra material from an order that
+   arrives in time, raised within its limits; an order its limit holds below what the runs
+   use is covered by a substitution saving that material (its alternate's orders raised in
+   whole packs), else takes the packs it lacks off the latest run using it. Where a row or a
+   stock still breaks, the values that broke it go to their own packs rounded up (when
+   made-ahead stock took them below an MOQ or a minimum lot), else to the pack below their
+   planned quantity (the next month's running total catches up), and if that breaks too they
+   keep the planned quantity (counted as kept).
 3. The rounded values are fixed and the two LP stages solve again (unmet demand, then buffers
    and cost), so shipments, stock, unmet demand and buffers follow from the whole units: every
    balance holds by construction. Shadow prices stay those of the plan before rounding (with
    the runs fixed, the capacity rows would price at 0 and explain nothing), and substitutions
-   stay as planned, so the reasons the Substitutions table gives still hold.
+   stay as planned (or as raised above), so the reasons the Substitutions table gives hold.
 
 Demand stays as forecast (fractional): so do shipments and stock where it is. A run is rounded
 in units started; its good units are the started units times the routing's yield, so they are
