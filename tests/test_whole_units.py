@@ -23,7 +23,7 @@ from sop_addin.contract.problems import ValidationError
 from sop_addin.core.calendar import weekdays_in_month
 from sop_addin.core.demo_company import generate_demo
 from sop_addin.core.planning import SolverOptions, prepare_planning_data, solve_plan
-from sop_addin.core.planning.whole_units import _candidates
+from sop_addin.core.planning.pack_choice import candidates
 from sop_addin.workbook.create import create_workbook
 from sop_addin.workbook.file_port import FilePort
 from sop_addin.workbook.tables import read_inputs, read_output
@@ -241,13 +241,13 @@ def test_a_min_lot_with_no_legal_pack_in_reach_keeps_its_run():
 
 def test_candidates_round_the_running_total_up_then_down_then_keep():
     # 50 with 2 still owed: 52 -> 60 (five 12s); the pack below 50 is 48; last, 50 itself.
-    assert _candidates(50.0, 2.0, 12.0) == [60.0, 48.0, 50.0]
+    assert candidates(50.0, 2.0, 12.0) == [60.0, 48.0, 50.0]
     # 50 with 15 made ahead: 35 -> 36 (three 12s); 50's own packs up, 60; down, 48.
-    assert _candidates(50.0, -15.0, 12.0) == [36.0, 60.0, 48.0, 50.0]
+    assert candidates(50.0, -15.0, 12.0) == [36.0, 60.0, 48.0, 50.0]
     # An order at an MOQ of 990 in 25 kg bags, 20 kg ahead: 975 (under the MOQ), then 1000.
-    assert _candidates(990.0, -20.0, 25.0) == [975.0, 1000.0, 990.0]
+    assert candidates(990.0, -20.0, 25.0) == [975.0, 1000.0, 990.0]
     # 0.4 in whole units: 1, then 0, then 0.4.
-    assert _candidates(0.4, 0.0, 1.0) == [1.0, 0.0, 0.4]
+    assert candidates(0.4, 0.0, 1.0) == [1.0, 0.0, 0.4]
 
 
 # -- invariants on demo companies -------------------------------------------------------------
