@@ -312,7 +312,10 @@ def test_demo_orders_are_whole_multiples(demo_plan):
         )
     )
     assert off == _kept(result, "purchase orders") + _kept(result, "second-source orders")
-    assert off <= 2
+    # An order its supplier's limit holds below the bag the runs need stays a fraction rather
+    # than cost more than a pack of output (a 25 kg bag short is hundreds of units at 0.05 kg
+    # a unit): with demand 30% above the mean the limits bind often, yet most orders are whole.
+    assert off <= 0.15 * len(result.purchases)
 
 
 def test_demo_balances_are_exact(demo_plan):

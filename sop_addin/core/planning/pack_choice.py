@@ -348,8 +348,10 @@ class PackChooser:
         return raised
 
     def _cut(self, item: Key, month: int) -> bool:
-        """Take the packs the item lacks by the month off the latest settled run using it (an
-        order held down by its limit leaves less material); False when no run can give them."""
+        """Take one pack off the latest settled run using the item by the month, where one
+        pack gives all the item lacks (an order held down by its limit leaves a little less
+        material); False when none can. More than a pack of output for a fraction of an order
+        is a poor trade: the order keeps its planned quantity instead."""
         running = sum(d for t, d in self.delta.get(item, {}).items() if t <= month)
         lack = -(self.stock[item][month] + running)
         for t, var, per_unit in self.users.get(item, []):
@@ -357,8 +359,9 @@ class PackChooser:
             if t > month or var not in self.settled or var in self.pinned or value <= TOLERANCE:
                 continue
             size = self.size_of[var]
-            packs = max(1, math.ceil(lack / (per_unit * size) - 1e-9))
-            less = max(0.0, value - packs * size)
+            if per_unit * size < lack - TOLERANCE:
+                continue
+            less = max(0.0, value - size)
             if self._stage(var, less):
                 moved = [var, *self.following.get(var, [])]
                 if all(self._excess(r) == 0 for m in moved for r in self.rows_of.get(m, [])):

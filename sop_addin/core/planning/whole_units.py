@@ -18,7 +18,8 @@ Materials.order_multiple for an order; blank = 1, whole units):
    0 in every later month: a run rounded up draws the extra material from an order that
    arrives in time, raised within its limits; an order its limit holds below what the runs
    use is covered by a substitution saving that material (its alternate's orders raised in
-   whole packs), else takes the packs it lacks off the latest run using it. Where a row or a
+   whole packs), else by one pack off the latest run using it where one pack is enough (more
+   output lost for a fraction of an order is a poor trade). Where a row or a
    stock still breaks, the values that broke it go to their own packs rounded up (when
    made-ahead stock took them below an MOQ or a minimum lot), else to the pack below their
    planned quantity (the next month's running total catches up), and if that breaks too they
