@@ -24,7 +24,11 @@ CHAINS = {"Material-balance": "material_stock", "Product-balance": "stock"}
 # Decisions the re-solve keeps as the rounding left them (so the reasons given for them
 # stand); a substitution may rise to cover a material an order held down by its limit lacks.
 HELD_KINDS = ("substitute",)
-TOLERANCE = 1e-6  # units (or hours): a row or stock within this of its limit holds
+TOLERANCE = 1e-6  # units: a quantity or a change below this is none
+# A rounded value is fixed in the LP that follows: a row or a stock may pass its limit only by
+# what the solver's own plan did, plus HiGHS's own feasibility tolerance (1e-7, absolute);
+# a relative allowance (1e-6 x a 27,600-unit supplier limit) let a rounded-up order break it.
+EXACT = 1e-7
 MAX_PASSES = 20
 
 
@@ -257,7 +261,7 @@ class PackChooser:
         or past what the planned values already used of it (solver tolerance)."""
         sign = 1.0 if row.sense == pulp.LpConstraintLE else -1.0
         base = row.constant + sum(coef * self.base.get(var, 0.0) for var, coef in row.items())
-        allowed = max(0.0, sign * base) + TOLERANCE * max(1.0, abs(row.constant))
+        allowed = max(0.0, sign * base) + EXACT
         return max(0.0, sign * self._total(row) - allowed)
 
     def _harm(self, var: pulp.LpVariable, row: pulp.LpConstraint) -> float:
@@ -327,22 +331,22 @@ class PackChooser:
         lack = -(self.stock[item][month] + running)
         raised = False
         for t, var, rate in self.supply.get(item, []):
-            if t > month or lack <= TOLERANCE:
+            if t > month or lack <= EXACT:
                 continue
             room, value = self._room(var), self.value(var)
             if var in self.settled or var in self.choices:  # whole packs: rises by packs only
                 size = self.size_of[var]
                 add = size * math.ceil(lack / rate / size - 1e-9)
-                if add > room + TOLERANCE or not self._stage(var, value + add):
+                if add > room + EXACT or not self._stage(var, value + add):
                     continue
             else:
                 add = min(lack / rate, room)
-                while add > TOLERANCE and not self._stage(var, value + add):
+                while add > EXACT and not self._stage(var, value + add):
                     add /= 2  # a relaxed order switch cannot follow that much
-            if add > TOLERANCE and not self._others_covered(var, depth):
+            if add > EXACT and not self._others_covered(var, depth):
                 self._stage(var, value)  # a substitution short of its alternate: not this one
                 continue
-            if add > TOLERANCE:
+            if add > EXACT:
                 lack -= add * rate
                 raised = True
         return raised
@@ -393,7 +397,7 @@ class PackChooser:
         stock, delta, running = self.stock[item], self.delta.get(item, {}), 0.0
         for t in sorted(stock):
             running += delta.get(t, 0.0)
-            if stock[t] + running < -TOLERANCE:
+            if stock[t] + running < min(stock[t], 0.0) - EXACT:
                 return t
         return None
 
