@@ -343,25 +343,27 @@ A2 = {("A", M1): 20.0, ("A", M2): 20.0}
 def test_a_substitute_serves_demand_when_the_primary_is_short():
     # V1 ships 0.5 a weekday: 10.5 M in January, 10 in February. A unit on M2 costs 2 x 2 + 1
     # = 5 against 3 on M, so M goes first and the substitute covers the rest: 9.5 and 10 units.
-    # Cost: conversion 40 x 2 = 80 + M 20.5 x 3 = 61.5 + M2 39 x 2 = 78 + extra 19.5 = 239.
+    # In whole units January's M order is 10 (an 11th breaks V1's limit), so the substitute
+    # covers 10 units in each month. Cost: conversion 40 x 2 = 80 + M 20 x 3 = 60 + M2 40 x 2
+    # = 80 + extra 20 = 240 (239 in fractions: --fractional).
     tables = _substitutable(0.5, 2.0, 2.0, 1.0)
     _, result = _plan(tables, A2)
     assert result.balance["unmet"].sum() == pytest.approx(0.0, abs=1e-6)
     used = result.substitutions
-    assert used["units"].tolist() == pytest.approx([9.5, 10.0])
-    assert used["alternate_used"].tolist() == pytest.approx([19.0, 20.0])
+    assert used["units"].tolist() == pytest.approx([10.0, 10.0])
+    assert used["alternate_used"].tolist() == pytest.approx([20.0, 20.0])
     assert set(used["reason"]) == {"primary short"}
     assert "M was short in 2027-01" in used["explanation"].iloc[0]
-    assert result.objective == pytest.approx(239.0, abs=1e-6)
+    assert result.objective == pytest.approx(240.0, abs=1e-6)
     notes = result.purchases.set_index(["material", "order_month"])["note"]
     assert notes[("M2", M1)] == "substitute for M in A from 2027-01 (primary short)"
     assert pd.isna(notes[("M", M1)])
-    # Finance: January's substitution costs 19 x 2 - 9.5 x 3 + 9.5 x 1 = 19 above standard.
+    # Finance: January's substitution costs 20 x 2 - 10 x 3 + 10 x 1 = 20 above standard.
     inputs = inputs_from(tables)
     network = network_costs(
         inputs, result.production, result.purchases, result.capacity, result.substitutions
     ).set_index(["family", "month"])
-    assert network.at[("F", M1), "network_cost"] == pytest.approx(19.0)
+    assert network.at[("F", M1), "network_cost"] == pytest.approx(20.0)
 
 
 @pytest.mark.parametrize(("extra", "units", "cost"), [(0.5, 40.0, 140.0), (2.5, 0.0, 200.0)])

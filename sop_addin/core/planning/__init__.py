@@ -2,8 +2,9 @@
 
 Modules: data (inputs into indexed frames), build (the model's define_* families), lot_cuts and
 lot_start (tightening and a first plan for the lot-size MILP), solvers (HiGHS and CBC
-adapters), solve (the demand-first orchestration), tables (the Supply tab's tables) and
-explain (shortfalls, bottlenecks, slacks).
+adapters), solve (the demand-first orchestration), whole_units and pack_choice (the plan
+rounded to whole packs after the solve), tables (the Supply tab's tables) and explain
+(shortfalls, bottlenecks, slacks).
 """
 
 from sop_addin.core.planning.build import create_model
