@@ -60,6 +60,7 @@ from sop_addin.core.planning.solvers import (
     SOLVERS,
     SolverError,
     SolverOptions,
+    forget_warm,
     package_version,
     relative_gap,
 )
@@ -170,6 +171,7 @@ def solve_model(model: PlanModel, options: SolverOptions) -> SolveReport:
         search = mip_search(model, options, clock)
         duals_from = "LPs with setups and lot counts fixed at the MIP solution"
     final, service = lp_stages(model, options)
+    forget_warm(model.problem)
     objective = float(pulp.value(model.objectives["plan"]) or 0.0)
     if search is None:
         status, solution = _status(final.proven, [])

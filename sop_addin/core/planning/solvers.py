@@ -122,6 +122,12 @@ def _warm_for(lp: pulp.LpProblem, cost: np.ndarray) -> _WarmLP | None:
     return None
 
 
+def forget_warm(lp: pulp.LpProblem) -> None:
+    """Let the HiGHS models kept for warm re-solves go (memory: a model per objective)."""
+    if hasattr(lp, WARM_ATTRIBUTE):
+        delattr(lp, WARM_ATTRIBUTE)
+
+
 def _keep_warm(lp: pulp.LpProblem, warm: _WarmLP) -> None:
     kept = [w for w in getattr(lp, WARM_ATTRIBUTE, []) if w.highs is not warm.highs]
     setattr(lp, WARM_ATTRIBUTE, [*kept, warm][-WARM_MODELS:])
