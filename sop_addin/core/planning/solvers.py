@@ -96,6 +96,8 @@ def package_version(name: str) -> str:
 
 WARM_ATTRIBUTE = "_sop_warm_lps"  # where a problem keeps its HiGHS LPs between solves
 WARM_MODELS = 3  # HiGHS LPs kept per problem, one per objective, the latest last
+WARM_PATIENCE = 3.0  # a warm re-solve gets this many times its model's cold solve, then cold
+WARM_PATIENCE_FLOOR = 2.0  # seconds, at least
 
 
 @dataclass
@@ -106,6 +108,7 @@ class _WarmLP:
     cost: np.ndarray
     rows: list[pulp.LpConstraint]
     columns: int
+    cold_seconds: float = 0.0  # how long its first (cold) solve took
 
 
 def _warm_for(lp: pulp.LpProblem, cost: np.ndarray) -> _WarmLP | None:
@@ -131,6 +134,22 @@ def forget_warm(lp: pulp.LpProblem) -> None:
 def _keep_warm(lp: pulp.LpProblem, warm: _WarmLP) -> None:
     kept = [w for w in getattr(lp, WARM_ATTRIBUTE, []) if w.highs is not warm.highs]
     setattr(lp, WARM_ATTRIBUTE, [*kept, warm][-WARM_MODELS:])
+
+
+def _limit_run(highs: Any, seconds: float | None) -> None:
+    """The next run's time limit. HiGHS's clock runs on over every run() of one instance
+    (ERGO-Code/HiGHS#1331, #1477) and highspy has no zeroAllClocks: it counts from where the
+    clock stands."""
+    import highspy
+
+    limit = highspy.kHighsInf if seconds is None else highs.getRunTime() + seconds
+    highs.setOptionValue("time_limit", float(limit))
+
+
+def _time_limit() -> Any:
+    import highspy
+
+    return highspy.HighsModelStatus.kTimeLimit
 
 
 def _retry_statuses() -> tuple[Any, ...]:
@@ -161,16 +180,13 @@ class HiGHSBulk(pulp.HiGHS):
 
     start: dict[pulp.LpVariable, float] | None = None
     warm_started = False
+    kept: _WarmLP | None = None
 
     def _warm_options(self, fresh: Any, highs: Any) -> None:
         """PuLP set this call's options on a fresh instance: carry them to the kept one."""
         for name in ("output_flag", "time_limit", "solver", *self.optionsDict):
             _status, value = fresh.getOptionValue(name)  # no limit: HiGHS's infinity
             highs.setOptionValue(name, value)
-        if self.timeLimit is not None:
-            # HiGHS's clock runs on over every run() of one instance (ERGO-Code/HiGHS#1331,
-            # #1477) and highspy has no zeroAllClocks: the limit counts from where it stands.
-            highs.setOptionValue("time_limit", float(self.timeLimit) + highs.getRunTime())
 
     def buildSolverModel(self, lp: pulp.LpProblem) -> None:  # PuLP's method name
         import highspy
@@ -203,6 +219,7 @@ class HiGHSBulk(pulp.HiGHS):
                 row_upper[r] = high
         warm = None if self.mip else _warm_for(lp, cost)
         self.warm_started = warm is not None
+        self.kept = None
         if warm is None:
             highs = lp.solverModel
             highs.addCols(
@@ -222,7 +239,9 @@ class HiGHSBulk(pulp.HiGHS):
             highs.changeColsBounds(n, columns, lower, upper)
             in_highs = _update_rows(highs, warm.rows, rows, row_lower, row_upper)
         if not self.mip:
-            _keep_warm(lp, _WarmLP(highs, cost, in_highs, n))
+            cold = warm.cold_seconds if warm is not None else 0.0
+            self.kept = _WarmLP(highs, cost, in_highs, n, cold)
+            _keep_warm(lp, self.kept)
 
     def callSolver(self, lp: pulp.LpProblem) -> None:  # PuLP's method name
         if self.start:
@@ -238,11 +257,30 @@ class HiGHSBulk(pulp.HiGHS):
                 values = np.array([v for _, v in items], dtype=np.float64)
                 lp.solverModel.setSolution(len(items), index, values)
         highs = lp.solverModel
+        if not self.warm_started:
+            started = time.perf_counter()
+            highs.run()
+            if self.kept is not None:
+                self.kept.cold_seconds = time.perf_counter() - started
+            return
+        # Warm, HiGHS's primal simplex can crawl where the basis lost dual feasibility (rows
+        # removed: the final re-solve at 400 SKUs took 188 s against about 1 s cold): after
+        # WARM_PATIENCE times the model's cold solve the same LP starts again cold.
+        limit = self.timeLimit
+        patience = max(
+            WARM_PATIENCE_FLOOR, WARM_PATIENCE * (self.kept.cold_seconds if self.kept else 0.0)
+        )
+        started = time.perf_counter()
+        _limit_run(highs, patience if limit is None else min(patience, float(limit)))
         highs.run()
-        if self.warm_started and highs.getModelStatus() in _retry_statuses():
-            # The warm basis can leave HiGHS without an answer (seen: "Unknown" after bounds
-            # fixed on a 12-product plan); the same LP from scratch then has one.
+        spent = time.perf_counter() - started
+        status = highs.getModelStatus()
+        impatient = status == _time_limit() and (limit is None or spent < float(limit))
+        if impatient or status in _retry_statuses():
+            # Also when the warm basis left HiGHS without an answer (seen: "Unknown" after
+            # bounds fixed on a 12-product plan): the same LP from scratch has one.
             highs.clearSolver()
+            _limit_run(highs, None if limit is None else max(float(limit) - spent, 1.0))
             highs.run()
 
 
