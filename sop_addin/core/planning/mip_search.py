@@ -135,11 +135,13 @@ def mip_search(
         hold_service(model, level[0])
     # Stage 2: cost with that service held; its bound is a true bound on cost at that service.
     problem.setObjective(plan)
-    start, run = _stage_2_start(model, options, clock, start)
+    start, run, lp_bound = _stage_2_start(model, options, clock, start)
     if run is None:
         run = run_solver(problem, options, mip=True, start=start, time_limit=clock.left())
     if service:
         run, start = _serve_what_stage_2_allows(model, options, clock, run, start)
+    if lp_bound is not None and (run.bound is None or run.bound < lp_bound):
+        run = replace(run, bound=lp_bound)  # the MIP stopped before its root passed the LP's
     if run.feasible:
         fix_integers(model, integer_values(model))
     elif start is None:
@@ -165,7 +167,7 @@ def _stage_2_start(
     options: SolverOptions,
     clock: Clock,
     start: dict[pulp.LpVariable, float] | None,
-) -> tuple[dict[pulp.LpVariable, float] | None, SolverRun | None]:
+) -> tuple[dict[pulp.LpVariable, float] | None, SolverRun | None, float | None]:
     """Stage 2's start, and stage 2's answer without a MIP search when it is proven in the gap.
 
     The start's shift counts came from an objective that weighs a shift's cost with the unmet
@@ -177,15 +179,18 @@ def _stage_2_start(
     The LP relaxation (the (l,S) cuts in it) bounds the cost of every plan serving as much;
     with the start's integers fixed, the LP gives that plan's cost. Within the gap asked of the
     bound, the start is the answer, proven: the MIP would only spend its presolve and root
-    (30-40 s at 400 products) to say so. The start's plan is then left loaded.
+    (30-40 s at 400 products) to say so. The start's plan is then left loaded. The bound is
+    returned too (None unless the LP was solved to optimality): it stays a bound on the cost
+    when the MIP stops without one, or when a later round holds more service.
     """
     if start is None:
-        return None, None
+        return None, None, None
     problem, plan = model.problem, model.objectives["plan"]
     relaxed = run_solver(problem, options, mip=False, time_limit=clock.left())
     if not relaxed.feasible:
-        return start, None
+        return start, None, None
     bound = float(pulp.value(plan) or 0.0)
+    proven_bound = bound if relaxed.proven else None  # only an LP optimum is a bound
     candidates = [start]
     shifts = round_shifts(model)
     if any(start.get(var) != value for var, value in shifts.items()):
@@ -197,12 +202,12 @@ def _stage_2_start(
         if run.feasible and (best is None or objective < best[0]):
             best = (objective, i, run)
     if best is None:
-        return start, None
+        return start, None, proven_bound
     objective, i, run = best
     values = candidates[i]
     gap = relative_gap(objective, min(bound, objective))
     if not relaxed.proven or gap > options.mip_gap + 1e-9:  # only an LP optimum is a bound
-        return values, None
+        return values, None, proven_bound
     if i != len(candidates) - 1:  # load the plan found again
         fixed_lp(model, options, values, clock.left())
     reason = f"start within {100 * gap:.3f}% of the LP bound: no MIP search needed"
@@ -210,7 +215,7 @@ def _stage_2_start(
     shortcut = replace(
         run, reason=reason, seconds=seconds, objective=objective, bound=bound, gap=gap
     )
-    return values, shortcut
+    return values, shortcut, proven_bound
 
 
 def _serve_what_stage_2_allows(
@@ -236,7 +241,7 @@ def _serve_what_stage_2_allows(
             break
         hold_service(model, found)
         model.problem.setObjective(model.objectives["plan"])
-        start, shortcut = _stage_2_start(model, options, clock, values)
+        start, shortcut, _bound = _stage_2_start(model, options, clock, values)
         run = shortcut or run_solver(
             model.problem, options, mip=True, start=start, time_limit=clock.left()
         )
