@@ -136,19 +136,6 @@ def forget_warm(lp: pulp.LpProblem) -> None:
         delattr(lp, WARM_ATTRIBUTE)
 
 
-def _copy(warm: _WarmLP) -> _WarmLP:
-    """The kept LP in a HiGHS model of its own, with its basis. Re-solving a part of the
-    objective in the weighted objective's own model lost that model: the next weighted LP then
-    started cold (15 s at 400 SKUs under load, against a moment warm)."""
-    import highspy
-
-    highs = highspy.Highs()
-    highs.setOptionValue("output_flag", False)
-    highs.passModel(warm.highs.getLp())
-    highs.setBasis(warm.highs.getBasis())
-    return _WarmLP(highs, warm.cost, list(warm.rows), warm.columns, warm.cold_seconds)
-
-
 def _keep_warm(lp: pulp.LpProblem, warm: _WarmLP) -> None:
     kept = [w for w in getattr(lp, WARM_ATTRIBUTE, []) if w.highs is not warm.highs]
     setattr(lp, WARM_ATTRIBUTE, [*kept, warm][-WARM_MODELS:])
@@ -250,8 +237,6 @@ class HiGHSBulk(pulp.HiGHS):
             _add_rows(highs, rows, row_lower, row_upper)
             in_highs = rows
         else:
-            if not np.array_equal(warm.cost, cost):
-                warm = _copy(warm)  # the latest model stays for its own objective
             self._warm_options(lp.solverModel, warm.highs)
             highs = lp.solverModel = warm.highs
             columns = np.arange(n, dtype=np.int32)
