@@ -95,3 +95,18 @@ def test_real_shortfalls_and_stock_needed_later_are_left_alone(lost, stock):
     model = _noise_model(lost, stock, 0.0)
     assert ship_kept_stock(model) == 0
     assert model.variables["lost"][("A", 0)].varValue == lost
+
+
+def test_noise_shipped_now_is_lost_in_the_month_the_stock_runs_out():
+    # 0.009 lost in January with 5 in stock, none in February (2 lost there, demand 10): ship
+    # it in January and lose it in February instead, 2.009; February's stock stays 0.
+    model = _noise_model(0.009, [5.0, 0.0], 0.0)
+    problem = pulp.LpProblem("later", pulp.LpMinimize)
+    later = problem.add_variable("lost1", 0, 10.0)
+    later.varValue = 2.0
+    model.variables["lost"][("A", 1)] = later
+    assert ship_kept_stock(model) == 1
+    v = model.variables
+    assert v["lost"][("A", 0)].varValue == pytest.approx(0.0)
+    assert later.varValue == pytest.approx(2.009)
+    assert [v["stock"][("A", t)].varValue for t in range(2)] == pytest.approx([4.991, 0.0])
