@@ -76,8 +76,11 @@ def main() -> None:
                 found[name].append(run_once(tree, size, kind == "milp"))  # type: ignore[arg-type]
         medians = {}
         for name, runs in found.items():
-            build = statistics.median(r["build"] for r in runs if not math.isnan(r["build"]))
-            solve = statistics.median(r["solve"] for r in runs if not math.isnan(r["solve"]))
+            # A tree whose every run failed (no MILP plan in time) shows NaN, not a crash.
+            builds = [r["build"] for r in runs if not math.isnan(r["build"])]
+            solves = [r["solve"] for r in runs if not math.isnan(r["solve"])]
+            build = statistics.median(builds) if builds else math.nan
+            solve = statistics.median(solves) if solves else math.nan
             medians[name] = (build, solve)
             print(f"{spec:>22} {name:>5} {build:8.3f} {solve:8.3f} {runs[0]['objective']:16.4f}")
         (b0, s0), (b1, s1) = medians["base"], medians["new"]

@@ -517,8 +517,9 @@ def test_when_the_rounded_plan_does_not_solve_the_orders_are_left_as_planned():
     # A solver that fails the first re-solve (as an infeasible rounding would): the runs stay
     # whole, the orders go back to what the LP wants, and the report says why.
     from sop_addin.core.planning.build import create_model
-    from sop_addin.core.planning.solve import _lp_stages, solve_model
+    from sop_addin.core.planning.solve import solve_model
     from sop_addin.core.planning.solvers import SolverError
+    from sop_addin.core.planning.stages import lp_stages
     from sop_addin.core.planning.whole_units import round_to_whole_units
 
     tables = tiny_tables(3)
@@ -534,7 +535,7 @@ def test_when_the_rounded_plan_does_not_solve_the_orders_are_left_as_planned():
         calls.append(1)
         if len(calls) == 1:
             raise SolverError("no plan (test)")
-        return _lp_stages(model, options)
+        return lp_stages(model, options)
 
     rounded = round_to_whole_units(model, report, flaky)
     assert len(calls) == 2

@@ -7,29 +7,41 @@ The solve is lexicographic over the model's objective parts (build.py):
    buffer shortfall, weighted above any cost of making a unit, and then cost.
 
 An LP (no lot rules, or --lp) is solved exactly so, as two LPs. A MILP (lot rules or
-changeovers) is tightened by (l,S) cuts (lot_cuts.py), started from its relaxation rounded into
-a feasible plan (lot_start.py), and searched in two steps: first over service x K + cost, with
-K large enough that a unit of the least valued demand outweighs the dearest buffer over the
-horizon (capped at 1e4), for at most half the time limit; then, with the most service those
-setups can give held (an LP), over cost alone, for the rest of the time and to the gap asked.
-Every setup, lot count and order is then fixed and the two stages are solved as LPs: that plan
-(never worse than the MIP's) is the plan written. Two gaps are reported apart, so lost sales
-are never inside the cost gap: the cost gap is stage 2's (its bound holds for every plan that
-serves as much), and the unmet-demand gap is the value of unmet demand less the relaxation's
-least (a bound no plan beats; a MILP seldom proves it zero).
+changeovers) is tightened by (l,S) cuts (lot_cuts.py; rounds end when one gains less than 1% of
+the gap asked), started from its relaxation rounded into a feasible plan (lot_start.py: orders
+and runs consolidated, lots grouped by setup and holding cost), and searched in two steps.
+First, only when that start's unmet demand is more than 2% above the relaxation's least, over
+service x K + cost, with K large enough that a unit of the least valued demand outweighs the
+dearest buffer over the horizon (capped at 1e4), for at most half the time limit. Then, with
+the most service those setups can give held (an LP), over cost alone, for the rest of the time
+and to the gap asked; that search is skipped when the start (also tried with the shifts the
+cost stage's relaxation wants) is already within the gap of the LP relaxation's bound, which
+the MIP would spend its presolve and root (30-40 s at 400 products) to prove. Every setup, lot
+count and order is then fixed and the two stages are solved as LPs: that plan (never worse
+than the MIP's) is the plan written. Two gaps are reported apart, so lost sales are never
+inside the cost gap: the cost gap is stage 2's (its bound holds for every plan that serves as
+much), and the unmet-demand gap is the value of unmet demand less the relaxation's least (a
+bound no plan beats; a MILP seldom proves it zero).
+
+The same LP is solved many times over (cut rounds, the rounding, the levels held, the fixed
+re-solves): solvers.HiGHSBulk re-solves it warm in the HiGHS model the problem keeps per
+objective. The LPs of the searches stop at the time left; the ones the plan is written from
+(the levels held and the final two) do not, since a plan stopped half-way is none.
 
 Shadow prices are the final LPs' duals: for a row that limits serving demand, stage 1's (the
 lost-sales value one more unit of it would serve: margin x priority weight + 1 a unit); for any
 other row, stage 2's (the buffer penalty and cost one more unit saves).
 
 A run that ends without a solution the solver proved feasible raises SolverError: nothing is
-written. The status says "Optimal" only for a proven optimum.
+written. The status says "Optimal" only for a proven optimum, "Within the gap" when the plan
+written is within the gap asked of a proven bound (even when the solver's time ran out first).
+A sale the solution loses to solver tolerance while stock is kept is shipped from that stock
+(stock_noise.py).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import pandas as pd
@@ -38,10 +50,9 @@ import pulp
 from sop_addin.core.planning.build import PlanModel, create_model
 from sop_addin.core.planning.data import PlanningData
 from sop_addin.core.planning.explain import bottlenecks, constraint_price, shortfalls, slack_report
-from sop_addin.core.planning.lot_cuts import add_lot_cover_cuts
-from sop_addin.core.planning.lot_start import INTEGER_KINDS, relax_and_round
+from sop_addin.core.planning.mip_search import Clock, mip_search
 from sop_addin.core.planning.second_sources import second_source_purchases
-from sop_addin.core.planning.shifts import round_shifts, shift_columns
+from sop_addin.core.planning.shifts import shift_columns
 from sop_addin.core.planning.sites import transfer_plan
 from sop_addin.core.planning.solvers import (
     DEFAULT_SOLVER,
@@ -50,11 +61,11 @@ from sop_addin.core.planning.solvers import (
     SOLVERS,
     SolverError,
     SolverOptions,
-    SolverRun,
+    forget_warm,
     package_version,
     relative_gap,
-    run_solver,
 )
+from sop_addin.core.planning.stages import lp_stages
 from sop_addin.core.planning.stock_noise import ship_kept_stock
 from sop_addin.core.planning.substitutes import substitutions, with_substitute_notes
 from sop_addin.core.planning.tables import (
@@ -76,13 +87,6 @@ __all__ = [
     "solve_plan",
 ]
 
-MAX_SERVICE_WEIGHT = 1e4
-RESEARCH_ROUNDS = 3  # stage 2 again when its integers let the plan serve more
-FIRST_SEARCH_SHARE = 0.5  # of the time limit, for the search over weighted service + cost
-SERVICE_SEARCH_GAP = 0.02  # that search runs when the start's unmet demand is further above
-CUT_TIME_SHARE = 0.1  # of the time limit, for rounds of (l,S) cuts
-CUT_MIN_GAIN = 0.01  # of the gap asked: a cut round raising the bound less ends the rounds
-SERVICE_ROW = "service_level"  # PuLP turns "-" in a name into "_"
 STATUS_OPTIMAL = "Optimal"
 STATUS_WITHIN_GAP = "Within the gap"
 STATUS_NOT_PROVEN = "Feasible, not proven"
@@ -153,373 +157,6 @@ class PlanResult:
     transfers: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-class _Clock:
-    """Seconds left of the caller's time limit (None: no limit)."""
-
-    def __init__(self, limit: float | None) -> None:
-        self.limit = limit
-        self.started = time.perf_counter()
-
-    def left(self, share: float = 1.0, floor: float = 1.0) -> float | None:
-        """Seconds until `share` of the limit has passed, at least `floor`."""
-        if self.limit is None:
-            return None
-        return max(self.limit * share - (time.perf_counter() - self.started), floor)
-
-
-def _require(run: SolverRun, what: str, mip: bool) -> None:
-    if run.feasible:
-        return
-    msg = f"the solver {run.name} found no proven-feasible plan ({what}: {run.reason}); no plan "
-    msg += "was written"
-    if mip:
-        msg += ": raise --time-limit or --gap, or plan with --lp (lot rules relaxed)"
-    raise SolverError(msg)
-
-
-def _held(model: PlanModel) -> pulp.LpAffineExpression:
-    """What stage 2 holds at stage 1's value: the weighted unmet demand, without the cost of
-    the shifts stage 1 weighed against it (shifts.py)."""
-    return model.objectives.get("held", model.objectives["service"])
-
-
-def _hold_service(model: PlanModel, level: float) -> None:
-    """Stage 2's row: weighted unmet demand at most stage 1's value (plus a tolerance)."""
-    _release_service(model)
-    # Roundoff room only: stage 2 spends all of it on buffers and cost, so it must stay below
-    # what serving a unit a month sooner weighs (build.SOONER x a unit's weight, ~1e-5).
-    slack = 1e-7 + 1e-12 * abs(level)
-    model.problem.addConstraint(_held(model) <= level + slack, SERVICE_ROW)
-
-
-def _rows(problem: pulp.LpProblem) -> dict[str, pulp.LpConstraint]:
-    # PuLP 3.3 deprecates the dict view of problem.constraints; its own adapters read this.
-    return problem._constraints
-
-
-def _release_service(model: PlanModel) -> None:
-    _rows(model.problem).pop(SERVICE_ROW, None)
-
-
-def _integer_values(model: PlanModel) -> dict[pulp.LpVariable, float]:
-    return {
-        var: float(round(var.varValue or 0.0))
-        for kind in INTEGER_KINDS
-        for var in model.variables.get(kind, {}).values()
-    }
-
-
-def _fix_integers(model: PlanModel, values: dict[pulp.LpVariable, float]) -> None:
-    """Fix every setup, lot count and order binary, making the model an LP."""
-    for var, value in values.items():
-        var.cat = pulp.LpContinuous
-        var.lowBound = var.upBound = value
-
-
-def _drop_redundant_rows(model: PlanModel) -> None:
-    """With every integer fixed, the cuts and the caps of open runs only repeat what capacity
-    and demand already bound; dropped, they cannot take the shadow price that explains a
-    shortfall from the capacity row that causes it. A closed run's row stays: its price is
-    what the lot rule costs."""
-    rows = _rows(model.problem)
-    setup = model.variables["setup"]
-    for kind in ("Lot-cover", "Lot-setup"):
-        kept = {}
-        for key, row in model.constraints.get(kind, {}).items():
-            closed = kind == "Lot-setup" and key in setup and setup[key].upBound == 0
-            if closed:
-                kept[key] = row
-            else:
-                rows.pop(row.name, None)
-        if kind in model.constraints:
-            model.constraints[kind] = kept
-
-
-def _duals(problem: pulp.LpProblem) -> dict[str, float]:
-    return {name: float(c.pi or 0.0) for name, c in _rows(problem).items()}
-
-
-def _add_duals(model: PlanModel, first: dict[str, float]) -> None:
-    """Shadow prices in the objective's order: a row that limits serving demand is priced by
-    stage 1's dual (the lost-sales value one more unit of it serves); any other row by stage
-    2's (the buffer penalty and cost it saves)."""
-    model.service_priced.clear()
-    for name, constraint in _rows(model.problem).items():
-        served = first.get(name, 0.0)
-        if abs(served) > 1e-9:
-            constraint.pi = served
-            model.service_priced.add(name)
-
-
-def _lp_stages(model: PlanModel, options: SolverOptions) -> tuple[SolverRun, float]:
-    """Both stages as LPs (integrality ignored); stage 2's solution and summed duals stay.
-
-    After a MILP search these are the LPs the plan is written from: the caller's time limit
-    (an LP's own, without lot rules) is the only one, since a plan stopped half-way is none.
-    """
-    problem = model.problem
-    has_service = bool(model.objectives["service"])
-    first: dict[str, float] = {}
-    level = 0.0
-    seconds = 0.0
-    if has_service:
-        _release_service(model)
-        problem.setObjective(model.objectives["service"])
-        run = run_solver(problem, options, mip=False)
-        seconds += run.seconds
-        _require(run, "serving demand, LP", mip=False)
-        level = float(pulp.value(_held(model)) or 0.0)
-        first = _duals(problem)
-        _hold_service(model, level)
-    problem.setObjective(model.objectives["plan"])
-    run = run_solver(problem, options, mip=False)
-    seconds += run.seconds
-    if not run.feasible and has_service:
-        # Stage 1's level, held to roundoff, can be out of reach of the solver's own
-        # tolerances (e.g. hours near zero, 1e-9 working days): hold it a millionth looser.
-        _hold_service(model, level + 1e-6 * max(1.0, abs(level)))
-        run = run_solver(problem, options, mip=False)
-        seconds += run.seconds
-    _require(run, "buffers and cost, LP", mip=False)
-    _add_duals(model, first)
-    return replace(run, seconds=seconds), level
-
-
-def service_weight(model: PlanModel) -> float:
-    """How much the MIP's one objective multiplies unmet demand by: enough that a unit of
-    the least valued demand outweighs a unit below the dearest buffer, itself weighted above
-    making a unit on any routing, overtime included (data.py); capped at 1e4 so the cost
-    part keeps its precision."""
-    weights = [w for w in _held(model).values() if w > 0]
-    buffer = model.data.products["safety_penalty"]
-    if not weights or buffer.empty:
-        return 1.0
-    # A unit served from the buffer may leave it short for every month after.
-    months = len(model.data.months)
-    needed = months * float(buffer.max()) / min(weights)
-    return float(min(max(1.0, needed), MAX_SERVICE_WEIGHT))
-
-
-def _mip_search(
-    model: PlanModel, options: SolverOptions, clock: _Clock
-) -> tuple[SolverRun, float, float]:
-    """The MIP search, from cut and rounded relaxations: over service x K + plan, then over
-    plan with the service those setups give held; every integer is then fixed at the
-    solution. Returns stage 2's run, K and a lower bound on unmet demand's value."""
-    problem = model.problem
-    weight = service_weight(model)
-    service, plan = model.objectives["service"], model.objectives["plan"]
-
-    def solve_relaxation() -> bool:
-        return run_solver(problem, options, mip=False, time_limit=clock.left()).feasible
-
-    def relaxation_bound() -> bool:
-        # Only an LP optimum bounds the MIP: a point stopped by the time limit does not.
-        return run_solver(problem, options, mip=False, time_limit=clock.left()).proven
-
-    problem.setObjective(weight * service + plan)
-    add_lot_cover_cuts(
-        model,
-        solve_relaxation,
-        CUT_TIME_SHARE * (clock.limit or MIP_TIME_LIMIT),
-        min_gain=CUT_MIN_GAIN * options.mip_gap,
-    )
-    # The first search stops at the asked relative gap, or sooner when what is left to gain is
-    # nine tenths of the asked share of the relaxation's cost: it only has to find setups that
-    # serve well; the cost gap is stage 2's.
-    cost = float(pulp.value(plan) or 0.0) if solve_relaxation() else 0.0
-    gap_abs = max(0.9 * options.mip_gap * abs(cost), 1e-6)
-    # What no plan can beat: the relaxation's least unmet demand (the cuts tighten it too).
-    service_bound = 0.0
-    if service:
-        problem.setObjective(service)
-        if relaxation_bound():
-            service_bound = float(pulp.value(service) or 0.0)
-    problem.setObjective(weight * service + plan)
-    start = relax_and_round(model, solve_relaxation)
-    # The start's plan is loaded: how close does it come to the least unmet demand?
-    served = start is not None and _serves_nearly_all(
-        float(pulp.value(service) or 0.0), service_bound
-    )
-    if service and not served:  # the first search
-        first = run_solver(
-            problem,
-            options,
-            mip=True,
-            start=start,
-            gap_abs=gap_abs,
-            time_limit=clock.left(FIRST_SEARCH_SHARE),
-        )
-        if not first.feasible and start is None:
-            _require(first, "lot sizes", mip=True)
-        if first.feasible:
-            start = _integer_values(model)
-    if service:
-        # Hold the most service those setups can give (an LP with them fixed: the search's
-        # own incumbent may serve less to save cost); the rounded relaxation is a plan too.
-        level: list[float] = []
-        _fix_integers_then(model, start, lambda: level.append(_lp_service(model, options)))
-        _hold_service(model, level[0])
-    # Stage 2: cost with that service held; its bound is a true bound on cost at that service.
-    problem.setObjective(plan)
-    start, run = _stage_2_start(model, options, clock, start)
-    if run is None:
-        run = run_solver(problem, options, mip=True, start=start, time_limit=clock.left())
-    if service:
-        run, start = _serve_what_stage_2_allows(model, options, clock, run, start)
-    if run.feasible:
-        _fix_integers(model, _integer_values(model))
-    elif start is None:
-        _require(run, "lot sizes", mip=True)
-    else:
-        # The first search's plan meets stage 2's rows: keep its setups if stage 2 found none.
-        _fix_integers(model, start)
-        run = replace(run, reason=f"{run.reason}; the first search's setups kept")
-    _drop_redundant_rows(model)
-    return run, weight, service_bound
-
-
-def _serves_nearly_all(unmet: float, least: float) -> bool:
-    """The start's weighted unmet demand within SERVICE_SEARCH_GAP of the relaxation's least
-    (a bound no plan beats): the first search is then skipped. At 400 products it spent 30 s
-    and never improved on a start 1.7% above the bound; at 40, where the start was 11% above,
-    it found a plan 0.5% above."""
-    return unmet <= least * (1.0 + SERVICE_SEARCH_GAP) + 1e-6
-
-
-def _stage_2_start(
-    model: PlanModel,
-    options: SolverOptions,
-    clock: _Clock,
-    start: dict[pulp.LpVariable, float] | None,
-) -> tuple[dict[pulp.LpVariable, float] | None, SolverRun | None]:
-    """Stage 2's start, and stage 2's answer without a MIP search when it is proven in the gap.
-
-    The start's shift counts came from an objective that weighs a shift's cost with the unmet
-    demand (shifts.py), so it rarely has one; stage 2's relaxation adds shifts where they keep
-    buffers (on the 40-product demo the start without them paid 380,000 more in buffer
-    penalties). The start with the relaxation's shifts rounded up is tried too, and the cheaper
-    is kept.
-
-    The LP relaxation (the (l,S) cuts in it) bounds the cost of every plan serving as much;
-    with the start's integers fixed, the LP gives that plan's cost. Within the gap asked of the
-    bound, the start is the answer, proven: the MIP would only spend its presolve and root
-    (30-40 s at 400 products) to say so. The start's plan is then left loaded.
-    """
-    if start is None:
-        return None, None
-    problem, plan = model.problem, model.objectives["plan"]
-    relaxed = run_solver(problem, options, mip=False, time_limit=clock.left())
-    if not relaxed.feasible:
-        return start, None
-    bound = float(pulp.value(plan) or 0.0)
-    candidates = [start]
-    shifts = round_shifts(model)
-    if any(start.get(var) != value for var, value in shifts.items()):
-        candidates.append({**start, **shifts})
-    best: tuple[float, int, SolverRun] | None = None
-    for i, values in enumerate(candidates):
-        run = _fixed_lp(model, options, values, clock.left())
-        objective = float(pulp.value(plan) or 0.0)
-        if run.feasible and (best is None or objective < best[0]):
-            best = (objective, i, run)
-    if best is None:
-        return start, None
-    objective, i, run = best
-    values = candidates[i]
-    gap = relative_gap(objective, min(bound, objective))
-    if not relaxed.proven or gap > options.mip_gap + 1e-9:  # only an LP optimum is a bound
-        return values, None
-    if i != len(candidates) - 1:  # load the plan found again
-        _fixed_lp(model, options, values, clock.left())
-    reason = f"start within {100 * gap:.3f}% of the LP bound: no MIP search needed"
-    seconds = relaxed.seconds + run.seconds
-    shortcut = replace(
-        run, reason=reason, seconds=seconds, objective=objective, bound=bound, gap=gap
-    )
-    return values, shortcut
-
-
-def _serve_what_stage_2_allows(
-    model: PlanModel,
-    options: SolverOptions,
-    clock: _Clock,
-    run: SolverRun,
-    start: dict[pulp.LpVariable, float] | None,
-) -> tuple[SolverRun, dict[pulp.LpVariable, float] | None]:
-    """Stage 2 again while its integers let the plan serve more than the level held.
-
-    Stage 2 may change setups and shifts (a shift bought instead of overtime, shifts.py) and
-    so make room to serve demand sooner; the final LPs then serve it, at a cost (buffers) the
-    stage-2 bound did not cover. Holding the new level and searching again from those
-    integers (a plan meeting it) keeps the bound about the plan written."""
-    for _ in range(RESEARCH_ROUNDS):
-        if not run.feasible:
-            break
-        values = _integer_values(model)
-        held = float(pulp.value(_held(model)) or 0.0)
-        found = _fixed_lp_service(model, options, values)
-        if found >= held - 1e-8 * max(1.0, abs(held)):
-            break
-        _hold_service(model, found)
-        model.problem.setObjective(model.objectives["plan"])
-        start, shortcut = _stage_2_start(model, options, clock, values)
-        run = shortcut or run_solver(
-            model.problem, options, mip=True, start=start, time_limit=clock.left()
-        )
-    return run, start
-
-
-def _fixed_lp(
-    model: PlanModel,
-    options: SolverOptions,
-    values: dict[pulp.LpVariable, float],
-    time_limit: float | None,
-) -> SolverRun:
-    """The LP with the integers fixed at values (their bounds given back after; the
-    solution stays loaded)."""
-    runs: list[SolverRun] = []
-    _fix_integers_then(
-        model,
-        values,
-        lambda: runs.append(run_solver(model.problem, options, mip=False, time_limit=time_limit)),
-    )
-    return runs[0]
-
-
-def _fixed_lp_service(
-    model: PlanModel, options: SolverOptions, values: dict[pulp.LpVariable, float]
-) -> float:
-    """_lp_service with the integers fixed at values (their bounds given back after)."""
-    found: list[float] = []
-    _fix_integers_then(model, values, lambda: found.append(_lp_service(model, options)))
-    return found[0]
-
-
-def _lp_service(model: PlanModel, options: SolverOptions) -> float:
-    """The least unmet demand's value with the integers as they are bound now (an LP): the
-    held part of stage 1's objective (without the shift cost, constant with shifts fixed).
-    Not capped by the time limit: the level held must be one a plan reaches."""
-    model.problem.setObjective(model.objectives["service"])
-    run = run_solver(model.problem, options, mip=False)
-    _require(run, "serving demand, LP", mip=False)
-    return float(pulp.value(_held(model)) or 0.0)
-
-
-def _fix_integers_then(
-    model: PlanModel, values: dict[pulp.LpVariable, float] | None, action: Callable[[], None]
-) -> None:
-    """Run action with the integers fixed at values, then give them their bounds back."""
-    saved = {var: (var.lowBound, var.upBound) for var in (values or {})}
-    try:
-        for var, value in (values or {}).items():
-            var.lowBound = var.upBound = value
-        action()
-    finally:
-        for var, (low, high) in saved.items():
-            var.lowBound, var.upBound = low, high
-
-
 def _status(proven: bool, gaps: list[float | None]) -> tuple[str, str]:
     """Optimal only for a proof: an LP's optimum, or a MIP proven with no gap left."""
     if proven:
@@ -535,10 +172,11 @@ def solve_model(model: PlanModel, options: SolverOptions) -> SolveReport:
     search = None
     duals_from = "LP relaxation of the lot rules" if model.relax_lots else "LP"
     if mip:
-        clock = _Clock(options.time_limit if options.time_limit is not None else MIP_TIME_LIMIT)
-        search = _mip_search(model, options, clock)
+        clock = Clock(options.time_limit if options.time_limit is not None else MIP_TIME_LIMIT)
+        search = mip_search(model, options, clock)
         duals_from = "LPs with setups and lot counts fixed at the MIP solution"
-    final, service = _lp_stages(model, options)
+    final, service = lp_stages(model, options)
+    forget_warm(model.problem)
     objective = float(pulp.value(model.objectives["plan"]) or 0.0)
     if search is None:
         status, solution = _status(final.proven, [])
@@ -553,10 +191,11 @@ def solve_model(model: PlanModel, options: SolverOptions) -> SolveReport:
         # Stage 2's bound holds for every plan serving at least as much: the cost gap, with
         # lost sales outside it.
         gap = None if bound is None else relative_gap(objective, min(bound, objective))
-        # The bound is the solver's proven bound even when its time ran out first: a plan
-        # within the gap of it is proven within the gap (HiGHS, busy in its root cut loop,
-        # was seen to run 98 s on past a 0.4% gap asked to stop at 1%).
-        proven = run.feasible and gap is not None and gap <= options.mip_gap + 1e-9
+        # The bound is a proven one (the solver's, or the LP relaxation's) even when the
+        # solver's time ran out first: a plan within the gap of it is proven within the gap
+        # (HiGHS, busy in its root cut loop, was seen to run 98 s on past a 0.4% gap asked to
+        # stop at 1%).
+        proven = gap is not None and gap <= options.mip_gap + 1e-9
         status, solution = _status(proven, [gap, service_gap])
         reason, seconds = run.reason, run.seconds + final.seconds
     return SolveReport(
@@ -585,7 +224,7 @@ def solve_plan(data: PlanningData, options: SolverOptions | None = None) -> Plan
     integers = sum(1 for var in model.problem.variables() if var.cat == pulp.LpInteger)
     report = solve_model(model, options)
     if options.whole_units:
-        report = round_to_whole_units(model, report, lambda: _lp_stages(model, options))
+        report = round_to_whole_units(model, report, lambda: lp_stages(model, options))
     ship_kept_stock(model)
     solved = time.perf_counter()
     capacity = shift_columns(model, capacity_use(model))

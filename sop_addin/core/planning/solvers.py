@@ -99,6 +99,9 @@ def package_version(name: str) -> str:
 
 WARM_ATTRIBUTE = "_sop_warm_lps"  # where a problem keeps its HiGHS LPs between solves
 WARM_MODELS = 3  # HiGHS LPs kept per problem, one per objective, the latest last
+WARM_PATIENCE = 3.0  # a warm re-solve gets this many times its model's cold solve, then cold
+WARM_PATIENCE_FLOOR = 2.0  # seconds, at least
+MIP_OVERRUN_GRACE = 1.0  # seconds past a MIP's limit before the callback interrupts it
 
 
 @dataclass
@@ -109,25 +112,66 @@ class _WarmLP:
     cost: np.ndarray
     rows: list[pulp.LpConstraint]
     columns: int
+    cold_seconds: float = 0.0  # how long its first (cold) solve took
 
 
 def _warm_for(lp: pulp.LpProblem, cost: np.ndarray) -> _WarmLP | None:
-    """The kept LP to re-solve this objective in, if any (see HiGHSBulk)."""
-    kept: list[_WarmLP] = getattr(lp, WARM_ATTRIBUTE, [])
-    for warm in reversed(kept):
-        if warm.columns == len(cost) and np.array_equal(warm.cost, cost):
-            return warm
-    if kept and kept[-1].columns == len(cost):
+    """The kept LP to re-solve this objective in, if any (see HiGHSBulk): the latest with this
+    objective or one it is a part of (its basis holds the integers as last fixed: the unmet
+    demand with the start's setups fixed took 5 s from it, 56 s from the unfixed relaxation's
+    basis), else an older one with this objective. The same variables with other weights start
+    cold (warm, that took 110-170 s)."""
+    kept: list[_WarmLP] = [w for w in getattr(lp, WARM_ATTRIBUTE, []) if w.columns == len(cost)]
+    if kept:
         latest = kept[-1]
         within = (cost == 0) | (latest.cost != 0)
-        if within.all() and np.count_nonzero(cost) < np.count_nonzero(latest.cost):
+        part = within.all() and np.count_nonzero(cost) < np.count_nonzero(latest.cost)
+        if part or np.array_equal(latest.cost, cost):
             return latest
+    for warm in reversed(kept):
+        if np.array_equal(warm.cost, cost):
+            return warm
     return None
+
+
+def forget_warm(lp: pulp.LpProblem) -> None:
+    """Let the HiGHS models kept for warm re-solves go (memory: a model per objective)."""
+    if hasattr(lp, WARM_ATTRIBUTE):
+        delattr(lp, WARM_ATTRIBUTE)
 
 
 def _keep_warm(lp: pulp.LpProblem, warm: _WarmLP) -> None:
     kept = [w for w in getattr(lp, WARM_ATTRIBUTE, []) if w.highs is not warm.highs]
     setattr(lp, WARM_ATTRIBUTE, [*kept, warm][-WARM_MODELS:])
+
+
+def _interrupt_after(highs: Any, seconds: float) -> None:
+    """Stop a MIP run at its time limit through HiGHS's interrupt callback too: HiGHS checks
+    its own limit too seldom in the root's cut rounds and sub-MIPs (a 79 s limit ran 286 s at
+    400 SKUs). The run then ends "Interrupted by user" with what it found."""
+    deadline = time.perf_counter() + seconds + MIP_OVERRUN_GRACE
+
+    def stop_when_late(event: Any) -> None:
+        if time.perf_counter() > deadline:
+            event.interrupt()
+
+    highs.cbMipInterrupt += stop_when_late
+
+
+def _limit_run(highs: Any, seconds: float | None) -> None:
+    """The next run's time limit. HiGHS's clock runs on over every run() of one instance
+    (ERGO-Code/HiGHS#1331, #1477) and highspy has no zeroAllClocks: it counts from where the
+    clock stands."""
+    import highspy
+
+    limit = highspy.kHighsInf if seconds is None else highs.getRunTime() + seconds
+    highs.setOptionValue("time_limit", float(limit))
+
+
+def _time_limit() -> Any:
+    import highspy
+
+    return highspy.HighsModelStatus.kTimeLimit
 
 
 def _retry_statuses() -> tuple[Any, ...]:
@@ -158,16 +202,13 @@ class HiGHSBulk(pulp.HiGHS):
 
     start: dict[pulp.LpVariable, float] | None = None
     warm_started = False
+    kept: _WarmLP | None = None
 
     def _warm_options(self, fresh: Any, highs: Any) -> None:
         """PuLP set this call's options on a fresh instance: carry them to the kept one."""
         for name in ("output_flag", "time_limit", "solver", *self.optionsDict):
             _status, value = fresh.getOptionValue(name)  # no limit: HiGHS's infinity
             highs.setOptionValue(name, value)
-        if self.timeLimit is not None:
-            # HiGHS's clock runs on over every run() of one instance (ERGO-Code/HiGHS#1331,
-            # #1477) and highspy has no zeroAllClocks: the limit counts from where it stands.
-            highs.setOptionValue("time_limit", float(self.timeLimit) + highs.getRunTime())
 
     def buildSolverModel(self, lp: pulp.LpProblem) -> None:  # PuLP's method name
         import highspy
@@ -200,22 +241,9 @@ class HiGHSBulk(pulp.HiGHS):
                 row_upper[r] = high
         warm = None if self.mip else _warm_for(lp, cost)
         self.warm_started = warm is not None
-        if warm is not None:
-            self._warm_options(lp.solverModel, warm.highs)
-            highs = lp.solverModel = warm.highs
-            kept = _common_prefix(warm.rows, rows)
-            if kept < len(warm.rows):
-                gone = np.arange(kept, len(warm.rows), dtype=np.int32)
-                highs.deleteRows(len(gone), gone)
-            columns = np.arange(n, dtype=np.int32)
-            highs.changeColsCost(n, columns, cost)
-            highs.changeColsBounds(n, columns, lower, upper)
-            if kept:
-                held = np.arange(kept, dtype=np.int32)
-                highs.changeRowsBounds(kept, held, row_lower[:kept], row_upper[:kept])
-        else:
+        self.kept = None
+        if warm is None:
             highs = lp.solverModel
-            kept = 0
             highs.addCols(
                 n, cost, lower, upper, 0, np.zeros(1, np.int32), np.zeros(0, np.int32), []
             )
@@ -223,9 +251,19 @@ class HiGHSBulk(pulp.HiGHS):
                 cols = np.array(integers, dtype=np.int32)
                 kinds = np.full(len(cols), highspy.HighsVarType.kInteger)
                 highs.changeColsIntegrality(len(cols), cols, kinds)
-        _add_rows(highs, rows[kept:], row_lower[kept:], row_upper[kept:])
+            _add_rows(highs, rows, row_lower, row_upper)
+            in_highs = rows
+        else:
+            self._warm_options(lp.solverModel, warm.highs)
+            highs = lp.solverModel = warm.highs
+            columns = np.arange(n, dtype=np.int32)
+            highs.changeColsCost(n, columns, cost)
+            highs.changeColsBounds(n, columns, lower, upper)
+            in_highs = _update_rows(highs, warm.rows, rows, row_lower, row_upper)
         if not self.mip:
-            _keep_warm(lp, _WarmLP(highs, cost, rows, n))
+            cold = warm.cold_seconds if warm is not None else 0.0
+            self.kept = _WarmLP(highs, cost, in_highs, n, cold)
+            _keep_warm(lp, self.kept)
 
     def callSolver(self, lp: pulp.LpProblem) -> None:  # PuLP's method name
         if self.start:
@@ -241,23 +279,68 @@ class HiGHSBulk(pulp.HiGHS):
                 values = np.array([v for _, v in items], dtype=np.float64)
                 lp.solverModel.setSolution(len(items), index, values)
         highs = lp.solverModel
+        if self.mip and self.timeLimit is not None:
+            _interrupt_after(highs, float(self.timeLimit))
+        if not self.warm_started:
+            started = time.perf_counter()
+            highs.run()
+            if self.kept is not None:
+                self.kept.cold_seconds = time.perf_counter() - started
+            return
+        # Warm, HiGHS's primal simplex can crawl where the basis lost dual feasibility (rows
+        # removed: the final re-solve at 400 SKUs took 188 s against about 1 s cold): after
+        # WARM_PATIENCE times the model's cold solve the same LP starts again cold.
+        limit = self.timeLimit
+        patience = max(
+            WARM_PATIENCE_FLOOR, WARM_PATIENCE * (self.kept.cold_seconds if self.kept else 0.0)
+        )
+        started = time.perf_counter()
+        _limit_run(highs, patience if limit is None else min(patience, float(limit)))
         highs.run()
-        if self.warm_started and highs.getModelStatus() in _retry_statuses():
-            # The warm basis can leave HiGHS without an answer (seen: "Unknown" after bounds
-            # fixed on a 12-product plan); the same LP from scratch then has one.
+        spent = time.perf_counter() - started
+        status = highs.getModelStatus()
+        impatient = status == _time_limit() and (limit is None or spent < float(limit))
+        if impatient or status in _retry_statuses():
+            # Also when the warm basis left HiGHS without an answer (seen: "Unknown" after
+            # bounds fixed on a 12-product plan): the same LP from scratch has one.
             highs.clearSolver()
+            _limit_run(highs, None if limit is None else max(float(limit) - spent, 1.0))
             highs.run()
 
 
-def _common_prefix(before: list[pulp.LpConstraint], now: list[pulp.LpConstraint]) -> int:
-    """How many leading rows are the same constraint objects (rows are only ever appended or
-    removed: a changed row is a new object)."""
-    kept = 0
-    for old, new in zip(before, now, strict=False):
-        if old is not new:
-            break
-        kept += 1
-    return kept
+def _update_rows(
+    highs: Any,
+    before: list[pulp.LpConstraint],
+    rows: list[pulp.LpConstraint],
+    low: np.ndarray,
+    high: np.ndarray,
+) -> list[pulp.LpConstraint]:
+    """Bring the kept HiGHS model's rows to the problem's; return the rows HiGHS now holds.
+
+    A row is the same while it is the same constraint object (a changed row is a new one). A
+    row removed from the problem is freed in HiGHS (bounds -inf, inf), not deleted: deleting
+    rows from the middle (the fixed re-solve drops the cuts and the caps of open runs) left a
+    basis that took 165 s to repair at 400 products. New rows go at the end. Each row's index
+    is set to its place in HiGHS, which is where PuLP reads its value and dual.
+    """
+    inf = np.inf
+    place = {id(row): i for i, row in enumerate(before)}
+    now = {id(row) for row in rows}
+    gone = np.array([i for i, row in enumerate(before) if id(row) not in now], dtype=np.int32)
+    if len(gone):
+        free = np.full(len(gone), inf)
+        highs.changeRowsBounds(len(gone), gone, -free, free)
+    kept = np.array([place.get(id(row), -1) for row in rows], dtype=np.int32)
+    old = kept >= 0
+    if old.any():
+        highs.changeRowsBounds(int(old.sum()), kept[old], low[old], high[old])
+    added = [r for r in range(len(rows)) if kept[r] < 0]
+    for r in range(len(rows)):
+        rows[r].index = int(kept[r])
+    for k, r in enumerate(added):
+        rows[r].index = len(before) + k
+    _add_rows(highs, [rows[r] for r in added], low[added], high[added])
+    return [*before, *(rows[r] for r in added)]
 
 
 def _add_rows(highs: Any, rows: list[pulp.LpConstraint], low: np.ndarray, high: np.ndarray) -> None:

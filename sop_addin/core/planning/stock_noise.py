@@ -17,11 +17,10 @@ NOISE = 0.05  # units: the largest lost sale taken as solver noise
 def ship_kept_stock(model: Any) -> int:
     """Serve from stock what the solution lost while stock stayed; return the months changed.
 
-    Shipping d more in month t leaves d less in stock from t until the stock is next used up
-    (month u, or the horizon end), so d is at most the least stock over those months; in month
-    u the stock then ships d less, lost there instead (the same units lost, a month later: the
-    objective's own preference). The buffer shortfall grows by what the stock falls below its
-    target.
+    Shipping d more in month t leaves d less in stock from t on, so d is at most that month's
+    stock; where a later month holds less than d, that month loses d more instead (its stock,
+    and every month's after it, stays as it was): the same units are lost, later, which is what
+    the objective prefers. The buffer shortfall grows by what the stock falls below its target.
     """
     v, data = model.variables, model.data
     lost, stock, below = v["lost"], v["stock"], v.get("below_safety", {})
@@ -29,29 +28,33 @@ def ship_kept_stock(model: Any) -> int:
     horizon = len(data.months)
     changed = 0
     for (sku, t), var in lost.items():
-        unmet = float(var.varValue or 0.0)
-        if unmet <= 0.0:
+        unmet = _value(var)
+        shipped = min(unmet, _value(stock[(sku, t)]))
+        if unmet <= 0.0 or shipped <= 0.0 or shipped > NOISE:
             continue
-        later, used_up = [], None
+        held: list[Any] = []
+        later_loss = None
         for u in range(t, horizon):
-            if float(stock[(sku, u)].varValue or 0.0) <= 0.0:
-                used_up = u
+            if _value(stock[(sku, u)]) < shipped:
+                later_loss = lost.get((sku, u))
+                room = (later_loss.upBound if later_loss is not None else None) or 0.0
+                if later_loss is None or room - _value(later_loss) < shipped:
+                    held = []  # no month can lose it later: leave the plan as it is
                 break
-            later.append(stock[(sku, u)])
-        if not later or (used_up is not None and (sku, used_up) not in lost):
-            continue
-        shipped = min(unmet, min(float(s.varValue or 0.0) for s in later))
-        if shipped <= 0.0 or shipped > NOISE:
+            held.append(stock[(sku, u)])
+        if not held:
             continue
         var.varValue = unmet - shipped
-        if used_up is not None:
-            moved = lost[(sku, used_up)]
-            moved.varValue = float(moved.varValue or 0.0) + shipped
-        for u, held in enumerate(later, start=t):
-            held.varValue = float(held.varValue or 0.0) - shipped
+        if later_loss is not None:
+            later_loss.varValue = _value(later_loss) + shipped
+        for u, kept in enumerate(held, start=t):
+            kept.varValue = _value(kept) - shipped
             short = below.get((sku, u))
             if short is not None:
-                gap = float(targets[sku]) - held.varValue
-                short.varValue = max(float(short.varValue or 0.0), gap)
+                short.varValue = max(_value(short), float(targets[sku]) - kept.varValue)
         changed += 1
     return changed
+
+
+def _value(var: Any) -> float:
+    return float(var.varValue or 0.0)

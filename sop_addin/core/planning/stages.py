@@ -1,0 +1,169 @@
+"""The lexicographic stages on one PuLP problem: a level of unmet demand held, both stages
+solved as LPs, the unmet demand a set of fixed integers reaches, and the shadow prices.
+
+Stage 1 minimises the weighted unmet demand ("service"), stage 2 the buffers and cost ("plan")
+with stage 1's level held by one row (SERVICE_ROW). solve.py runs them for an LP; mip_search.py
+holds the level a MIP's setups reach and fixes its integers before they run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+import pulp
+
+from sop_addin.core.planning.build import PlanModel
+from sop_addin.core.planning.lot_start import INTEGER_KINDS
+from sop_addin.core.planning.solvers import SolverError, SolverOptions, SolverRun, run_solver
+
+SERVICE_ROW = "service_level"  # PuLP turns "-" in a name into "_"
+
+
+def require(run: SolverRun, what: str, mip: bool) -> None:
+    if run.feasible:
+        return
+    msg = f"the solver {run.name} found no proven-feasible plan ({what}: {run.reason}); no plan "
+    msg += "was written"
+    if mip:
+        msg += ": raise --time-limit or --gap, or plan with --lp (lot rules relaxed)"
+    raise SolverError(msg)
+
+
+def held_expression(model: PlanModel) -> pulp.LpAffineExpression:
+    """What stage 2 holds at stage 1's value: the weighted unmet demand, without the cost of
+    the shifts stage 1 weighed against it (shifts.py)."""
+    return model.objectives.get("held", model.objectives["service"])
+
+
+def hold_service(model: PlanModel, level: float) -> None:
+    """Stage 2's row: weighted unmet demand at most stage 1's value (plus a tolerance)."""
+    release_service(model)
+    # Roundoff room only: stage 2 spends all of it on buffers and cost, so it must stay below
+    # what serving a unit a month sooner weighs (build.SOONER x a unit's weight, ~1e-5).
+    slack = 1e-7 + 1e-12 * abs(level)
+    model.problem.addConstraint(held_expression(model) <= level + slack, SERVICE_ROW)
+
+
+def rows_of(problem: pulp.LpProblem) -> dict[str, pulp.LpConstraint]:
+    # PuLP 3.3 deprecates the dict view of problem.constraints; its own adapters read this.
+    return problem._constraints
+
+
+def release_service(model: PlanModel) -> None:
+    rows_of(model.problem).pop(SERVICE_ROW, None)
+
+
+def integer_values(model: PlanModel) -> dict[pulp.LpVariable, float]:
+    return {
+        var: float(round(var.varValue or 0.0))
+        for kind in INTEGER_KINDS
+        for var in model.variables.get(kind, {}).values()
+    }
+
+
+def fix_integers(model: PlanModel, values: dict[pulp.LpVariable, float]) -> None:
+    """Fix every setup, lot count and order binary, making the model an LP."""
+    for var, value in values.items():
+        var.cat = pulp.LpContinuous
+        var.lowBound = var.upBound = value
+
+
+def fix_integers_then(
+    model: PlanModel, values: dict[pulp.LpVariable, float] | None, action: Callable[[], None]
+) -> None:
+    """Run action with the integers fixed at values, then give them their bounds back."""
+    saved = {var: (var.lowBound, var.upBound) for var in (values or {})}
+    try:
+        for var, value in (values or {}).items():
+            var.lowBound = var.upBound = value
+        action()
+    finally:
+        for var, (low, high) in saved.items():
+            var.lowBound, var.upBound = low, high
+
+
+def fixed_lp(
+    model: PlanModel,
+    options: SolverOptions,
+    values: dict[pulp.LpVariable, float],
+    time_limit: float | None,
+) -> SolverRun:
+    """The LP with the integers fixed at values (their bounds given back after; the
+    solution stays loaded)."""
+    runs: list[SolverRun] = []
+    fix_integers_then(
+        model,
+        values,
+        lambda: runs.append(run_solver(model.problem, options, mip=False, time_limit=time_limit)),
+    )
+    return runs[0]
+
+
+def lp_service(model: PlanModel, options: SolverOptions) -> float:
+    """The least unmet demand's value with the integers as they are bound now (an LP): the
+    held part of stage 1's objective (without the shift cost, constant with shifts fixed).
+    Not capped by the time limit: the level held must be one a plan reaches."""
+    model.problem.setObjective(model.objectives["service"])
+    run = run_solver(model.problem, options, mip=False)
+    require(run, "serving demand, LP", mip=False)
+    return float(pulp.value(held_expression(model)) or 0.0)
+
+
+def fixed_lp_service(
+    model: PlanModel, options: SolverOptions, values: dict[pulp.LpVariable, float]
+) -> float:
+    """lp_service with the integers fixed at values (their bounds given back after)."""
+    found: list[float] = []
+    fix_integers_then(model, values, lambda: found.append(lp_service(model, options)))
+    return found[0]
+
+
+def duals(problem: pulp.LpProblem) -> dict[str, float]:
+    return {name: float(c.pi or 0.0) for name, c in rows_of(problem).items()}
+
+
+def add_duals(model: PlanModel, first: dict[str, float]) -> None:
+    """Shadow prices in the objective's order: a row that limits serving demand is priced by
+    stage 1's dual (the lost-sales value one more unit of it serves); any other row by stage
+    2's (the buffer penalty and cost it saves)."""
+    model.service_priced.clear()
+    for name, constraint in rows_of(model.problem).items():
+        served = first.get(name, 0.0)
+        if abs(served) > 1e-9:
+            constraint.pi = served
+            model.service_priced.add(name)
+
+
+def lp_stages(model: PlanModel, options: SolverOptions) -> tuple[SolverRun, float]:
+    """Both stages as LPs (integrality ignored); stage 2's solution and summed duals stay.
+
+    After a MILP search these are the LPs the plan is written from: the caller's time limit
+    (an LP's own, without lot rules) is the only one, since a plan stopped half-way is none.
+    """
+    problem = model.problem
+    has_service = bool(model.objectives["service"])
+    first: dict[str, float] = {}
+    level = 0.0
+    seconds = 0.0
+    if has_service:
+        release_service(model)
+        problem.setObjective(model.objectives["service"])
+        run = run_solver(problem, options, mip=False)
+        seconds += run.seconds
+        require(run, "serving demand, LP", mip=False)
+        level = float(pulp.value(held_expression(model)) or 0.0)
+        first = duals(problem)
+        hold_service(model, level)
+    problem.setObjective(model.objectives["plan"])
+    run = run_solver(problem, options, mip=False)
+    seconds += run.seconds
+    if not run.feasible and has_service:
+        # Stage 1's level, held to roundoff, can be out of reach of the solver's own
+        # tolerances (e.g. hours near zero, 1e-9 working days): hold it a millionth looser.
+        hold_service(model, level + 1e-6 * max(1.0, abs(level)))
+        run = run_solver(problem, options, mip=False)
+        seconds += run.seconds
+    require(run, "buffers and cost, LP", mip=False)
+    add_duals(model, first)
+    return replace(run, seconds=seconds), level

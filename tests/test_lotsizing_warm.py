@@ -1,0 +1,115 @@
+"""The HiGHS adapter (solvers.HiGHSBulk): LPs re-solved warm answer as cold ones; a MIP stops
+at its time limit."""
+
+from __future__ import annotations
+
+import pulp
+import pytest
+
+from benchmarks.bench_lotsizing import planning_data, read_instance
+from sop_addin.core.planning import solvers
+from sop_addin.core.planning.build import create_model
+from sop_addin.core.planning.solvers import WARM_ATTRIBUTE, SolverOptions, run_solver
+from tests.test_lotsizing_bench import PUBLIC
+
+OPTIONS = SolverOptions()
+
+
+def _transport(supply: tuple[float, float] = (30.0, 25.0)) -> tuple[pulp.LpProblem, dict]:
+    """Two plants ship to three customers at a unit cost; every customer's demand is met."""
+    problem = pulp.LpProblem("transport", pulp.LpMinimize)
+    cost = {
+        ("P", "a"): 4,
+        ("P", "b"): 6,
+        ("P", "c"): 9,
+        ("Q", "a"): 5,
+        ("Q", "b"): 3,
+        ("Q", "c"): 7,
+    }
+    ship = {k: problem.add_variable(f"x_{k[0]}{k[1]}", 0) for k in cost}
+    problem.setObjective(pulp.lpSum(c * ship[k] for k, c in cost.items()))
+    for plant, cap in zip("PQ", supply, strict=True):
+        problem.addConstraint(pulp.lpSum(v for k, v in ship.items() if k[0] == plant) <= cap, plant)
+    for customer, need in zip("abc", (20.0, 15.0, 18.0), strict=True):
+        terms = pulp.lpSum(v for k, v in ship.items() if k[1] == customer)
+        problem.addConstraint(terms >= need, customer)
+    return problem, ship
+
+
+def _solve(problem: pulp.LpProblem) -> tuple[float, dict[str, float]]:
+    run = run_solver(problem, OPTIONS, mip=False)
+    assert run.proven
+    duals = {name: row.pi for name, row in problem._constraints.items()}
+    return float(pulp.value(problem.objective)), duals
+
+
+def _same(warm: tuple[float, dict[str, float]], cold: tuple[float, dict[str, float]]) -> bool:
+    """Same objective and shadow prices (the duals, for the explanations, must not change)."""
+    return warm[0] == pytest.approx(cold[0]) and warm[1] == pytest.approx(cold[1])
+
+
+def _kept(problem: pulp.LpProblem) -> list:
+    return [warm.highs for warm in getattr(problem, WARM_ATTRIBUTE, [])]
+
+
+def test_bounds_rows_and_a_part_of_the_objective_change_warm_as_cold():
+    warm, ship = _transport()
+    first, _ = _solve(warm)
+    # By hand: Q fills its 25 with b's 15 (45) and 10 of c (70), c dearer from P (9 against 7);
+    # P sends a its 20 (80; 4 against 5) and c the other 8 (72): 267.
+    assert first == pytest.approx(267.0)
+    highs = _kept(warm)
+    # 1. A bound: P may send at most 5 to c.
+    ship[("P", "c")].upBound = 5.0
+    cold, cold_ship = _transport()
+    cold_ship[("P", "c")].upBound = 5.0
+    assert _same(_solve(warm), _solve(cold))
+    # 2. A row added (Q ships at most 20 in all), then removed again.
+    for problem, x in ((warm, ship), (cold, cold_ship)):
+        problem.addConstraint(x[("Q", "b")] + x[("Q", "c")] <= 20.0, "Qcap")
+    assert _same(_solve(warm), _solve(_copy_with_row()))
+    warm._constraints.pop("Qcap")
+    cold._constraints.pop("Qcap")
+    assert _same(_solve(warm), _solve(cold))
+    assert _kept(warm) == highs  # the same HiGHS model each time
+    # 3. A part of the objective (P's shipments only) starts from the same model's basis.
+    part = pulp.lpSum(c * ship[k] for k, c in ((("P", "a"), 4), (("P", "b"), 6), (("P", "c"), 9)))
+    warm.setObjective(part)
+    cold_part = pulp.lpSum(
+        c * cold_ship[k] for k, c in ((("P", "a"), 4), (("P", "b"), 6), (("P", "c"), 9))
+    )
+    cold.setObjective(cold_part)
+    assert _solve(warm)[0] == pytest.approx(_solve(cold)[0])
+    assert _kept(warm) == highs
+
+
+def _copy_with_row() -> pulp.LpProblem:
+    problem, ship = _transport()
+    ship[("P", "c")].upBound = 5.0
+    problem.addConstraint(ship[("Q", "b")] + ship[("Q", "c")] <= 20.0, "Qcap")
+    return problem
+
+
+def test_another_objective_starts_cold_in_its_own_model():
+    # Warm from a basis optimal for another objective, HiGHS took 110-170 s at 400 products:
+    # a new objective gets a model of its own (and the first keeps its basis for later).
+    problem, ship = _transport()
+    _solve(problem)
+    problem.setObjective(pulp.lpSum(ship.values()) + 10 * ship[("Q", "b")])
+    value, _ = _solve(problem)
+    # Every unit shipped costs 1 and each via Q-b 10 more: the 53 units demanded, none via Q-b
+    # (P sends b its 15 and c 13; Q sends a its 20 and c 5): 53.
+    assert value == pytest.approx(53.0)
+    assert len(_kept(problem)) == 2
+
+
+@pytest.mark.skipif(not (PUBLIC / "G53.DAT").exists(), reason=f"no TTM instances in {PUBLIC}")
+def test_a_mip_past_its_time_limit_is_interrupted(monkeypatch):
+    # HiGHS checks its own limit too seldom in its root (a 79 s limit ran 286 s): the interrupt
+    # callback stops the run MIP_OVERRUN_GRACE past it. Made to fire 0.5 s into a 30 s limit on
+    # G53 (about 40 s to prove optimal), the run stops within seconds, with its plan.
+    monkeypatch.setattr(solvers, "MIP_OVERRUN_GRACE", -29.5)
+    model = create_model(planning_data(read_instance(PUBLIC / "G53.DAT")))
+    run = run_solver(model.problem, SolverOptions(time_limit=30.0), mip=True, time_limit=30.0)
+    assert run.reason == "Interrupted by user"
+    assert run.seconds < 10.0
