@@ -9,14 +9,16 @@ import pytest
 from sop_addin.core.planning.stock_noise import NOISE, ship_kept_stock
 
 
-def _model(lost, stock, target=0.0):
+def _model(lost, stock, target=0.0, demand=12.5):
     months = pd.date_range("2027-01-01", periods=len(stock), freq="MS")
     problem = pulp.LpProblem("noise")
 
     def series(kind, values):
         found = {}
         for t, value in enumerate(values):
-            var = problem.add_variable(f"{kind}_{t}", lowBound=0)
+            # A month loses at most its demand (build.py bounds the lost sales so).
+            high = demand if kind == "lost" else None
+            var = problem.add_variable(f"{kind}_{t}", lowBound=0, upBound=high)
             var.varValue = value
             found[("A", t)] = var
         return found
