@@ -19,37 +19,13 @@ import time
 
 import pandas as pd
 
-from sop_addin.contract import CONTRACT
-from sop_addin.contract.validation import parse_settings
-from sop_addin.core.demo_company import generate_demo
-from sop_addin.core.inputs import PlanInputs, PlanSettings
+from benchmarks.demo_inputs import demo_inputs
+from sop_addin.core.inputs import PlanInputs
 from sop_addin.core.planning import SolverOptions, prepare_planning_data
 from sop_addin.core.planning.build import create_model
 from sop_addin.core.planning.sites import transfer_units
 from sop_addin.core.planning.solve import solve_model
 from sop_addin.core.planning.tables import product_balance
-
-
-def demo_inputs(skus: int) -> tuple[PlanInputs, pd.DataFrame]:
-    """The demo company's inputs and last year's sales by month as the demand."""
-    frames = generate_demo(skus=skus)
-    settings, problems = parse_settings(
-        frames["Settings"], CONTRACT.table("Settings"), CONTRACT.settings
-    )
-    assert not problems, problems
-    inputs = PlanInputs(settings=PlanSettings(**settings), tables=frames)  # type: ignore[arg-type]
-    history = frames["SalesHistory"]
-    last_year = history[history["month"] > history["month"].max() - pd.DateOffset(months=12)]
-    by_month = last_year.groupby(["sku", last_year["month"].dt.month])["quantity"].sum()
-    demand = pd.DataFrame(
-        [
-            (sku, month, float(by_month.get((sku, month.month), 0.0)))
-            for sku in frames["Products"]["sku"]
-            for month in inputs.months
-        ],
-        columns=["sku", "month", "quantity"],
-    )
-    return inputs, demand
 
 
 def pooled(inputs: PlanInputs) -> PlanInputs:

@@ -18,39 +18,18 @@ from __future__ import annotations
 import argparse
 import time
 
-import pandas as pd
-
-from sop_addin.contract import CONTRACT
-from sop_addin.contract.validation import parse_settings
-from sop_addin.core.demo_company import generate_demo
-from sop_addin.core.inputs import PlanInputs, PlanSettings
+from benchmarks.demo_inputs import demo_inputs
 from sop_addin.core.planning import PlanResult, SolverOptions, prepare_planning_data, solve_plan
 from sop_addin.core.planning.build import create_model
 from sop_addin.core.planning.data import PlanningData
-from sop_addin.core.planning.solve import _lp_stages, solve_model
+from sop_addin.core.planning.solve import solve_model
+from sop_addin.core.planning.stages import lp_stages
 from sop_addin.core.planning.whole_units import round_to_whole_units
 
 
 def demo_data(skus: int) -> PlanningData:
     """The demo company planned against last year's sales, month by month."""
-    frames = generate_demo(skus=skus)
-    settings, problems = parse_settings(
-        frames["Settings"], CONTRACT.table("Settings"), CONTRACT.settings
-    )
-    assert not problems, problems
-    inputs = PlanInputs(settings=PlanSettings(**settings), tables=frames)  # type: ignore[arg-type]
-    history = frames["SalesHistory"]
-    last_year = history[history["month"] > history["month"].max() - pd.DateOffset(months=12)]
-    by_month = last_year.groupby(["sku", last_year["month"].dt.month])["quantity"].sum()
-    wanted = pd.DataFrame(
-        [
-            (sku, month, float(by_month.get((sku, month.month), 0.0)))
-            for sku in frames["Products"]["sku"]
-            for month in inputs.months
-        ],
-        columns=["sku", "month", "quantity"],
-    )
-    return prepare_planning_data(inputs, wanted)
+    return prepare_planning_data(*demo_inputs(skus))
 
 
 def timed(data: PlanningData, options: SolverOptions, repeat: int) -> tuple[float, PlanResult]:
@@ -71,7 +50,7 @@ def step_times(data: PlanningData, options: SolverOptions, repeat: int) -> tuple
         model = create_model(data, relax_lots=options.relax_lots)
         report = solve_model(model, options)
         solved = time.perf_counter()
-        round_to_whole_units(model, report, lambda m=model: _lp_stages(m, options))
+        round_to_whole_units(model, report, lambda m=model: lp_stages(m, options))
         solve = min(solve, solved - started)
         rounding = min(rounding, time.perf_counter() - solved)
     return solve, rounding

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from benchmarks.demo_inputs import demo_inputs
 from sop_addin.contract import CONTRACT, ColumnType, Role
 from sop_addin.contract.validation import check_references, check_table, parse_settings
 from sop_addin.core.demo_company import generate_demo
-from sop_addin.core.inputs import PlanInputs, PlanSettings
 from sop_addin.core.planning import SolverOptions, prepare_planning_data, solve_plan
 
 EDITABLE = CONTRACT.tables_with_role(Role.INPUT, Role.ASSUMPTION)
@@ -346,23 +346,8 @@ def test_the_demo_plan_pulls_each_network_lever() -> None:
     # served from two sites joined by lanes; planned against last
     # year's sales by month (the LP relaxation, to stay fast), the plan buys from both sources,
     # adds shift hours and uses the substitute while the primary is short.
-    frames = generate_demo(skus=40)
-    settings, problems = parse_settings(
-        frames["Settings"], CONTRACT.table("Settings"), CONTRACT.settings
-    )
-    assert not problems
-    inputs = PlanInputs(settings=PlanSettings(**settings), tables=frames)  # type: ignore[arg-type]
-    history = frames["SalesHistory"]
-    last_year = history[history["month"] > history["month"].max() - pd.DateOffset(months=12)]
-    by_month = last_year.groupby(["sku", last_year["month"].dt.month])["quantity"].sum()
-    wanted = pd.DataFrame(
-        [
-            (sku, month, float(by_month.get((sku, month.month), 0.0)))
-            for sku in frames["Products"]["sku"]
-            for month in inputs.months
-        ],
-        columns=["sku", "month", "quantity"],
-    )
+    inputs, wanted = demo_inputs(40)
+    frames = inputs.tables
     result = solve_plan(prepare_planning_data(inputs, wanted), SolverOptions(relax_lots=True))
     sourcing = frames["Sourcing"]
     assert len(sourcing) == 2 and sourcing["material"].nunique() == 1
