@@ -78,6 +78,9 @@ class PlanModel:
     objectives: dict[str, pulp.LpAffineExpression] = field(default_factory=dict)
     # Rows whose shadow price is stage 1's: the lost-sales value one more unit would serve.
     service_priced: set[str] = field(default_factory=set)
+    # Stage 1's level once had to be held looser to be reached (stages.solve_held): later
+    # holds start looser too, instead of failing first every time.
+    loose_hold: bool = False
     _count: int = 0
     _rows: int = 0
 

@@ -24,6 +24,7 @@ from sop_addin.core.planning.solvers import (
     run_solver,
 )
 from sop_addin.core.planning.stages import (
+    HOLD_LOOSER,
     fix_integers,
     fix_integers_then,
     fixed_lp,
@@ -41,15 +42,33 @@ RESEARCH_ROUNDS = 3  # stage 2 again when its integers let the plan serve more
 FIRST_SEARCH_SHARE = 0.5  # of the time limit, for the search over weighted service + cost
 SERVICE_SEARCH_GAP = 0.02  # that search runs when the start's unmet demand is further above
 CUT_TIME_SHARE = 0.1  # of the time limit, for rounds of (l,S) cuts
+MIP_ROOT_FACTOR = 150.0  # time a MIP search needs, in cold solves of its relaxation (Clock)
 CUT_MIN_GAIN = 0.01  # of the gap asked: a cut round raising the bound less ends the rounds
 
 
 class Clock:
-    """Seconds left of the caller's time limit (None: no limit)."""
+    """Seconds left of the caller's time limit (None: no limit), and whether a MIP search
+    still has time to pass its root."""
 
     def __init__(self, limit: float | None) -> None:
         self.limit = limit
         self.started = time.perf_counter()
+        self.relaxation_seconds = 0.0  # the first (cold) solve of the LP relaxation
+
+    def saw_relaxation(self, seconds: float) -> None:
+        if not self.relaxation_seconds:
+            self.relaxation_seconds = seconds
+
+    def room_for_mip(self, share: float = 1.0) -> bool:
+        """A MIP search is worth starting only when the time left (until `share` of the
+        limit) is MIP_ROOT_FACTOR times the relaxation's cold solve. Measured on the demo:
+        at 40 products the relaxation solves in 0.15-0.2 s and the search took 13-28 s
+        (70-180 solves) to bring the plan from 1.5% to 0.4-0.9% above the bound; at 400 it
+        solves in 0.9-3.8 s and the search found nothing better than the start in 60-120 s
+        (96 s: the bound from 2.0% to 1.5% below the start, no better plan). A search that
+        cannot get there only spends the time."""
+        left = self.left(share, floor=0.0)
+        return left is None or left >= MIP_ROOT_FACTOR * self.relaxation_seconds
 
     def left(self, share: float = 1.0, floor: float = 1.0) -> float | None:
         """Seconds until `share` of the limit has passed, at least `floor`."""
@@ -84,7 +103,9 @@ def mip_search(
     service, plan = model.objectives["service"], model.objectives["plan"]
 
     def solve_relaxation() -> bool:
-        return run_solver(problem, options, mip=False, time_limit=clock.left()).feasible
+        run = run_solver(problem, options, mip=False, time_limit=clock.left())
+        clock.saw_relaxation(run.seconds)
+        return run.feasible
 
     def relaxation_bound() -> bool:
         # Only an LP optimum bounds the MIP: a point stopped by the time limit does not.
@@ -114,7 +135,7 @@ def mip_search(
     served = start is not None and _serves_nearly_all(
         float(pulp.value(service) or 0.0), service_bound
     )
-    if service and not served:  # the first search
+    if service and not served and clock.room_for_mip(FIRST_SEARCH_SHARE):  # the first search
         first = run_solver(
             problem,
             options,
@@ -137,7 +158,7 @@ def mip_search(
     problem.setObjective(plan)
     start, run, lp_bound = _stage_2_start(model, options, clock, start)
     if run is None:
-        run = run_solver(problem, options, mip=True, start=start, time_limit=clock.left())
+        run = _stage_2_search(model, options, clock, start, lp_bound)
     if service:
         run, start = _serve_what_stage_2_allows(model, options, clock, run, start)
     if lp_bound is not None and (run.bound is None or run.bound < lp_bound):
@@ -218,6 +239,28 @@ def _stage_2_start(
     return values, shortcut, proven_bound
 
 
+def _stage_2_search(
+    model: PlanModel,
+    options: SolverOptions,
+    clock: Clock,
+    start: dict[pulp.LpVariable, float] | None,
+    lp_bound: float | None,
+) -> SolverRun:
+    """Stage 2's MIP from the start, or, when its root cannot finish in the time left
+    (Clock.room_for_mip), the start's plan itself, bounded by the LP relaxation."""
+    if start is None or clock.room_for_mip():
+        return run_solver(model.problem, options, mip=True, start=start, time_limit=clock.left())
+    run = fixed_lp(model, options, start, None)
+    require(run, "lot sizes, the start's plan", mip=False)
+    objective = float(pulp.value(model.objectives["plan"]) or 0.0)
+    gap = None if lp_bound is None else relative_gap(objective, min(lp_bound, objective))
+    reason = (
+        f"MIP search skipped: {clock.left() or 0:.0f} s left, under {MIP_ROOT_FACTOR:g}x the "
+        f"LP relaxation's {clock.relaxation_seconds:.1f} s its root needs; the start's plan kept"
+    )
+    return replace(run, reason=reason, objective=objective, bound=lp_bound, gap=gap)
+
+
 def _serve_what_stage_2_allows(
     model: PlanModel,
     options: SolverOptions,
@@ -237,14 +280,13 @@ def _serve_what_stage_2_allows(
         values = integer_values(model)
         held = float(pulp.value(held_expression(model)) or 0.0)
         found = fixed_lp_service(model, options, values)
-        if found >= held - 1e-8 * max(1.0, abs(held)):
+        # Within what solve_held may have loosened the level by: nothing more to serve.
+        if found >= held - 2 * HOLD_LOOSER * max(1.0, abs(held)):
             break
         hold_service(model, found)
         model.problem.setObjective(model.objectives["plan"])
-        start, shortcut, _bound = _stage_2_start(model, options, clock, values)
-        run = shortcut or run_solver(
-            model.problem, options, mip=True, start=start, time_limit=clock.left()
-        )
+        start, shortcut, bound = _stage_2_start(model, options, clock, values)
+        run = shortcut or _stage_2_search(model, options, clock, start, bound)
     return run, start
 
 

@@ -41,8 +41,31 @@ def hold_service(model: PlanModel, level: float) -> None:
     release_service(model)
     # Roundoff room only: stage 2 spends all of it on buffers and cost, so it must stay below
     # what serving a unit a month sooner weighs (build.SOONER x a unit's weight, ~1e-5).
-    slack = 1e-7 + 1e-12 * abs(level)
+    slack = 1e-7 + (HOLD_LOOSER if model.loose_hold else 1e-12) * abs(level)
     model.problem.addConstraint(held_expression(model) <= level + slack, SERVICE_ROW)
+
+
+HOLD_LOOSER = 1e-6  # relative: how much looser a held level that the LP cannot reach is held
+
+
+def solve_held(model: PlanModel, solve: Callable[[], SolverRun]) -> SolverRun:
+    """Solve; when that fails with a level of unmet demand held, hold it a millionth looser
+    and solve again (once).
+
+    The level, held to roundoff, can be out of reach of the solver's own tolerances (hours
+    near zero, 1e-9 working days; at 400 products HiGHS ended "Unknown" with 4 rows 235 units
+    infeasible, cold or warm, at 1e-9 and 1e-7 looser, and solved it at 1e-6). A model that
+    needed it once holds every later level that much looser (PlanModel.loose_hold): each
+    failed solve cost 4-8 s there."""
+    run = solve()
+    row = rows_of(model.problem).get(SERVICE_ROW)
+    if run.feasible or row is None:
+        return run
+    level = float(row.getUb())
+    model.loose_hold = True
+    hold_service(model, level + HOLD_LOOSER * max(1.0, abs(level)))
+    second = solve()
+    return replace(second, seconds=run.seconds + second.seconds)
 
 
 def rows_of(problem: pulp.LpProblem) -> dict[str, pulp.LpConstraint]:
@@ -92,11 +115,11 @@ def fixed_lp(
     """The LP with the integers fixed at values (their bounds given back after; the
     solution stays loaded)."""
     runs: list[SolverRun] = []
-    fix_integers_then(
-        model,
-        values,
-        lambda: runs.append(run_solver(model.problem, options, mip=False, time_limit=time_limit)),
-    )
+
+    def solve() -> SolverRun:
+        return run_solver(model.problem, options, mip=False, time_limit=time_limit)
+
+    fix_integers_then(model, values, lambda: runs.append(solve_held(model, solve)))
     return runs[0]
 
 
@@ -156,14 +179,8 @@ def lp_stages(model: PlanModel, options: SolverOptions) -> tuple[SolverRun, floa
         first = duals(problem)
         hold_service(model, level)
     problem.setObjective(model.objectives["plan"])
-    run = run_solver(problem, options, mip=False)
+    run = solve_held(model, lambda: run_solver(problem, options, mip=False))
     seconds += run.seconds
-    if not run.feasible and has_service:
-        # Stage 1's level, held to roundoff, can be out of reach of the solver's own
-        # tolerances (e.g. hours near zero, 1e-9 working days): hold it a millionth looser.
-        hold_service(model, level + 1e-6 * max(1.0, abs(level)))
-        run = run_solver(problem, options, mip=False)
-        seconds += run.seconds
     require(run, "buffers and cost, LP", mip=False)
     add_duals(model, first)
     return replace(run, seconds=seconds), level
