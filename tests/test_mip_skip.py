@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sop_addin.core.planning import SolverOptions, prepare_planning_data, solve_plan
-from sop_addin.core.planning import mip_search
+from sop_addin.core.planning import SolverOptions, mip_search, prepare_planning_data, solve_plan
 from sop_addin.core.planning.mip_search import MIP_ROOT_FACTOR, Clock
 from tests.factories import M1, M2, demand, inputs_from, tiny_tables
 
