@@ -19,7 +19,9 @@ quantity the surplus of earlier rounded-up lots still covers is not ordered or m
 3. Runs and lot counts, from that plan: consolidated runs in whole legal lots, with the months
    first grouped by setup and holding cost (Wagner-Whitin on the relaxation's quantities: at
    400 products the ungrouped start paid 4x the relaxation's setup cost) or not; or a run
-   opens wherever the plan makes anything and lot counts round up (the best of the three); if
+   opens wherever the plan makes anything and lot counts round up; or, until purchases can
+   arrive, runs are rounded to the nearest legal lot, consolidated after (the best of the
+   four); if
    none fits (forcing more output or changeover hours can break capacity or materials), a
    run opens where the plan makes at least half the smallest legal run and counts round to
    the nearest; failing that, a run opens only where the plan already makes the smallest
@@ -132,11 +134,13 @@ def relax_and_round(model: PlanModel, solve_lp: Callable[[], bool]) -> Start | N
         def up(x: float) -> float:
             return float(math.ceil(x - 2e-9))  # x carries +1e-9 (see _round_runs)
 
+        spread = _consolidated_runs(model, made, grouped=False)
         tries = [
             [
                 _consolidated_runs(model, made, grouped=True),
-                _consolidated_runs(model, made, grouped=False),
+                spread,
                 _round_runs(model, made, 0.0, up),
+                *_until_purchases_arrive(model, _round_runs(model, made, 0.5, round), spread),
             ],
             [_round_runs(model, made, 0.5, round)],
             [_round_runs(model, made, 1.0, math.floor)],
@@ -150,6 +154,25 @@ def relax_and_round(model: PlanModel, solve_lp: Callable[[], bool]) -> Start | N
     finally:
         for var, (low, high) in saved.items():
             var.lowBound, var.upBound = low, high
+
+
+def _until_purchases_arrive(model: PlanModel, early: Start, late: Start) -> list[Start]:
+    """Runs from `early` in the months before any purchase can arrive (the longest material
+    lead time), from `late` after; none without lead times.
+
+    Until purchases arrive, the material a run uses is what is in stock or on order: a run
+    consolidated ahead takes it from the other products that need it then. At 400 products
+    the consolidated start lost 7,387 units against the relaxation's 6,293, nearly all in
+    the first two months and on products without lot rules; runs rounded to the nearest
+    legal lot there, consolidated after, lost 7,023 (weighted objective 0.7% lower).
+    """
+    materials = model.data.materials
+    months = int(materials["lead_months"].max()) if len(materials) else 0
+    if months <= 0:
+        return []
+    v = model.variables
+    month_of = {var: key[-1] for kind in ("setup", "lots") for key, var in v[kind].items()}
+    return [{var: (early if month_of[var] < months else late)[var] for var in late}]
 
 
 def _best(

@@ -35,9 +35,9 @@ from sop_addin.core.planning.stages import (
     lp_service,
     require,
     rows_of,
+    service_weight,
 )
 
-MAX_SERVICE_WEIGHT = 1e4
 RESEARCH_ROUNDS = 3  # stage 2 again when its integers let the plan serve more
 FIRST_SEARCH_SHARE = 0.5  # of the time limit, for the search over weighted service + cost
 SERVICE_SEARCH_GAP = 0.02  # that search runs when the start's unmet demand is further above
@@ -75,21 +75,6 @@ class Clock:
         if self.limit is None:
             return None
         return max(self.limit * share - (time.perf_counter() - self.started), floor)
-
-
-def service_weight(model: PlanModel) -> float:
-    """How much the MIP's one objective multiplies unmet demand by: enough that a unit of
-    the least valued demand outweighs a unit below the dearest buffer, itself weighted above
-    making a unit on any routing, overtime included (data.py); capped at 1e4 so the cost
-    part keeps its precision."""
-    weights = [w for w in held_expression(model).values() if w > 0]
-    buffer = model.data.products["safety_penalty"]
-    if not weights or buffer.empty:
-        return 1.0
-    # A unit served from the buffer may leave it short for every month after.
-    months = len(model.data.months)
-    needed = months * float(buffer.max()) / min(weights)
-    return float(min(max(1.0, needed), MAX_SERVICE_WEIGHT))
 
 
 def mip_search(

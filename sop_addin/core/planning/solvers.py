@@ -134,6 +134,11 @@ def _warm_for(lp: pulp.LpProblem, cost: np.ndarray) -> _WarmLP | None:
     return None
 
 
+def has_warm_lp(lp: pulp.LpProblem) -> bool:
+    """Whether the problem keeps a HiGHS LP to re-solve warm in (see HiGHSBulk)."""
+    return bool(getattr(lp, WARM_ATTRIBUTE, None))
+
+
 def forget_warm(lp: pulp.LpProblem) -> None:
     """Let the HiGHS models kept for warm re-solves go (memory: a model per objective)."""
     if hasattr(lp, WARM_ATTRIBUTE):
