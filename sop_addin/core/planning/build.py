@@ -81,6 +81,7 @@ class PlanModel:
     # Stage 1's level once had to be held looser to be reached (stages.solve_held): later
     # holds start looser too, instead of failing first every time.
     loose_hold: bool = False
+    held_level: float = 0.0  # the level of unmet demand stage 2 holds (stages.hold_service)
     _count: int = 0
     _rows: int = 0
 

@@ -24,7 +24,6 @@ from sop_addin.core.planning.solvers import (
     run_solver,
 )
 from sop_addin.core.planning.stages import (
-    HOLD_LOOSER,
     fix_integers,
     fix_integers_then,
     fixed_lp,
@@ -263,10 +262,11 @@ def _serve_what_stage_2_allows(
         if not run.feasible:
             break
         values = integer_values(model)
-        held = float(pulp.value(held_expression(model)) or 0.0)
+        # Against the level asked, not the plan's own: a level held looser (stages.solve_held)
+        # lets the plan's sit up to a millionth above it, and the LP's least is the level.
+        held = min(float(pulp.value(held_expression(model)) or 0.0), model.held_level)
         found = fixed_lp_service(model, options, values)
-        # Within what solve_held may have loosened the level by: nothing more to serve.
-        if found >= held - 2 * HOLD_LOOSER * max(1.0, abs(held)):
+        if found >= held - 1e-8 * max(1.0, abs(held)):
             break
         hold_service(model, found)
         model.problem.setObjective(model.objectives["plan"])

@@ -61,6 +61,7 @@ def service_weight(model: PlanModel) -> float:
 def hold_service(model: PlanModel, level: float) -> None:
     """Stage 2's row: weighted unmet demand at most stage 1's value (plus a tolerance)."""
     release_service(model)
+    model.held_level = level
     # Roundoff room only: stage 2 spends all of it on buffers and cost, so it must stay below
     # what serving a unit a month sooner weighs (build.SOONER x a unit's weight, ~1e-5).
     slack = 1e-7 + (HOLD_LOOSER if model.loose_hold else 1e-12) * abs(level)
