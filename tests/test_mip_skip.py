@@ -12,11 +12,12 @@ from tests.factories import M1, M2, demand, inputs_from, tiny_tables
 def test_clock_gives_a_search_room_in_relaxation_solves():
     assert Clock(None).room_for_mip()  # no limit: always room
     clock = Clock(60.0)
-    clock.saw_relaxation(0.2)
+    clock.saw_relaxation(0.1)
     clock.saw_relaxation(5.0)  # only the first (cold) solve counts
-    assert clock.relaxation_seconds == 0.2
-    assert clock.room_for_mip()  # 60 s left >= 100 x 0.2 s
-    assert not clock.room_for_mip(share=0.25)  # 15 s left < 20 s
+    assert clock.relaxation_seconds == 0.1
+    assert MIP_ROOT_FACTOR * 0.1 <= 50.0
+    assert clock.room_for_mip()  # 60 s left >= 300 x 0.1 s
+    assert not clock.room_for_mip(share=0.25)  # 15 s left < 30 s
     slow = Clock(60.0)
     slow.saw_relaxation(60.0 / MIP_ROOT_FACTOR + 0.01)
     assert not slow.room_for_mip()
