@@ -25,6 +25,7 @@ from sop_addin.core.planning.solvers import (
 
 SERVICE_ROW = "service_level"  # PuLP turns "-" in a name into "_"
 MAX_SERVICE_WEIGHT = 1e4
+HOLD_LOOSER = 1e-6  # relative: how much looser a held level that the LP cannot reach is held
 
 
 def require(run: SolverRun, what: str, mip: bool) -> None:
@@ -64,11 +65,10 @@ def hold_service(model: PlanModel, level: float) -> None:
     model.held_level = level
     # Roundoff room only: stage 2 spends all of it on buffers and cost, so it must stay below
     # what serving a unit a month sooner weighs (build.SOONER x a unit's weight, ~1e-5).
-    slack = 1e-7 + (HOLD_LOOSER if model.loose_hold else 1e-12) * abs(level)
+    slack = 1e-7 + 1e-12 * abs(level)
+    if model.loose_hold:  # solve_held found the level out of the LP's reach once
+        slack += HOLD_LOOSER * max(1.0, abs(level))
     model.problem.addConstraint(held_expression(model) <= level + slack, SERVICE_ROW)
-
-
-HOLD_LOOSER = 1e-6  # relative: how much looser a held level that the LP cannot reach is held
 
 
 def solve_held(model: PlanModel, solve: Callable[[], SolverRun]) -> SolverRun:
@@ -82,11 +82,10 @@ def solve_held(model: PlanModel, solve: Callable[[], SolverRun]) -> SolverRun:
     failed solve cost 4-8 s there."""
     run = solve()
     row = rows_of(model.problem).get(SERVICE_ROW)
-    if run.feasible or row is None:
+    if run.feasible or row is None or model.loose_hold:
         return run
-    level = float(row.getUb())
     model.loose_hold = True
-    hold_service(model, level + HOLD_LOOSER * max(1.0, abs(level)))
+    hold_service(model, model.held_level)  # the same level, now with the looser slack
     second = solve()
     return replace(second, seconds=run.seconds + second.seconds)
 
