@@ -93,6 +93,12 @@ def mip_search(
         clock.saw_relaxation(run.seconds)
         return run.feasible
 
+    def solve_start_lp() -> bool:
+        # The start is the plan written when no search runs or finds one: its LPs are not
+        # cut short by the time limit (at 2000 products the cut rounds and two cold solves of
+        # the relaxation outlasted the 120 s limit; cut to 1 s, no start was found).
+        return run_solver(problem, options, mip=False).feasible
+
     def relaxation_bound() -> bool:
         # Only an LP optimum bounds the MIP: a point stopped by the time limit does not.
         return run_solver(problem, options, mip=False, time_limit=clock.left()).proven
@@ -116,7 +122,7 @@ def mip_search(
         if relaxation_bound():
             service_bound = float(pulp.value(service) or 0.0)
     problem.setObjective(weight * service + plan)
-    start = relax_and_round(model, solve_relaxation)
+    start = relax_and_round(model, solve_start_lp)
     # The start's plan is loaded: how close does it come to the least unmet demand?
     served = start is not None and _serves_nearly_all(
         float(pulp.value(service) or 0.0), service_bound
