@@ -24,6 +24,7 @@ from typing import Any
 import pulp
 
 from sop_addin.core.planning.data import PlanningData
+from sop_addin.core.planning.lot_location import define_lot_location
 from sop_addin.core.planning.second_sources import (
     define_second_source_arrivals,
     define_second_source_objective,
@@ -78,6 +79,8 @@ class PlanModel:
     objectives: dict[str, pulp.LpAffineExpression] = field(default_factory=dict)
     # Rows whose shadow price is stage 1's: the lost-sales value one more unit would serve.
     service_priced: set[str] = field(default_factory=set)
+    # While the MIP search runs: what lot_location.substitute_stock took out, to put back.
+    search_form: Any = None
     _count: int = 0
     _rows: int = 0
 
@@ -660,6 +663,7 @@ def create_model(data: PlanningData, relax_lots: bool = False) -> PlanModel:
     define_site_balance_constraints(model)
     define_lane_capacity_constraints(model)
     define_site_storage_constraints(model)
+    define_lot_location(model)  # the lot-size MILP's tight form, sized by what is above
     define_objective(model)
     define_second_source_objective(model)
     define_shift_objective(model)

@@ -14,6 +14,7 @@ import pulp
 
 from sop_addin.core.planning.build import PlanModel
 from sop_addin.core.planning.lot_cuts import add_lot_cover_cuts
+from sop_addin.core.planning.lot_location import drop_lot_location_rows, substitute_stock
 from sop_addin.core.planning.lot_start import relax_and_round
 from sop_addin.core.planning.shifts import round_shifts
 from sop_addin.core.planning.solvers import (
@@ -80,6 +81,7 @@ def mip_search(
     plan with the service those setups give held; every integer is then fixed at the
     solution. Returns stage 2's run, K and a lower bound on unmet demand's value."""
     problem = model.problem
+    substitute_stock(model)  # the same plans in a form HiGHS searches faster (lot_location.py)
     weight = service_weight(model)
     service, plan = model.objectives["service"], model.objectives["plan"]
 
@@ -265,3 +267,4 @@ def _drop_redundant_rows(model: PlanModel) -> None:
                 rows.pop(row.name, None)
         if kind in model.constraints:
             model.constraints[kind] = kept
+    drop_lot_location_rows(model)
