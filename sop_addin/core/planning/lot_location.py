@@ -144,10 +144,15 @@ def covered(model: PlanModel, caps: dict[tuple[str, str, int], float]) -> Covera
     if not residual:
         return None
     window = horizon - 1
-    budget = max(model._count, BUDGET_FLOOR)
-    while window > 0 and _size(residual, supply, routes, window, horizon) > budget:
+    most = budget(model)
+    while window > 0 and _size(residual, supply, routes, window, horizon) > most:
         window -= 1
     return Coverage(residual, supply, routes, window, caps)
+
+
+def budget(model: PlanModel) -> int:
+    """Extended variables allowed: the model's own count, or BUDGET_FLOOR when that is more."""
+    return max(model._count, BUDGET_FLOOR)
 
 
 def _size(
