@@ -82,7 +82,8 @@ def test_opening_stock_and_receipts_with_one_run():
     data = replace(
         data,
         receipts=pd.Series(
-            [10.0], index=pd.MultiIndex.from_tuples([("I01", data.months[1])], names=["sku", "month"])
+            [10.0],
+            index=pd.MultiIndex.from_tuples([("I01", data.months[1])], names=["sku", "month"]),
         ),
     )
     cost, service, proven = plan_cost(data)
@@ -111,7 +112,8 @@ def test_backlog_products_and_skus_at_other_sites_are_left_out():
     model = create_model(data)
     assert fully_covered(model) == {"I01"}
     assert {key[0] for key in model.variables["lot_flow"]} == {"I01"}
-    sites = pd.Series([0.0], index=pd.MultiIndex.from_tuples([("I01", "S2")], names=["sku", "site"]))
+    other_site = pd.MultiIndex.from_tuples([("I01", "S2")], names=["sku", "site"])
+    sites = pd.Series([0.0], index=other_site)
     model = create_model(replace(data, sites=sites))
     assert not model.variables["lot_flow"]
 

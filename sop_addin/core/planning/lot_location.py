@@ -4,7 +4,8 @@ With a setup binary y on a run x, the big-M row x <= M y (build.py's ``Lot-setup
 LP relaxation open a run by a sliver. Krarup and Bilde's facility-location form splits each
 run's output by the month its units are sold in:
 
-    w[r,t,l]  units made on routing r in month t and sold in month l (t <= l <= t + K),
+    w[r,t,l]  units made on routing r in month t and sold in month l (t <= l <= t + K;
+              ``late`` in the code),
 
 and bounds each part by what month l can take from production, nd_l (its demand less what
 opening stock and receipts cover, first in first out): ``w[r,t,l] <= nd_l y[r,t]``. A run that
@@ -166,7 +167,7 @@ def _size(
     total = 0
     for sku, left in residual.items():
         served = [t for t in range(horizon) if left[t] > EPS]
-        flows = sum(1 for t in range(horizon) for l in served if t <= l <= t + window)
+        flows = sum(1 for t in range(horizon) for late in served if t <= late <= t + window)
         total += len(routes[sku]) * (flows + horizon)
         total += len(supply[sku]) * (window + 2) + horizon
     return total
@@ -204,12 +205,12 @@ def _define_variables(model: PlanModel, coverage: Coverage | None) -> None:
                         continue  # a closed run (build.py): it makes nothing
                     later.append((sku, res, t))
                     window = _window(t, coverage.window, horizon)
-                    flows += [(sku, res, t, l) for l in window if left[l] > EPS]
-            sold = [l for l, m in enumerate(data.months) if demand.get((sku, m), 0.0) > EPS]
+                    flows += [(sku, res, t, late) for late in window if left[late] > EPS]
+            sold = [late for late, m in enumerate(data.months) if demand.get((sku, m), 0.0) > EPS]
             for u in coverage.supply[sku]:
                 stock_later.append((sku, u))
-                stock_flows += [(sku, u, l) for l in sold if u <= l <= u + coverage.window]
-            old += [(sku, l) for l in sold if l > coverage.window]
+                stock_flows += [(sku, u, late) for late in sold if u <= late <= u + coverage.window]
+            old += [(sku, late) for late in sold if late > coverage.window]
     model.add_variables("lot_flow", flows)
     model.add_variables("lot_later", later)
     model.add_variables("stock_flow", stock_flows)
@@ -228,43 +229,43 @@ def _define_constraints(model: PlanModel, coverage: Coverage) -> None:
     demand = _lookup(data.demand)
     parts: dict[tuple[str, str, int], list[tuple[pulp.LpVariable, float]]] = defaultdict(list)
     sold_in: dict[tuple[str, int], list[tuple[pulp.LpVariable, float]]] = defaultdict(list)
-    for (sku, res, t, l), var in flow.items():
+    for (sku, res, t, late), var in flow.items():
         parts[(sku, res, t)].append((var, 1.0))
-        sold_in[(sku, l)].append((var, 1.0))
+        sold_in[(sku, late)].append((var, 1.0))
         if (sku, res, t) in setup:
             cap = yields[(sku, res)] * coverage.caps[(sku, res, t)]
-            most = min(coverage.residual[sku][l], cap)
+            most = min(coverage.residual[sku][late], cap)
             terms = [(var, 1.0), (setup[(sku, res, t)], -most)]
-            _add(model, "Lot-run-cover", (sku, res, t, l), terms, pulp.LpConstraintLE)
+            _add(model, "Lot-run-cover", (sku, res, t, late), terms, pulp.LpConstraintLE)
     for (sku, res, t), var in later.items():
         terms = [*parts[(sku, res, t)], (var, 1.0), (make[(sku, res, t)], -yields[(sku, res)])]
         _add(model, "Lot-output", (sku, res, t), terms, pulp.LpConstraintEQ)
     supplied: dict[tuple[str, int], list[tuple[pulp.LpVariable, float]]] = defaultdict(list)
-    for (sku, u, l), var in stock_flow.items():
+    for (sku, u, late), var in stock_flow.items():
         supplied[(sku, u)].append((var, 1.0))
-        sold_in[(sku, l)].append((var, 1.0))
+        sold_in[(sku, late)].append((var, 1.0))
     for (sku, u), var in stock_later.items():
         terms = [*supplied[(sku, u)], (var, 1.0)]
         supply = coverage.supply[sku][u]
         _add(model, "Stock-output", (sku, u), terms, pulp.LpConstraintEQ, supply)
-    for (sku, l), var in old.items():
-        sold_in[(sku, l)].append((var, 1.0))
-        # Units from before the window were in stock at the end of month l - K - 1.
-        terms = [(var, 1.0), (stock[(sku, l - coverage.window - 1)], -1.0)]
-        _add(model, "Old-stock", (sku, l), terms, pulp.LpConstraintLE)
+    for (sku, late), var in old.items():
+        sold_in[(sku, late)].append((var, 1.0))
+        # Units from before the window were in stock at the end of month late - K - 1.
+        terms = [(var, 1.0), (stock[(sku, late - coverage.window - 1)], -1.0)]
+        _add(model, "Old-stock", (sku, late), terms, pulp.LpConstraintLE)
     for sku in coverage.residual:
-        for l, month in enumerate(data.months):
+        for late, month in enumerate(data.months):
             wanted = demand.get((sku, month), 0.0)
             if wanted <= EPS:
                 continue
-            terms = list(sold_in.get((sku, l), []))
-            if (sku, l) in lost:
-                terms.append((lost[(sku, l)], 1.0))
-            _add(model, "Lot-served", (sku, l), terms, pulp.LpConstraintEQ, wanted)
+            terms = list(sold_in.get((sku, late), []))
+            if (sku, late) in lost:
+                terms.append((lost[(sku, late)], 1.0))
+            _add(model, "Lot-served", (sku, late), terms, pulp.LpConstraintEQ, wanted)
 
 
 def fully_covered(model: PlanModel) -> set[str]:
-    """SKUs whose every run is in the full extended form: (l,S) cuts add nothing to them."""
+    """SKUs whose every run is in the full extended form: (late,S) cuts add nothing to them."""
     if model.constraints.get("Old-stock"):  # a truncated window: cuts tighten the months past it
         return set()
     return {sku for sku, _l in model.constraints.get("Lot-served", {})}
@@ -282,7 +283,7 @@ class StockSubstitution:
 def substitute_stock(model: PlanModel) -> None:
     """Take the stock of fully covered SKUs out of the model while the MIP search runs.
 
-    A unit sold in month l from a run in month t was in stock at the ends of months t..l-1, so
+    A unit sold in month late from a run in month t was in stock at the ends of months t..late-1, so
     the holding cost of a plan is that of its flows (a run's ``later`` part: to the horizon
     end). Where a SKU's stock sits in no row but its Product-balance rows (no safety stock, no
     storage limit), those rows and the stock's cost can go and the flows carry the cost: the
@@ -324,12 +325,12 @@ def substitute_stock(model: PlanModel) -> None:
             flow_costs[var] = cost
             plan[var] = plan.get(var, 0.0) + cost
 
-    for (sku, _res, t, l), var in v["lot_flow"].items():
+    for (sku, _res, t, late), var in v["lot_flow"].items():
         if sku in skus:
-            carry(sku, t, l, var)
-    for (sku, u, l), var in v["stock_flow"].items():
+            carry(sku, t, late, var)
+    for (sku, u, late), var in v["stock_flow"].items():
         if sku in skus:
-            carry(sku, u, l, var)
+            carry(sku, u, late, var)
     for (sku, *_res, t), var in [*v["lot_later"].items(), *v["stock_later"].items()]:
         if sku in skus:
             carry(sku, t, horizon, var)
