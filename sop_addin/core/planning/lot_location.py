@@ -76,11 +76,6 @@ class Coverage:
     window: int
     caps: dict[tuple[str, str, int], float]  # build.largest_runs: the largest run per month
 
-    @property
-    def full(self) -> bool:
-        horizon = len(next(iter(self.residual.values()), []))
-        return self.window >= horizon - 1
-
 
 def _lookup(series: Any) -> dict[Any, float]:
     return {k: float(v) for k, v in series.items()}

@@ -58,8 +58,8 @@ def better_start(
     if run.feasible and (run.objective or 0.0) < rounded - 1e-9 * max(1.0, abs(rounded)):
         return found
     if start is not None:
-        fixed_lp(model, options, start, clock.left())
-    return start if start is not None or not run.feasible else found
+        fixed_lp(model, options, start, clock.left())  # the rounded plan is the better one
+    return start
 
 
 def relax_and_fix(model: PlanModel, options: SolverOptions, seconds: float | None) -> Start | None:
@@ -68,7 +68,7 @@ def relax_and_fix(model: PlanModel, options: SolverOptions, seconds: float | Non
     months: dict[pulp.LpVariable, int] = {}
     for kind in INTEGER_KINDS:
         for key, var in model.variables[kind].items():
-            months[var] = int(key[-1])
+            months[var] = key[-1] if isinstance(key[-1], int) else 0  # keys end with the month
     if not months:
         return None
     horizon = max(months.values()) + 1
