@@ -16,7 +16,7 @@ from sop_addin.core.planning.build import PlanModel
 from sop_addin.core.planning.lot_cuts import add_lot_cover_cuts
 from sop_addin.core.planning.lot_location import drop_lot_location_rows, substitute_stock
 from sop_addin.core.planning.lot_start import relax_and_round
-from sop_addin.core.planning.relax_fix import better_start
+from sop_addin.core.planning.relax_fix import start_without_rounding
 from sop_addin.core.planning.shifts import round_shifts
 from sop_addin.core.planning.solvers import (
     MIP_TIME_LIMIT,
@@ -113,7 +113,7 @@ def mip_search(
             service_bound = float(pulp.value(service) or 0.0)
     problem.setObjective(weight * service + plan)
     start = relax_and_round(model, solve_relaxation)
-    start = better_start(model, options, clock, start)  # relax-and-fix, where cheap (relax_fix.py)
+    start = start_without_rounding(model, options, clock, start)  # relax-and-fix (relax_fix.py)
     # The start's plan is loaded: how close does it come to the least unmet demand?
     served = start is not None and _serves_nearly_all(
         float(pulp.value(service) or 0.0), service_bound

@@ -9,8 +9,10 @@ relaxed. Half of each window is fixed before the next, so a decision sees the mo
 With the facility-location form (lot_location.py) the relaxed months are tight, and the plans it
 finds are close to optimal (within 0.1-0.3% on the TTM G set).
 
-It runs where it is cheap: when the rounding found no start, or when the model has at most
-MAX_INTEGERS integers; within SHARE of the time limit, each window's MIP its share of that.
+It runs only when the rounding found no start, within SHARE of the time limit, each window's
+MIP its share of that. Run on every small model (at most 1,000 integers) as well, it gained
+nothing on the 40-SKU demo (the same plan, 26 s instead of 7) and was mixed on the TTM G set
+(G55 and G58 proven sooner, G59 and G73 later).
 """
 
 from __future__ import annotations
@@ -31,35 +33,24 @@ if TYPE_CHECKING:
 
 Start = dict[pulp.LpVariable, float]
 
-MAX_INTEGERS = 1_000  # above this, only when the rounding found no start
 SHARE = 0.25  # of the time limit
 WINDOW_INTEGERS = 150  # integers a window's MIP holds, about (two months at least, and at
 # most a third of the horizon)
 WINDOW_GAP = 0.001  # a window's MIP stops within 0.1%: the next window revises half of it
 
 
-def better_start(
+def start_without_rounding(
     model: PlanModel, options: SolverOptions, clock: Clock, start: Start | None
 ) -> Start | None:
-    """The rounded start or relax-and-fix's, whichever has the lower objective; its plan is
-    left loaded (as relax_and_round leaves its own)."""
-    integers = [var for kind in INTEGER_KINDS for var in model.variables[kind].values()]
-    if not integers or (start is not None and len(integers) > MAX_INTEGERS):
-        return start
-    problem = model.problem
-    rounded = float(pulp.value(problem.objective) or 0.0) if start is not None else math.inf
-    seconds = (clock.limit or 0.0) * SHARE if clock.limit is not None else None
-    found = relax_and_fix(model, options, seconds)
-    if found is None:
-        if start is not None:
-            fixed_lp(model, options, start, clock.left())  # load the rounded plan again
-        return start
-    run = fixed_lp(model, options, found, clock.left())
-    if run.feasible and (run.objective or 0.0) < rounded - 1e-9 * max(1.0, abs(rounded)):
-        return found
+    """The rounded start, or relax-and-fix's when there is none (its plan then left loaded, as
+    relax_and_round leaves its own); None when neither found a plan."""
     if start is not None:
-        fixed_lp(model, options, start, clock.left())  # the rounded plan is the better one
-    return start
+        return start
+    seconds = None if clock.limit is None else clock.limit * SHARE
+    found = relax_and_fix(model, options, seconds)
+    if found is None or not fixed_lp(model, options, found, clock.left()).feasible:
+        return None
+    return found
 
 
 def relax_and_fix(model: PlanModel, options: SolverOptions, seconds: float | None) -> Start | None:
