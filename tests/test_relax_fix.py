@@ -43,6 +43,5 @@ def test_relax_and_fix_says_none_when_a_window_has_no_plan():
     for var in model.variables["make"].values():
         var.upBound = 30.0  # at most 60 a period over the two items: 90 + 40 never fit
     assert relax_and_fix(model, OPTIONS, seconds=10.0) is None
-    assert all(
-        var.cat == pulp.LpInteger for kind in INTEGER_KINDS for var in model.variables[kind].values()
-    )
+    integers = [var for kind in INTEGER_KINDS for var in model.variables[kind].values()]
+    assert all(var.cat == pulp.LpInteger for var in integers)
