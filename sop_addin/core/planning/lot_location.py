@@ -62,6 +62,10 @@ BUDGET_FLOOR = 20_000  # extended variables always allowed (G73, 24 x 30, needs 
 ROW_KINDS = ("Lot-output", "Lot-served", "Stock-output", "Lot-run-cover", "Old-stock")
 VARIABLE_KINDS = ("lot_flow", "lot_later", "stock_flow", "stock_later", "old_stock_sold")
 EPS = 1e-9
+# PuLP's CBC adapter maps its solution back through the variables in rows or the objective
+# (LpProblem.variablesDict) but writes every variable the problem has seen: a variable left in
+# no row is a KeyError. Variables taken out of every row are kept in one that always holds.
+KEPT_ROW = "lot_location_kept"
 
 
 @dataclass(frozen=True)
@@ -334,6 +338,7 @@ def substitute_stock(model: PlanModel) -> None:
     for (sku, _t), row in model.constraints["Product-balance"].items():
         if sku in skus:
             taken[row.name] = problem_rows.pop(row.name)
+    _keep(model, [var for (sku, _t), var in v["stock"].items() if sku in skus])
     model.search_form = StockSubstitution(taken, stock_costs, flow_costs)
     model.problem.setObjective(model.objectives["service"] + plan)
 
@@ -346,6 +351,7 @@ def drop_lot_location_rows(model: PlanModel) -> None:
     for kind in ROW_KINDS:
         for row in model.constraints.pop(kind, {}).values():
             rows.pop(row.name, None)
+    _keep(model, [var for kind in VARIABLE_KINDS for var in model.variables.get(kind, {}).values()])
     swap = model.search_form
     if swap is None:
         return
@@ -360,3 +366,13 @@ def drop_lot_location_rows(model: PlanModel) -> None:
     for var, cost in swap.stock_costs.items():
         plan[var] = plan.get(var, 0.0) + cost
     model.problem.setObjective(model.objectives["service"] + plan)
+
+
+def _keep(model: PlanModel, variables: list[pulp.LpVariable]) -> None:
+    """Keep variables taken out of every row in KEPT_ROW (their sum >= 0, always true), in place
+    of what it kept before."""
+    model.problem._constraints.pop(KEPT_ROW, None)
+    if variables:
+        terms = pulp.LpAffineExpression((var, 1.0) for var in variables)
+        row = pulp.LpConstraint(terms, pulp.LpConstraintGE, rhs=0.0)
+        model.problem.addConstraint(row, KEPT_ROW)
