@@ -40,10 +40,10 @@ to the (l,S) cuts (lot_cuts.py), as are the months past a truncated window.
 Size: the parts grow with T^2 per routing. The window K is the longest whose variables fit a
 budget: the model's own variable count, or BUDGET_FLOOR when that is more (below it the LP
 stays small: the 24-item, 30-period TTM instance G73 needs 11,880). A model with more than
-LARGEST_MODEL variables of its own gets none (see there: the 400-SKU demo's final LPs). The LP relaxation of the
-lot rules (``--lp``) does not get them: it has no setups to tighten. Once every setup is fixed
-(mip_search.py) the rows only repeat the product balance and are dropped (``ROW_KINDS``), so
-that shadow prices and the whole-unit rounding see the model as before.
+LARGEST_MODEL variables of its own gets none (see there: the 400-SKU demo's final LPs). The LP
+relaxation of the lot rules (``--lp``) gets none either: it has no setups to tighten. Once every
+setup is fixed (mip_search.py) the rows only repeat the product balance and are dropped
+(``ROW_KINDS``), so that shadow prices and the whole-unit rounding see the model as before.
 """
 
 from __future__ import annotations
