@@ -25,6 +25,13 @@ from sop_addin.core.planning.solvers import SolverOptions
 EXACT = SolverOptions(mip_gap=0.0, time_limit=60.0)
 
 
+@pytest.fixture(autouse=True)
+def _buffered_skus_covered(monkeypatch):
+    # The form is valid for SKUs with a buffer too: cover them here (off in the product, see
+    # lot_location.COVER_BUFFERED), so that these tests prove it.
+    monkeypatch.setattr(lot_location, "COVER_BUFFERED", True)
+
+
 def company(
     demand: list[list[float]],
     capacity: float = 1000.0,
@@ -116,6 +123,12 @@ def test_backlog_products_and_skus_at_other_sites_are_left_out():
     sites = pd.Series([0.0], index=other_site)
     model = create_model(replace(data, sites=sites))
     assert not model.variables["lot_flow"]
+
+
+def test_buffered_skus_are_left_out_unless_asked(monkeypatch):
+    monkeypatch.setattr(lot_location, "COVER_BUFFERED", False)
+    model = create_model(company([[30, 20], [30, 20]], safety_stock=[0.0, 5.0]))
+    assert fully_covered(model) == {"I01"}
 
 
 def test_the_lp_relaxation_of_the_lot_rules_gets_no_extended_form():
