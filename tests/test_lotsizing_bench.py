@@ -64,12 +64,20 @@ def test_malformed_file_is_refused(tmp_path, capsys):
 
 
 # The public instances, through the product's model (the facility-location form, relax-and-fix,
-# HiGHS) to their published optima. Seconds alone on one core (2026-12-02): see SECONDS; the
-# limit of 300 s is only there so that a regression fails instead of hanging.
-SECONDS = {"F1": 8, "F2": 14, "F3": 33, "F4": 14, "F5": 10, "G53": 27}
+# HiGHS) to their published optima. Seconds on a quiet machine (2026-12-02): SECONDS; F3 (no
+# rounded start: relax-and-fix finds one) and G53 take longer than the others and are marked
+# slow (they still run; `-m "not slow"` leaves them out). The limit of 300 s is only there so
+# that a regression fails instead of hanging.
+SECONDS = {"F1": 4.2, "F2": 5.3, "F3": 31.5, "F4": 4.6, "F5": 3.5, "G53": 18.2}
 
 
-@pytest.mark.parametrize("name", sorted(SECONDS))
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=pytest.mark.slow) if seconds > 15 else name
+        for name, seconds in sorted(SECONDS.items())
+    ],
+)
 def test_public_instance_reaches_the_published_optimum(name):
     instance = read_instance(HERE / f"{name}.DAT")
     report, _ = solve_instance(instance, SolverOptions(mip_gap=0.0, time_limit=300.0))
