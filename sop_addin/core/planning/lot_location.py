@@ -91,7 +91,6 @@ class Coverage:
     supply: dict[str, dict[int, float]]
     routes: dict[str, list[str]]
     window: int
-    caps: dict[tuple[str, str, int], float]  # build.largest_runs: the largest run per month
 
 
 def _lookup(series: Any) -> dict[Any, float]:
@@ -117,7 +116,7 @@ def residual_demand(demand: list[float], supply: dict[int, float]) -> list[float
     return left
 
 
-def covered(model: PlanModel, caps: dict[tuple[str, str, int], float]) -> Coverage | None:
+def covered(model: PlanModel) -> Coverage | None:
     """The SKUs the extended form covers and its window; None when none is or it is off."""
     data, v = model.data, model.variables
     setup = v["setup"]
@@ -161,7 +160,7 @@ def covered(model: PlanModel, caps: dict[tuple[str, str, int], float]) -> Covera
     most = budget(model)
     while window > 0 and _size(residual, supply, routes, window, horizon) > most:
         window -= 1
-    return Coverage(residual, supply, routes, window, caps)
+    return Coverage(residual, supply, routes, window)
 
 
 def budget(model: PlanModel) -> int:
@@ -197,13 +196,17 @@ def define_lot_location(model: PlanModel) -> None:
     """
     from sop_addin.core.planning.build import largest_runs  # build.py calls this: not at top
 
-    coverage = covered(model, largest_runs(model.data))
-    _define_variables(model, coverage)
+    coverage = covered(model)
+    caps = largest_runs(model.data) if coverage is not None else {}
+    _define_variables(model, coverage, caps)
     if coverage is not None:
-        _define_constraints(model, coverage)
+        _define_constraints(model, coverage, caps)
 
 
-def _define_variables(model: PlanModel, coverage: Coverage | None) -> None:
+Caps = dict[tuple[str, str, int], float]  # build.largest_runs: the largest run per month
+
+
+def _define_variables(model: PlanModel, coverage: Coverage | None, caps: Caps) -> None:
     """The parts of each run by the month they are sold in, and of opening stock and receipts."""
     v = model.variables
     flows, later, stock_flows, stock_later, old = [], [], [], [], []
@@ -214,7 +217,7 @@ def _define_variables(model: PlanModel, coverage: Coverage | None) -> None:
         for sku, left in coverage.residual.items():
             for res in coverage.routes[sku]:
                 for t in range(horizon):
-                    if (sku, res, t) in v["setup"] and coverage.caps[(sku, res, t)] <= 0:
+                    if (sku, res, t) in v["setup"] and caps[(sku, res, t)] <= 0:
                         continue  # a closed run (build.py): it makes nothing
                     later.append((sku, res, t))
                     window = _window(t, coverage.window, horizon)
@@ -231,7 +234,7 @@ def _define_variables(model: PlanModel, coverage: Coverage | None) -> None:
     model.add_variables("old_stock_sold", old)
 
 
-def _define_constraints(model: PlanModel, coverage: Coverage) -> None:
+def _define_constraints(model: PlanModel, coverage: Coverage, caps: Caps) -> None:
     """Each run's output and each month's sales split by their parts; each part of a run
     bounded by its setup (see the module docstring)."""
     data, v = model.data, model.variables
@@ -246,7 +249,7 @@ def _define_constraints(model: PlanModel, coverage: Coverage) -> None:
         parts[(sku, res, t)].append((var, 1.0))
         sold_in[(sku, late)].append((var, 1.0))
         if (sku, res, t) in setup:
-            cap = yields[(sku, res)] * coverage.caps[(sku, res, t)]
+            cap = yields[(sku, res)] * caps[(sku, res, t)]
             most = min(coverage.residual[sku][late], cap)
             terms = [(var, 1.0), (setup[(sku, res, t)], -most)]
             _add(model, "Lot-run-cover", (sku, res, t, late), terms, pulp.LpConstraintLE)
