@@ -1,13 +1,13 @@
 """The lot-sizing benchmark's instances through the product's planning model.
 
 HAND2 (tests/data/lotsizing) is solved by hand below; the public Trigeiro-Thomas-McClain
-instances are read from SOP_LOTSIZING_DATA when it is there (see its README).
+instances G53 and F1-F5 are committed beside it (see its README) and solved to their published
+optima; the other public files are the benchmark's (bench_lotsizing.py takes any file).
 """
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -17,12 +17,6 @@ from benchmarks.bench_lotsizing import KNOWN_OPTIMA, main, read_instance, solve_
 from sop_addin.core.planning.solvers import SolverOptions
 
 HERE = Path(__file__).parent / "data" / "lotsizing"
-# The public files live beside the repository (../shared/lotsizing), not in it.
-PUBLIC = Path(
-    os.environ.get(
-        "SOP_LOTSIZING_DATA", Path(__file__).resolve().parents[2] / "shared" / "lotsizing"
-    )
-)
 
 
 def test_hand_solved_instance_reaches_its_optimum():
@@ -69,13 +63,23 @@ def test_malformed_file_is_refused(tmp_path, capsys):
     assert "BAD.DAT" in capsys.readouterr().err
 
 
-# The public instances: each proven optimal (mip_gap 0) by HiGHS through the product's model;
-# F1 proves in about 10 s on one core, G53 in about 40 s; F2-F5 are the benchmark's job
-# (bench_lotsizing.py reports them: F3 does not prove in 60 s).
-@pytest.mark.skipif(not (PUBLIC / "F1.DAT").exists(), reason=f"no TTM instances in {PUBLIC}")
-@pytest.mark.parametrize("name", ["F1", "G53"])
+# The public instances, through the product's model (the facility-location form, relax-and-fix,
+# HiGHS) to their published optima. Seconds on a quiet machine (2026-12-02): SECONDS; F3 (no
+# rounded start: relax-and-fix finds one) and G53 take longer than the others and are marked
+# slow (they still run; `-m "not slow"` leaves them out). The limit of 300 s is only there so
+# that a regression fails instead of hanging.
+SECONDS = {"F1": 4.2, "F2": 5.3, "F3": 31.5, "F4": 4.6, "F5": 3.5, "G53": 18.2}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=pytest.mark.slow) if seconds > 15 else name
+        for name, seconds in sorted(SECONDS.items())
+    ],
+)
 def test_public_instance_reaches_the_published_optimum(name):
-    instance = read_instance(PUBLIC / f"{name}.DAT")
+    instance = read_instance(HERE / f"{name}.DAT")
     report, _ = solve_instance(instance, SolverOptions(mip_gap=0.0, time_limit=300.0))
     assert abs(report.objective - KNOWN_OPTIMA[name]) <= 1e-6 * KNOWN_OPTIMA[name]
     assert np.isfinite(report.best_bound)

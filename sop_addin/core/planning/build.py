@@ -24,6 +24,7 @@ from typing import Any
 import pulp
 
 from sop_addin.core.planning.data import PlanningData
+from sop_addin.core.planning.lot_location import define_lot_location
 from sop_addin.core.planning.second_sources import (
     define_second_source_arrivals,
     define_second_source_objective,
@@ -82,6 +83,8 @@ class PlanModel:
     # holds start looser too, instead of failing first every time.
     loose_hold: bool = False
     held_level: float = 0.0  # the level of unmet demand stage 2 holds (stages.hold_service)
+    # While the MIP search runs: what lot_location.substitute_stock took out, to put back.
+    search_form: Any = None
     _count: int = 0
     _rows: int = 0
 
@@ -664,6 +667,7 @@ def create_model(data: PlanningData, relax_lots: bool = False) -> PlanModel:
     define_site_balance_constraints(model)
     define_lane_capacity_constraints(model)
     define_site_storage_constraints(model)
+    define_lot_location(model)  # the lot-size MILP's tight form, sized by what is above
     define_objective(model)
     define_second_source_objective(model)
     define_shift_objective(model)

@@ -24,6 +24,7 @@ from collections.abc import Callable
 import pulp
 
 from sop_addin.core.planning.build import PlanModel, _add, _lookup
+from sop_addin.core.planning.lot_location import fully_covered
 from sop_addin.core.planning.sites import held_stock
 
 MAX_ROUNDS = 40
@@ -57,8 +58,9 @@ def add_lot_cover_cuts(
     months = data.months
     horizon = len(months)
     runs: dict[str, list[tuple[str, int, float]]] = defaultdict(list)
+    tight = fully_covered(model)  # the facility-location form already holds every cut
     for sku, res, t in setup:
-        if not bool(data.products.at[sku, "backlog"]):
+        if sku not in tight and not bool(data.products.at[sku, "backlog"]):
             runs[sku].append((res, t, float(data.routings.at[(sku, res), "yield"])))
     ahead = {}
     for sku in runs:

@@ -14,7 +14,9 @@ import pulp
 
 from sop_addin.core.planning.build import PlanModel
 from sop_addin.core.planning.lot_cuts import add_lot_cover_cuts
+from sop_addin.core.planning.lot_location import drop_lot_location_rows, substitute_stock
 from sop_addin.core.planning.lot_start import relax_and_round
+from sop_addin.core.planning.relax_fix import start_without_rounding
 from sop_addin.core.planning.shifts import round_shifts
 from sop_addin.core.planning.solvers import (
     MIP_TIME_LIMIT,
@@ -85,6 +87,7 @@ def mip_search(
     plan with the service those setups give held; every integer is then fixed at the
     solution. Returns stage 2's run, K and a lower bound on unmet demand's value."""
     problem = model.problem
+    substitute_stock(model)  # the same plans in a form HiGHS searches faster (lot_location.py)
     weight = service_weight(model)
     service, plan = model.objectives["service"], model.objectives["plan"]
 
@@ -123,6 +126,7 @@ def mip_search(
             service_bound = float(pulp.value(service) or 0.0)
     problem.setObjective(weight * service + plan)
     start = relax_and_round(model, solve_start_lp)
+    start = start_without_rounding(model, options, clock, start)  # relax-and-fix (relax_fix.py)
     # The start's plan is loaded: how close does it come to the least unmet demand?
     served = start is not None and _serves_nearly_all(
         float(pulp.value(service) or 0.0), service_bound
@@ -300,3 +304,4 @@ def _drop_redundant_rows(model: PlanModel) -> None:
                 rows.pop(row.name, None)
         if kind in model.constraints:
             model.constraints[kind] = kept
+    drop_lot_location_rows(model)
