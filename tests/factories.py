@@ -7,7 +7,10 @@ from typing import Any
 import pandas as pd
 
 from sop_addin.contract import CONTRACT, Role
+from sop_addin.core.demo_company import generate_demo
 from sop_addin.core.inputs import PlanInputs, PlanSettings
+from sop_addin.core.planning import prepare_planning_data
+from sop_addin.core.planning.data import PlanningData
 from sop_addin.workbook.codec import empty_frame
 
 M1, M2, M3 = pd.Timestamp("2027-01-01"), pd.Timestamp("2027-02-01"), pd.Timestamp("2027-03-01")
@@ -161,6 +164,25 @@ def demand(rows: dict[tuple[str, pd.Timestamp], float]) -> pd.DataFrame:
         [{"sku": s, "month": m, "quantity": q} for (s, m), q in rows.items()],
         columns=["sku", "month", "quantity"],
     )
+
+
+def demo_planning_data(seed: int, pooled: bool = False) -> PlanningData:
+    """Planning data of a 12-SKU, 6-month demo company with demand 30% above its recent mean,
+    so capacity and materials bind somewhere; `pooled` drops its Regions and Lanes (stock
+    pooled per SKU, as before sites)."""
+    tables = generate_demo(seed=seed, skus=12, horizon_months=6)
+    if pooled:
+        tables = {**tables, **{name: tables[name].iloc[0:0] for name in ("Regions", "Lanes")}}
+    inputs = inputs_from(tables)
+    history = tables["SalesHistory"]
+    recent = history[history["month"] >= history["month"].max() - pd.DateOffset(months=11)]
+    mean = recent.groupby("sku")["quantity"].mean()
+    rows = [
+        {"sku": sku, "month": month, "quantity": 1.3 * float(q)}
+        for sku, q in mean.items()
+        for month in inputs.months
+    ]
+    return prepare_planning_data(inputs, pd.DataFrame(rows))
 
 
 INPUT_TABLES = [t.name for t in CONTRACT.tables_with_role(Role.INPUT, Role.ASSUMPTION)]

@@ -7,35 +7,21 @@ lose a sale while closing with stock that could have shipped (demand before buff
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 
 from sop_addin.core.calendar import weekdays_in_month
-from sop_addin.core.demo_company import generate_demo
-from sop_addin.core.planning import SolverOptions, prepare_planning_data, solve_plan
+from sop_addin.core.planning import SolverOptions, solve_plan
 from sop_addin.core.planning.build import legal_runs
-from tests.factories import inputs_from
+from tests.factories import demo_planning_data
 
 TOL = 1e-4
 
 
 def _demo_plan(seed: int):
-    tables = generate_demo(seed=seed, skus=12, horizon_months=6)
     # Stock pooled per SKU, as the demo was before sites: with its Regions and Lanes the
     # lot-size MILP takes about three times as long to prove its gap (seed 1: 66 s against
     # 20 s), past this test's 30 s. The per-site invariants are test_planning_sites'.
-    tables = {**tables, **{name: tables[name].iloc[0:0] for name in ("Regions", "Lanes")}}
-    inputs = inputs_from(tables)
-    history = tables["SalesHistory"]
-    recent = history[history["month"] >= history["month"].max() - pd.DateOffset(months=11)]
-    mean = recent.groupby("sku")["quantity"].mean()
-    # Demand 30% above the recent mean, so capacity and materials bind somewhere.
-    rows = [
-        {"sku": sku, "month": month, "quantity": 1.3 * float(q)}
-        for sku, q in mean.items()
-        for month in inputs.months
-    ]
-    data = prepare_planning_data(inputs, pd.DataFrame(rows))
+    data = demo_planning_data(seed, pooled=True)
     return data, solve_plan(data, SolverOptions(time_limit=30.0))
 
 

@@ -11,7 +11,6 @@ from openpyxl import load_workbook
 
 from sop_addin.cli import cli
 from sop_addin.contract.problems import ValidationError
-from sop_addin.core.demo_company import generate_demo
 from sop_addin.core.finance import finance_plan, finance_rates
 from sop_addin.core.network_finance import network_costs
 from sop_addin.core.planning import SolverOptions, prepare_planning_data, solve_plan
@@ -19,7 +18,7 @@ from sop_addin.core.scenarios import apply_scenario, check_scenarios, evaluate
 from sop_addin.workbook.create import create_workbook
 from sop_addin.workbook.file_port import FilePort
 from sop_addin.workbook.tables import has_table, read_inputs, read_output
-from tests.factories import M1, M2, M3, demand, frame, inputs_from, tiny_tables
+from tests.factories import M1, M2, M3, demand, demo_planning_data, frame, inputs_from, tiny_tables
 
 B20 = {("B", m): 20.0 for m in (M1, M2, M3)}
 
@@ -188,23 +187,27 @@ def test_transfer_cost_reaches_cogs_of_the_family_in_the_ship_month():
     assert plan.at[("G", M2), "cogs"] == pytest.approx(80.0)
 
 
+# Scenario "L12 lost": lane L12 carries nothing for the whole horizon.
+L12_LOST = pd.DataFrame(
+    [
+        {
+            "scenario": "L12 lost",
+            "change": "lane_lost",
+            "level": "lane",
+            "target": "L12",
+            "from_month": pd.NaT,
+            "to_month": pd.NaT,
+            "value": 0.0,
+            "note": "",
+        }
+    ]
+)
+
+
 def test_a_lost_lane_moves_nothing():
     # Scenario "lane lost": L12 carries nothing, so all of B's demand at S2 is lost.
     tables = _two_sites()
-    rows = pd.DataFrame(
-        [
-            {
-                "scenario": "L12 lost",
-                "change": "lane_lost",
-                "level": "lane",
-                "target": "L12",
-                "from_month": pd.NaT,
-                "to_month": pd.NaT,
-                "value": 0.0,
-            }
-        ]
-    )
-    changed, wanted = apply_scenario(inputs_from(tables), demand(B20), rows)
+    changed, wanted = apply_scenario(inputs_from(tables), demand(B20), L12_LOST)
     result = solve_plan(prepare_planning_data(changed, wanted), SolverOptions())
     assert result.transfers.empty
     assert _rows(result, "B", "S2")["unmet"].sum() == pytest.approx(60.0)
@@ -214,16 +217,10 @@ def test_the_demo_plan_balances_per_site_and_keeps_lanes_within_capacity():
     # The demo company (12 SKUs, 6 months, demand 30% above its recent mean) with its two
     # sites and lanes, planned as an LP: every (sku, site) balances month to month, every unit
     # shipped arrives, and no lane carries more than its capacity in a month.
-    tables = generate_demo(seed=1, skus=12, horizon_months=6)
-    inputs = inputs_from(tables)
-    history = tables["SalesHistory"]
-    recent = history[history["month"] >= history["month"].max() - pd.DateOffset(months=11)]
-    mean = recent.groupby("sku")["quantity"].mean()
-    rows = {(sku, month): 1.3 * float(q) for sku, q in mean.items() for month in inputs.months}
-    data = prepare_planning_data(inputs, demand(rows))
+    data = demo_planning_data(1)
     result = solve_plan(data, SolverOptions(relax_lots=True))
     b = result.balance
-    assert b.groupby(["sku", "month"])["demand"].sum().sum() == pytest.approx(sum(rows.values()))
+    assert b["demand"].sum() == pytest.approx(float(data.demand.sum()))
     moved = b["transfers_in"] - b["transfers_out"]
     flow = b["opening"] + b["production"] + b["receipts"] + moved - b["served"] - b["closing"]
     assert flow.abs().max() < 1e-4
@@ -236,7 +233,7 @@ def test_the_demo_plan_balances_per_site_and_keeps_lanes_within_capacity():
     assert b["transfers_in"].sum() == pytest.approx(transfers["quantity"].sum())
     assert b["transfers_out"].sum() == pytest.approx(transfers["quantity"].sum())
     per_month = transfers.groupby(["lane", "ship_month"])["quantity"].sum()
-    capacity = tables["Lanes"].set_index("lane")["capacity_per_month"]
+    capacity = data.lanes["capacity"]  # by lane
     assert (per_month <= per_month.index.get_level_values("lane").map(capacity) + 1e-6).all()
 
 
@@ -322,22 +319,8 @@ def test_a_scenario_values_its_transfers_and_losing_the_lane_costs_the_sales():
     g = base.finance[base.finance["family"] == "G"].set_index("month")
     assert g["network_cost"].to_dict() == pytest.approx({M1: 20.0, M2: 20.0, M3: 0.0})
     assert g["units"].sum() == pytest.approx(40.0)
-    lost = pd.DataFrame(
-        [
-            {
-                "scenario": "L12 lost",
-                "change": "lane_lost",
-                "level": "lane",
-                "target": "L12",
-                "from_month": pd.NaT,
-                "to_month": pd.NaT,
-                "value": 0.0,
-                "note": "",
-            }
-        ]
-    )
-    check_scenarios(lost, inputs)
-    outcome = evaluate("L12 lost", inputs, demand(B20), lost)
+    check_scenarios(L12_LOST, inputs)
+    outcome = evaluate("L12 lost", inputs, demand(B20), L12_LOST)
     assert outcome.changes == "lane lost lane L12"
     g = outcome.finance[outcome.finance["family"] == "G"]
     assert g["network_cost"].sum() == pytest.approx(0.0) and g["units"].sum() == 0.0

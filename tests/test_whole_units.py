@@ -21,13 +21,21 @@ from openpyxl import load_workbook
 from sop_addin.cli import cli
 from sop_addin.contract.problems import ValidationError
 from sop_addin.core.calendar import weekdays_in_month
-from sop_addin.core.demo_company import generate_demo
 from sop_addin.core.planning import SolverOptions, prepare_planning_data, solve_plan
 from sop_addin.core.planning.pack_choice import candidates
 from sop_addin.workbook.create import create_workbook
 from sop_addin.workbook.file_port import FilePort
 from sop_addin.workbook.tables import read_inputs, read_output
-from tests.factories import M1, M2, M3, demand, frame, inputs_from, tiny_tables
+from tests.factories import (
+    M1,
+    M2,
+    M3,
+    demand,
+    demo_planning_data,
+    frame,
+    inputs_from,
+    tiny_tables,
+)
 from tests.layout_support import header_columns, sheet_with_table, table_bounds
 
 MONTHS = (M1, M2, M3)
@@ -257,18 +265,7 @@ def test_candidates_round_the_running_total_up_then_down_then_keep():
 
 
 def _demo(seed, relax):
-    tables = generate_demo(seed=seed, skus=12, horizon_months=6)
-    inputs = inputs_from(tables)
-    history = tables["SalesHistory"]
-    recent = history[history["month"] >= history["month"].max() - pd.DateOffset(months=11)]
-    mean = recent.groupby("sku")["quantity"].mean()
-    # 30% above the recent mean, so capacity and materials bind somewhere.
-    rows = [
-        {"sku": sku, "month": month, "quantity": 1.3 * float(q)}
-        for sku, q in mean.items()
-        for month in inputs.months
-    ]
-    data = prepare_planning_data(inputs, pd.DataFrame(rows))
+    data = demo_planning_data(seed)
     options = SolverOptions(relax_lots=relax, time_limit=30.0)
     return data, solve_plan(data, options)
 
