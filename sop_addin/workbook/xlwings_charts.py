@@ -37,45 +37,41 @@ def _table_source(book: Any, spec: TableChart) -> Any | None:
     return sheet.range(",".join(parts))
 
 
+def _chart(sheet: Any, name: str, source: Any, spec: Any, **kind: str) -> Any | None:
+    """The chart called `name`: its source updated when it exists (None returned), else
+    made at the spec's anchor and size, with `kind` (chart_type, plot_by) passed on."""
+    existing = next((c for c in sheet.charts if c.name == name), None)
+    if existing is not None:
+        existing.set_source_data(source)
+        return None
+    return sheet.charts.add(
+        width=spec.width,
+        height=spec.height,
+        source=source,
+        name=name,
+        anchor=sheet.range(spec.anchor),
+        **kind,
+    )
+
+
 def table_chart(book: Any, sheet: Any, spec: TableChart) -> None:
     """An Exec chart: made once, its source updated on later runs, removed with its data."""
-    existing = next((c for c in sheet.charts if c.name == spec.name), None)
     source = _table_source(book, spec)
     if source is None:
+        existing = next((c for c in sheet.charts if c.name == spec.name), None)
         if existing is not None:
             existing.delete()
         return
-    if existing is not None:
-        existing.set_source_data(source)
-        return
-    chart = sheet.charts.add(
-        width=spec.width,
-        height=spec.height,
-        chart_type="column_clustered" if spec.kind == "bar" else "line",
-        source=source,
-        plot_by="columns",
-        name=spec.name,
-        anchor=sheet.range(spec.anchor),
-    )
-    chart.title = spec.title
+    chart_type = "column_clustered" if spec.kind == "bar" else "line"
+    chart = _chart(sheet, spec.name, source, spec, chart_type=chart_type, plot_by="columns")
+    if chart is not None:
+        chart.title = spec.title
 
 
 def line_chart(sheet: Any, drawing: SheetDrawing) -> None:
     """The view's line chart: made once, its source updated on later runs."""
     spec = drawing.chart
     assert spec is not None
-    source = sheet.range(address(spec.source))
-    name = drawing.tab
-    existing = next((c for c in sheet.charts if c.name == name), None)
-    if existing is not None:
-        existing.set_source_data(source)
-        return
-    chart = sheet.charts.add(
-        width=spec.width,
-        height=spec.height,
-        chart_type="line",
-        source=source,
-        name=name,
-        anchor=sheet.range(spec.anchor),
-    )
-    chart.title = spec.title
+    chart = _chart(sheet, drawing.tab, sheet.range(address(spec.source)), spec, chart_type="line")
+    if chart is not None:
+        chart.title = spec.title
