@@ -25,6 +25,7 @@ import pulp
 
 from sop_addin.core.planning.data import PlanningData
 from sop_addin.core.planning.lot_location import define_lot_location
+from sop_addin.core.planning.model_rows import add_row, expression, lookup
 from sop_addin.core.planning.second_sources import (
     define_second_source_arrivals,
     define_second_source_objective,
@@ -127,19 +128,6 @@ def readable_name(kind: str, key: Key, data: PlanningData) -> str:
     return f"{kind}[{','.join(parts)}]"
 
 
-def _expr(terms: list[tuple[pulp.LpVariable, float]]) -> pulp.LpAffineExpression:
-    return pulp.LpAffineExpression(terms)
-
-
-def _add(model: PlanModel, kind: str, key: Key, terms: list, sense: int, rhs: float) -> None:
-    model.add_constraint(kind, key, pulp.LpConstraint(_expr(terms), sense, rhs=rhs))
-
-
-def _lookup(series: Any) -> dict[Any, float]:
-    """A keyed Series as a plain dict: the model reads it per cell, and dicts are 100x faster."""
-    return {k: float(v) for k, v in series.items()}
-
-
 # -- variables ---------------------------------------------------------------------------
 
 
@@ -186,7 +174,7 @@ def define_inventory_variables(model: PlanModel) -> None:
 def define_unmet_demand_variables(model: PlanModel) -> None:
     """Demand not served: lost (at most the month's demand) or owed as backlog, per product."""
     data = model.data
-    demand = _lookup(data.demand)
+    demand = lookup(data.demand)
     backlog = data.products["backlog"]
     lost_keys, owed_keys, upper = [], [], {}
     for sku in [] if data.all_demand_met else data.products.index:
@@ -207,7 +195,7 @@ def define_safety_stock_shortfall_variables(model: PlanModel) -> None:
     not keep a buffer past its last sale.
     """
     data = model.data
-    demand = _lookup(data.demand)
+    demand = lookup(data.demand)
     targets = data.products.loc[data.products["safety_stock"] > 0, "safety_stock"]
     keys, upper = [], {}
     for sku, target in targets.items():
@@ -260,7 +248,7 @@ def define_product_balance_constraints(model: PlanModel) -> None:
     data = model.data
     v = model.variables
     make, stock, lost, owed = v["make"], v["stock"], v["lost"], v["backlog"]
-    demand, receipts = _lookup(data.demand), _lookup(data.receipts)
+    demand, receipts = lookup(data.demand), lookup(data.receipts)
     routes: dict[str, list[tuple[str, float]]] = defaultdict(list)
     for (sku, res), y in demand_site_yields(data).items():  # runs at other sites: sites.py
         routes[sku].append((res, float(y)))
@@ -279,7 +267,7 @@ def define_product_balance_constraints(model: PlanModel) -> None:
                 rhs += float(opening)
             else:
                 terms.append((stock[(sku, t - 1)], -1.0))
-            _add(model, "Product-balance", (sku, t), terms, pulp.LpConstraintEQ, rhs)
+            add_row(model, "Product-balance", (sku, t), terms, pulp.LpConstraintEQ, rhs)
 
 
 def define_backlog_growth_constraints(model: PlanModel) -> None:
@@ -287,13 +275,13 @@ def define_backlog_growth_constraints(model: PlanModel) -> None:
     so the plan never "borrows" stock from customers (shipments stay at or above zero)."""
     data = model.data
     owed = model.variables["backlog"]
-    demand = _lookup(data.demand)
+    demand = lookup(data.demand)
     for sku, t in owed:
         terms = [(owed[(sku, t)], 1.0)]
         if t > 0:
             terms.append((owed[(sku, t - 1)], -1.0))
         rhs = demand[(sku, data.months[t])]
-        _add(model, "Backlog-growth", (sku, t), terms, pulp.LpConstraintLE, rhs)
+        add_row(model, "Backlog-growth", (sku, t), terms, pulp.LpConstraintLE, rhs)
 
 
 def define_resource_capacity_constraints(model: PlanModel) -> None:
@@ -308,7 +296,7 @@ def define_resource_capacity_constraints(model: PlanModel) -> None:
     by_resource: dict[str, list[tuple[str, float, float]]] = defaultdict(list)
     for (sku, res), route in data.routings.iterrows():
         by_resource[res].append((sku, float(route["hours_per_unit"]), float(route["setup_hours"])))
-    capacity, firm = _lookup(data.capacity), _lookup(data.firm_hours)
+    capacity, firm = lookup(data.capacity), lookup(data.firm_hours)
     efficiency = data.resources["efficiency"]
     for res, items in by_resource.items():
         for t, month in enumerate(data.months):
@@ -326,7 +314,7 @@ def define_resource_capacity_constraints(model: PlanModel) -> None:
             if (res, t) in overload:
                 terms.append((overload[(res, t)], -1.0))
             rhs = capacity.get((res, month), 0.0) - firm.get((res, month), 0.0)
-            _add(model, "Resource-capacity", (res, t), terms, pulp.LpConstraintLE, rhs)
+            add_row(model, "Resource-capacity", (res, t), terms, pulp.LpConstraintLE, rhs)
 
 
 def units_still_useful(data: PlanningData) -> dict[tuple[str, int], float]:
@@ -336,7 +324,7 @@ def units_still_useful(data: PlanningData) -> dict[tuple[str, int], float]:
     Making more is never optimal, so this bounds a run without cutting off the optimum.
     """
     horizon = len(data.months)
-    demand = _lookup(data.demand)
+    demand = lookup(data.demand)
     useful: dict[tuple[str, int], float] = {}
     for sku, product in data.products.iterrows():
         per_month = [demand[(sku, m)] for m in data.months]
@@ -382,7 +370,7 @@ def legal_runs(route: Any) -> LegalRuns:
 
 def run_room(data: PlanningData) -> dict[tuple[str, int], float]:
     """Hours a resource can give one run in a month: capacity net of firm hours, plus overtime."""
-    capacity, firm = _lookup(data.capacity), _lookup(data.firm_hours)
+    capacity, firm = lookup(data.capacity), lookup(data.firm_hours)
     resources = data.resources
     room: dict[tuple[str, int], float] = {}
     for (res, month), hours in capacity.items():
@@ -432,19 +420,19 @@ def define_lot_size_constraints(model: PlanModel) -> None:
         if cap <= 0 or cap < minimum:
             # No legal run fits this month: the run is closed.
             on.upBound = 0.0
-            _add(model, "Lot-setup", (sku, res, t), [(run, 1.0)], pulp.LpConstraintLE, 0.0)
+            add_row(model, "Lot-setup", (sku, res, t), [(run, 1.0)], pulp.LpConstraintLE, 0.0)
             continue
         if minimum > 0:
-            _add(model, "Lot-minimum", (sku, res, t), [(run, 1.0), (on, -minimum)], 1, 0.0)
-        _add(model, "Lot-setup", (sku, res, t), [(run, 1.0), (on, -cap)], -1, 0.0)
+            add_row(model, "Lot-minimum", (sku, res, t), [(run, 1.0), (on, -minimum)], 1, 0.0)
+        add_row(model, "Lot-setup", (sku, res, t), [(run, 1.0), (on, -cap)], -1, 0.0)
     for sku, res, t in lots:
         size = float(routes.at[(sku, res), "lot_multiple"])
         terms = [(make[(sku, res, t)], 1.0), (lots[(sku, res, t)], -size)]
-        _add(model, "Lot-multiple", (sku, res, t), terms, pulp.LpConstraintEQ, 0.0)
+        add_row(model, "Lot-multiple", (sku, res, t), terms, pulp.LpConstraintEQ, 0.0)
         if (sku, res, t) not in setup:
             # No setup binary to carry the cap: bound the count itself.
             count = math.floor(caps[(sku, res, t)] / size + 1e-9)
-            _add(model, "Lot-setup", (sku, res, t), [(lots[(sku, res, t)], 1.0)], -1, count)
+            add_row(model, "Lot-setup", (sku, res, t), [(lots[(sku, res, t)], 1.0)], -1, count)
 
 
 def define_safety_stock_constraints(model: PlanModel) -> None:
@@ -456,7 +444,7 @@ def define_safety_stock_constraints(model: PlanModel) -> None:
     targets = model.data.products["safety_stock"]
     for sku, t in below:
         terms = [(stock[(sku, t)], 1.0), (below[(sku, t)], 1.0)]
-        _add(model, "Safety-stock", (sku, t), terms, pulp.LpConstraintGE, float(targets[sku]))
+        add_row(model, "Safety-stock", (sku, t), terms, pulp.LpConstraintGE, float(targets[sku]))
 
 
 def define_storage_constraints(model: PlanModel) -> None:
@@ -473,7 +461,9 @@ def define_storage_constraints(model: PlanModel) -> None:
         for t in range(len(data.months)):
             terms = [(stock[(sku, t)], 1.0) for sku in homed.get(str(site), [])]
             terms.append((overflow[(site, t)], -1.0))
-            _add(model, "Storage-capacity", (site, t), terms, pulp.LpConstraintLE, float(capacity))
+            add_row(
+                model, "Storage-capacity", (site, t), terms, pulp.LpConstraintLE, float(capacity)
+            )
 
 
 def define_material_balance_constraints(model: PlanModel) -> None:
@@ -488,7 +478,7 @@ def define_material_balance_constraints(model: PlanModel) -> None:
     resources_of: dict[str, list[str]] = defaultdict(list)
     for sku, res in data.routings.index:
         resources_of[str(sku)].append(str(res))
-    receipts = _lookup(data.material_receipts)
+    receipts = lookup(data.material_receipts)
     for material, row in data.materials.iterrows():
         lead = int(row["lead_months"])
         for t, month in enumerate(data.months):
@@ -502,7 +492,7 @@ def define_material_balance_constraints(model: PlanModel) -> None:
             rhs = receipts.get((material, month), 0.0)
             if t == 0:
                 rhs += float(row["opening"])
-            _add(model, "Material-balance", (material, t), terms, pulp.LpConstraintEQ, rhs)
+            add_row(model, "Material-balance", (material, t), terms, pulp.LpConstraintEQ, rhs)
 
 
 def define_supplier_limit_constraints(model: PlanModel) -> None:
@@ -514,13 +504,13 @@ def define_supplier_limit_constraints(model: PlanModel) -> None:
     by_supplier: dict[str, list[str]] = defaultdict(list)
     for material, supplier in data.materials["supplier"].items():
         by_supplier[str(supplier)].append(str(material))
-    limits = _lookup(data.supplier_limits)
+    limits = lookup(data.supplier_limits)
     for supplier, materials in by_supplier.items():
         for t, month in enumerate(data.months):
             terms = [(buy[(m, t)], 1.0) for m in materials if (m, t) in buy]
             if terms:
                 limit = limits.get((supplier, month), 0.0)
-                _add(model, "Supplier-limit", (supplier, t), terms, pulp.LpConstraintLE, limit)
+                add_row(model, "Supplier-limit", (supplier, t), terms, pulp.LpConstraintLE, limit)
 
 
 def material_still_useful(data: PlanningData) -> dict[tuple[str, int], float]:
@@ -555,7 +545,7 @@ def define_order_quantity_constraints(model: PlanModel) -> None:
     buy, order = model.variables["buy"], model.variables["order"]
     if not order:
         return
-    limits = _lookup(data.supplier_limits)
+    limits = lookup(data.supplier_limits)
     horizon = len(data.months)
     need = material_still_useful(data)
     for material, t in order:
@@ -563,15 +553,15 @@ def define_order_quantity_constraints(model: PlanModel) -> None:
         limit = limits.get((data.materials.at[material, "supplier"], data.months[t]), 0.0)
         run, on = buy[(material, t)], order[(material, t)]
         if limit < moq:
-            _add(model, "Order-moq", (material, t), [(run, 1.0)], pulp.LpConstraintLE, 0.0)
+            add_row(model, "Order-moq", (material, t), [(run, 1.0)], pulp.LpConstraintLE, 0.0)
             continue
         # Big-M: the supplier's limit, or all the material production can still use once the
         # order arrives (lot rounding included; the MOQ if that is more), whichever is smaller.
         arrival = t + int(data.materials.at[material, "lead_months"])
         useful = need[(str(material), arrival)] if arrival < horizon else 0.0
         big_m = min(limit, max(useful, moq))
-        _add(model, "Order-moq", (material, t), [(run, 1.0), (on, -moq)], 1, 0.0)
-        _add(model, "Order-open", (material, t), [(run, 1.0), (on, -big_m)], -1, 0.0)
+        add_row(model, "Order-moq", (material, t), [(run, 1.0), (on, -moq)], 1, 0.0)
+        add_row(model, "Order-open", (material, t), [(run, 1.0), (on, -big_m)], -1, 0.0)
 
 
 SERVICE_KINDS = ("lost", "backlog", "overflow", "overload")
@@ -590,8 +580,8 @@ def define_objective(model: PlanModel) -> None:
     v = model.variables
     products, materials = data.products, data.materials
     last = len(data.months) - 1
-    route_cost = _lookup(data.routings["cost_per_unit"])
-    setup_cost = _lookup(data.routings["setup_cost"])
+    route_cost = lookup(data.routings["cost_per_unit"])
+    setup_cost = lookup(data.routings["setup_cost"])
     ot_cost = data.resources["overtime_cost"] if len(data.resources) else {}
     weights = {
         "make": {k: route_cost[(k[0], k[1])] for k in v["make"]},
@@ -621,7 +611,9 @@ def define_objective(model: PlanModel) -> None:
     model.costs = weights
 
     def part(kinds: Any) -> pulp.LpAffineExpression:
-        return _expr([(v[kind][k], w) for kind in kinds for k, w in weights[kind].items() if w])
+        return expression(
+            [(v[kind][k], w) for kind in kinds for k, w in weights[kind].items() if w]
+        )
 
     model.objectives = {
         "service": part(SERVICE_KINDS),

@@ -23,8 +23,9 @@ from collections.abc import Callable
 
 import pulp
 
-from sop_addin.core.planning.build import PlanModel, _add, _lookup
+from sop_addin.core.planning.build import PlanModel
 from sop_addin.core.planning.lot_location import fully_covered
+from sop_addin.core.planning.model_rows import add_row, lookup
 from sop_addin.core.planning.sites import held_stock
 
 MAX_ROUNDS = 40
@@ -54,7 +55,7 @@ def add_lot_cover_cuts(
     problem = model.problem
     objective = problem.objective
     problem.setObjective(model.objectives["service"] + model.objectives["plan"])
-    demand = _lookup(data.demand)
+    demand = lookup(data.demand)
     months = data.months
     horizon = len(months)
     runs: dict[str, list[tuple[str, int, float]]] = defaultdict(list)
@@ -103,7 +104,7 @@ def add_lot_cover_cuts(
                     level = sum(c * (var.varValue or 0.0) for var, c in held)
                     if terms and excess - level > MIN_VIOLATION * scale:
                         terms += [(var, -c) for var, c in held]
-                        _add(
+                        add_row(
                             model, "Lot-cover", (sku, last, added), terms, pulp.LpConstraintLE, 0.0
                         )
                         added += 1

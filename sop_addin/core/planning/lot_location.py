@@ -51,10 +51,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pulp
 
+from sop_addin.core.planning.model_rows import add_row, lookup
 from sop_addin.core.planning.sites import demand_site_yields
 
 if TYPE_CHECKING:  # build.py calls this family: a runtime import would be circular
@@ -93,17 +94,6 @@ class Coverage:
     window: int
 
 
-def _lookup(series: Any) -> dict[Any, float]:
-    return {k: float(v) for k, v in series.items()}
-
-
-def _add(
-    model: PlanModel, kind: str, key: tuple[Any, ...], terms: list, sense: int, rhs: float = 0.0
-) -> None:
-    row = pulp.LpConstraint(pulp.LpAffineExpression(terms), sense, rhs=rhs)
-    model.add_constraint(kind, key, row)
-
-
 def residual_demand(demand: list[float], supply: dict[int, float]) -> list[float]:
     """Demand per month less what opening stock and receipts (arrival month -> units) cover,
     first in first out: the most a month can take from production."""
@@ -131,7 +121,7 @@ def covered(model: PlanModel) -> Coverage | None:
     all_routes: dict[str, list[str]] = defaultdict(list)
     for sku, res in data.routings.index:
         all_routes[str(sku)].append(str(res))
-    demand, receipts = _lookup(data.demand), _lookup(data.receipts)
+    demand, receipts = lookup(data.demand), lookup(data.receipts)
     residual: dict[str, list[float]] = {}
     supply: dict[str, dict[int, float]] = {}
     routes: dict[str, list[str]] = {}
@@ -213,7 +203,7 @@ def _define_variables(model: PlanModel, coverage: Coverage | None, caps: Caps) -
     if coverage is not None:
         data = model.data
         horizon = len(data.months)
-        demand = _lookup(data.demand)
+        demand = lookup(data.demand)
         for sku, left in coverage.residual.items():
             for res in coverage.routes[sku]:
                 for t in range(horizon):
@@ -241,8 +231,8 @@ def _define_constraints(model: PlanModel, coverage: Coverage, caps: Caps) -> Non
     make, setup, stock, lost = v["make"], v["setup"], v["stock"], v["lost"]
     flow, later = v["lot_flow"], v["lot_later"]
     stock_flow, stock_later, old = v["stock_flow"], v["stock_later"], v["old_stock_sold"]
-    yields = _lookup(data.routings["yield"])
-    demand = _lookup(data.demand)
+    yields = lookup(data.routings["yield"])
+    demand = lookup(data.demand)
     parts: dict[tuple[str, str, int], list[tuple[pulp.LpVariable, float]]] = defaultdict(list)
     sold_in: dict[tuple[str, int], list[tuple[pulp.LpVariable, float]]] = defaultdict(list)
     for (sku, res, t, late), var in flow.items():
@@ -252,10 +242,10 @@ def _define_constraints(model: PlanModel, coverage: Coverage, caps: Caps) -> Non
             cap = yields[(sku, res)] * caps[(sku, res, t)]
             most = min(coverage.residual[sku][late], cap)
             terms = [(var, 1.0), (setup[(sku, res, t)], -most)]
-            _add(model, "Lot-run-cover", (sku, res, t, late), terms, pulp.LpConstraintLE)
+            add_row(model, "Lot-run-cover", (sku, res, t, late), terms, pulp.LpConstraintLE)
     for (sku, res, t), var in later.items():
         terms = [*parts[(sku, res, t)], (var, 1.0), (make[(sku, res, t)], -yields[(sku, res)])]
-        _add(model, "Lot-output", (sku, res, t), terms, pulp.LpConstraintEQ)
+        add_row(model, "Lot-output", (sku, res, t), terms, pulp.LpConstraintEQ)
     supplied: dict[tuple[str, int], list[tuple[pulp.LpVariable, float]]] = defaultdict(list)
     for (sku, u, late), var in stock_flow.items():
         supplied[(sku, u)].append((var, 1.0))
@@ -263,12 +253,12 @@ def _define_constraints(model: PlanModel, coverage: Coverage, caps: Caps) -> Non
     for (sku, u), var in stock_later.items():
         terms = [*supplied[(sku, u)], (var, 1.0)]
         supply = coverage.supply[sku][u]
-        _add(model, "Stock-output", (sku, u), terms, pulp.LpConstraintEQ, supply)
+        add_row(model, "Stock-output", (sku, u), terms, pulp.LpConstraintEQ, supply)
     for (sku, late), var in old.items():
         sold_in[(sku, late)].append((var, 1.0))
         # Units from before the window were in stock at the end of month late - K - 1.
         terms = [(var, 1.0), (stock[(sku, late - coverage.window - 1)], -1.0)]
-        _add(model, "Old-stock", (sku, late), terms, pulp.LpConstraintLE)
+        add_row(model, "Old-stock", (sku, late), terms, pulp.LpConstraintLE)
     for sku in coverage.residual:
         for late, month in enumerate(data.months):
             wanted = demand.get((sku, month), 0.0)
@@ -277,7 +267,7 @@ def _define_constraints(model: PlanModel, coverage: Coverage, caps: Caps) -> Non
             terms = list(sold_in.get((sku, late), []))
             if (sku, late) in lost:
                 terms.append((lost[(sku, late)], 1.0))
-            _add(model, "Lot-served", (sku, late), terms, pulp.LpConstraintEQ, wanted)
+            add_row(model, "Lot-served", (sku, late), terms, pulp.LpConstraintEQ, wanted)
 
 
 def fully_covered(model: PlanModel) -> set[str]:

@@ -26,16 +26,13 @@ import pandas as pd
 import pulp
 
 from sop_addin.core.calendar import weekdays_in_month
+from sop_addin.core.planning.model_rows import lookup, lp_row
 from sop_addin.core.planning.sourcing import second_sources
 
 if TYPE_CHECKING:  # build.py calls these families: a runtime import would be circular
     from sop_addin.core.planning.build import Key, PlanModel
 
 PRIORITY_STEP = 1e-4  # cost per unit per priority step: a tie-break, never a price
-
-
-def _row(terms: list[tuple[pulp.LpVariable, float]], sense: int, rhs: float) -> pulp.LpConstraint:
-    return pulp.LpConstraint(pulp.LpAffineExpression(terms), sense, rhs=rhs)
 
 
 def define_second_source_variables(model: PlanModel) -> None:
@@ -74,13 +71,13 @@ def define_second_source_supplier_limits(model: PlanModel) -> None:
     if not bought:
         return
     data = model.data
-    limits = {k: float(v) for k, v in data.supplier_limits.items()}
+    limits = lookup(data.supplier_limits)
     rows = model.constraints.setdefault("Supplier-limit", {})
     for (_material, supplier, t), var in bought.items():
         row = rows.get((supplier, t))
         if row is None:
             limit = limits.get((supplier, data.months[t]), 0.0)
-            model.add_constraint("Supplier-limit", (supplier, t), _row([(var, 1.0)], -1, limit))
+            model.add_constraint("Supplier-limit", (supplier, t), lp_row([(var, 1.0)], -1, limit))
         else:
             row.addInPlace(1.0 * var)
 
@@ -106,7 +103,7 @@ def define_source_limit_constraints(model: PlanModel) -> None:
         if per_day is None or pd.isna(per_day):
             continue
         limit = float(per_day) * weekdays_in_month(data.months[t])
-        row = _row([(var, 1.0)], pulp.LpConstraintLE, limit)
+        row = lp_row([(var, 1.0)], pulp.LpConstraintLE, limit)
         model.add_constraint("Source-limit", (material, supplier, t), row)
 
 
@@ -126,7 +123,7 @@ def define_source_share_constraints(model: PlanModel) -> None:
             for s, var in by_material[material]
         ]
         model.add_constraint(
-            "Source-share", (material, supplier), _row(terms, pulp.LpConstraintLE, 0.0)
+            "Source-share", (material, supplier), lp_row(terms, pulp.LpConstraintLE, 0.0)
         )
 
 
@@ -139,7 +136,7 @@ def define_second_source_order_constraints(model: PlanModel) -> None:
         return
     from sop_addin.core.planning.build import material_still_useful  # a cycle at module level
 
-    limits = {k: float(v) for k, v in data.supplier_limits.items()}
+    limits = lookup(data.supplier_limits)
     horizon = len(data.months)
     # Only the second-sourced materials: the whole table is build.py's to compute.
     ordered = sorted({key[0] for key in orders})
@@ -154,13 +151,13 @@ def define_second_source_order_constraints(model: PlanModel) -> None:
             limit = min(limit, float(per_day) * weekdays_in_month(data.months[t]))
         run = bought[key]
         if limit < moq:
-            model.add_constraint("Source-moq", key, _row([(run, 1.0)], -1, 0.0))
+            model.add_constraint("Source-moq", key, lp_row([(run, 1.0)], -1, 0.0))
             continue
         arrival = t + int(sources.at[(material, supplier), "lead_months"])
         useful = need[(material, arrival)] if arrival < horizon else 0.0
         big_m = min(limit, max(useful, moq))
-        model.add_constraint("Source-moq", key, _row([(run, 1.0), (on, -moq)], 1, 0.0))
-        model.add_constraint("Source-open", key, _row([(run, 1.0), (on, -big_m)], -1, 0.0))
+        model.add_constraint("Source-moq", key, lp_row([(run, 1.0), (on, -moq)], 1, 0.0))
+        model.add_constraint("Source-open", key, lp_row([(run, 1.0), (on, -big_m)], -1, 0.0))
 
 
 def define_second_source_objective(model: PlanModel) -> None:

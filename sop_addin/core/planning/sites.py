@@ -27,15 +27,13 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import pulp
 
+from sop_addin.core.planning.model_rows import lp_row
+
 if TYPE_CHECKING:  # build.py calls these families: a runtime import would be circular
     from sop_addin.core.planning.build import Key, PlanModel
     from sop_addin.core.planning.data import PlanningData
 
 EPS = 1e-6
-
-
-def _row(terms: list[tuple[pulp.LpVariable, float]], sense: int, rhs: float) -> pulp.LpConstraint:
-    return pulp.LpConstraint(pulp.LpAffineExpression(terms), sense, rhs=rhs)
 
 
 def demand_site_yields(data: PlanningData) -> pd.Series:
@@ -141,7 +139,7 @@ def define_site_balance_constraints(model: PlanModel) -> None:
             terms += flows.get((sku, site, t), [])
             rhs = opening[(sku, site)] if t == 0 else 0.0
             model.add_constraint(
-                "Site-balance", (sku, site, t), _row(terms, pulp.LpConstraintEQ, rhs)
+                "Site-balance", (sku, site, t), lp_row(terms, pulp.LpConstraintEQ, rhs)
             )
     rows = model.constraints["Product-balance"]
     home = data.products["site"]
@@ -162,7 +160,7 @@ def define_lane_capacity_constraints(model: PlanModel) -> None:
         if pd.notna(capacity[lane]):
             by_lane[(lane, t)].append((var, 1.0))
     for (lane, t), terms in sorted(by_lane.items()):
-        row = _row(terms, pulp.LpConstraintLE, float(capacity[lane]))
+        row = lp_row(terms, pulp.LpConstraintLE, float(capacity[lane]))
         model.add_constraint("Lane-capacity", (lane, t), row)
 
 
