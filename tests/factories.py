@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from benchmarks.bench_lotsizing import Instance, planning_data
 from sop_addin.contract import CONTRACT, Role
 from sop_addin.core.demo_company import generate_demo
 from sop_addin.core.inputs import PlanInputs, PlanSettings
@@ -186,3 +189,33 @@ def demo_planning_data(seed: int, pooled: bool = False) -> PlanningData:
 
 
 INPUT_TABLES = [t.name for t in CONTRACT.tables_with_role(Role.INPUT, Role.ASSUMPTION)]
+
+
+def lot_sized_company(
+    demand: list[list[float]],
+    capacity: float = 1000.0,
+    setup_cost: float = 100.0,
+    setup_hours: float = 0.0,
+    holding: float = 1.0,
+    **product_columns: list[float],
+) -> PlanningData:
+    """Items on one resource R1 (1 h a unit), one routing each; demand is periods x items.
+    Lost sales allowed (a unit lost weighs 10), unless product_columns say otherwise."""
+    table = np.array(demand, dtype=float)
+    n = table.shape[1]
+    instance = Instance(
+        name="case",
+        capacity=capacity,
+        hours=np.ones(n),
+        holding=np.full(n, holding),
+        setup_hours=np.full(n, setup_hours),
+        setup_cost=np.full(n, setup_cost),
+        demand=table,
+    )
+    data = planning_data(instance)
+    products = data.products.copy()
+    products["unmet_penalty"] = 10.0
+    products["safety_penalty"] = 5.0
+    for column, values in product_columns.items():
+        products[column] = values
+    return replace(data, products=products, all_demand_met=False)

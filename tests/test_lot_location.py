@@ -14,13 +14,13 @@ import pandas as pd
 import pulp
 import pytest
 
-from benchmarks.bench_lotsizing import Instance, planning_data
 from sop_addin.core.planning import build, lot_location
 from sop_addin.core.planning.build import create_model
 from sop_addin.core.planning.data import PlanningData
 from sop_addin.core.planning.lot_location import fully_covered, residual_demand
 from sop_addin.core.planning.solve import solve_model
 from sop_addin.core.planning.solvers import SolverOptions
+from tests.factories import lot_sized_company as company
 
 EXACT = SolverOptions(mip_gap=0.0, time_limit=60.0)
 
@@ -30,36 +30,6 @@ def _buffered_skus_covered(monkeypatch):
     # The form is valid for SKUs with a buffer too: cover them here (off in the product, see
     # lot_location.COVER_BUFFERED), so that these tests prove it.
     monkeypatch.setattr(lot_location, "COVER_BUFFERED", True)
-
-
-def company(
-    demand: list[list[float]],
-    capacity: float = 1000.0,
-    setup_cost: float = 100.0,
-    setup_hours: float = 0.0,
-    holding: float = 1.0,
-    **product_columns: list[float],
-) -> PlanningData:
-    """Items on one resource R1 (1 h a unit), one routing each; demand is periods x items.
-    Lost sales allowed (a unit lost weighs 10), unless product_columns say otherwise."""
-    table = np.array(demand, dtype=float)
-    n = table.shape[1]
-    instance = Instance(
-        name="case",
-        capacity=capacity,
-        hours=np.ones(n),
-        holding=np.full(n, holding),
-        setup_hours=np.full(n, setup_hours),
-        setup_cost=np.full(n, setup_cost),
-        demand=table,
-    )
-    data = planning_data(instance)
-    products = data.products.copy()
-    products["unmet_penalty"] = 10.0
-    products["safety_penalty"] = 5.0
-    for column, values in product_columns.items():
-        products[column] = values
-    return replace(data, products=products, all_demand_met=False)
 
 
 def plan_cost(data: PlanningData) -> tuple[float, float, bool]:

@@ -5,14 +5,25 @@ sliver (y = x / M), so its bound is weak. Barany, Van Roy and Wolsey's (l,S) ine
 valid for every lot-size plan and, for one item without capacity, give the convex hull: for a
 month l and a set S of (routing, month u <= l) runs of one SKU,
 
-    sum over (r, u) in S of  (yield_r x_ru - D(u, l) y_ru)  <=  stock_l,
+    sum over (r, u) in S of  (yield_r x_ru - C(u, l) y_ru)  <=  stock_l,
 
-where D(u, l) is the SKU's demand from u to l. (Let k be the first month of S with a run: what
-is made from k to l is sold in k..l, at most D(k, l), or still in stock at l: with sites, at
-any of the SKU's sites or in transit between them, sites.held_stock.) They hold with
-lost sales, which only lower what is sold; a backlog product can ship earlier demand late, so
-it gets none. Separation is exact and greedy: for each l, S takes the runs whose
-yield_r x_ru exceeds D(u, l) y_ru in the current relaxation.
+where C(u, l) is what the SKU needs from u to l: its demand less its receipts. (Let k be the
+first month of S with a run: what is made from k to l is sold in k..l, at most that demand, or
+still in stock at l, less the stock it started from: with sites, at any of the SKU's sites or in
+transit between them, sites.held_stock.) They hold with lost sales, which only lower what is
+sold; a backlog product can ship earlier demand late, so it gets none.
+
+The stock a run starts from is where a safety stock weakens the plain form: the relaxation keeps
+the buffer, stock_l is the target, and a run at a sliver passes every plain cut while its month
+sells less than the buffer. So a month u may take the buffer kept at u-1 off its need,
+
+    C(u, l) = max(need(u, l) - target, 0)   with   + below_safety[u-1]   on the right,
+
+since stock at u-1 is at least the target less what the plan reports below it; and month 0 takes
+off the opening stock. Each month of S takes whichever form its runs violate more (for the first
+open month k either bound on the starting stock holds; the other months' terms are >= 0).
+Separation is exact and greedy: for each l and u, S takes the runs whose yield_r x_ru exceeds
+C(u, l) y_ru in the current relaxation, and month u when that beats its below_safety term.
 """
 
 from __future__ import annotations
@@ -30,6 +41,9 @@ from sop_addin.core.planning.sites import held_stock
 
 MAX_ROUNDS = 40
 MIN_VIOLATION = 1e-4  # relative to the SKU's demand over the horizon
+
+
+Cover = tuple[float, float | None, pulp.LpVariable | None]
 
 
 def add_lot_cover_cuts(
@@ -55,22 +69,15 @@ def add_lot_cover_cuts(
     problem = model.problem
     objective = problem.objective
     problem.setObjective(model.objectives["service"] + model.objectives["plan"])
-    demand = lookup(data.demand)
-    months = data.months
-    horizon = len(months)
+    horizon = len(data.months)
     runs: dict[str, list[tuple[str, int, float]]] = defaultdict(list)
     tight = fully_covered(model)  # the facility-location form already holds every cut
     for sku, res, t in setup:
         if sku not in tight and not bool(data.products.at[sku, "backlog"]):
             runs[sku].append((res, t, float(data.routings.at[(sku, res), "yield"])))
-    ahead = {}
-    for sku in runs:
-        per_month = [demand[(sku, m)] for m in months]
-        for u in range(horizon):
-            total = 0.0
-            for late in range(u, horizon):
-                total += per_month[late]
-                ahead[(sku, u, late)] = total
+    covers = cover_needs(model, runs)
+    demand = lookup(data.demand)
+    scales = {sku: max(sum(demand[(sku, m)] for m in data.months), 1.0) for sku in runs}
     stock_at = held_stock(model)
     added = 0
     started = time.perf_counter()
@@ -87,25 +94,13 @@ def add_lot_cover_cuts(
             bound = value
             found = 0
             for sku, items in runs.items():
-                scale = max(ahead.get((sku, 0, horizon - 1), 0.0), 1.0)
+                scale = scales[sku]
                 for last in range(horizon):
-                    terms, excess = [], 0.0
-                    for res, u, rate in items:
-                        if u > last:
-                            continue
-                        x, y = v["make"][(sku, res, u)], setup[(sku, res, u)]
-                        cover = ahead[(sku, u, last)]
-                        gain = rate * (x.varValue or 0.0) - cover * (y.varValue or 0.0)
-                        if gain > 1e-9:
-                            terms += [(x, rate), (y, -cover)]
-                            excess += gain
-                    # stock_l: at every site of the SKU and in transit (sites.py).
-                    held = stock_at[(sku, last)]
-                    level = sum(c * (var.varValue or 0.0) for var, c in held)
-                    if terms and excess - level > MIN_VIOLATION * scale:
-                        terms += [(var, -c) for var, c in held]
+                    cut = _most_violated(model, sku, items, last, covers, stock_at[(sku, last)])
+                    if cut is not None and cut[2] > MIN_VIOLATION * scale:
+                        terms, rhs, _ = cut
                         add_row(
-                            model, "Lot-cover", (sku, last, added), terms, pulp.LpConstraintLE, 0.0
+                            model, "Lot-cover", (sku, last, added), terms, pulp.LpConstraintLE, rhs
                         )
                         added += 1
                         found += 1
@@ -114,3 +109,98 @@ def add_lot_cover_cuts(
     finally:
         problem.setObjective(objective)
     return added
+
+
+def cover_needs(
+    model: PlanModel, runs: dict[str, list[tuple[str, int, float]]]
+) -> dict[tuple[str, int, int], Cover]:
+    """Per (sku, u, l): the need from u to l with the stock at u-1 taken as zero (at 0: the
+    opening stock), and, where a safety stock holds at u-1, the need less its target with the
+    below_safety variable that pays for it (else None, None)."""
+    data, below = model.data, model.variables["below_safety"]
+    demand, receipts = lookup(data.demand), lookup(data.receipts)
+    months, products = data.months, data.products
+    covers: dict[tuple[str, int, int], Cover] = {}
+    for sku in runs:
+        need = [demand[(sku, m)] - receipts.get((sku, m), 0.0) for m in months]
+        target = float(products.at[sku, "safety_stock"])
+        for u in range(len(months)):
+            kept = float(products.at[sku, "opening"]) if u == 0 else 0.0
+            short = below.get((sku, u - 1)) if u > 0 else None
+            total = 0.0
+            for last in range(u, len(months)):
+                total += need[last]
+                buffered = total - target if short is not None else None
+                covers[(sku, u, last)] = (total - kept, buffered, short)
+    return covers
+
+
+def _most_violated(
+    model: PlanModel,
+    sku: str,
+    items: list[tuple[str, int, float]],
+    last: int,
+    covers: dict[tuple[str, int, int], Cover],
+    held: list[tuple[pulp.LpVariable, float]],
+) -> tuple[list[tuple[pulp.LpVariable, float]], float, float] | None:
+    """The most violated cover cut for month `last` (terms <= rhs), with its violation.
+
+    Two right-hand sides: the stock held at l, or, where the buffer holds at l, what is held
+    above the target (stock_l + below_safety_l - target, never negative), which adds the
+    target to every month's need. A run at a sliver passes the first while stock sits at the
+    buffer; the second makes it pay its setup.
+    """
+    level = sum(c * (var.varValue or 0.0) for var, c in held)
+    stock_terms = [(var, -c) for var, c in held]
+    best = None
+    terms, excess = _violated_runs(model, sku, items, last, covers, 0.0)
+    if terms:
+        best = (terms + stock_terms, 0.0, excess - level)
+    short = model.variables["below_safety"].get((sku, last))
+    if short is not None:
+        target = float(model.data.products.at[sku, "safety_stock"])
+        terms, excess = _violated_runs(model, sku, items, last, covers, target)
+        violation = excess - (level + (short.varValue or 0.0) - target)
+        if terms and (best is None or violation > best[2]):
+            best = (terms + stock_terms + [(short, -1.0)], -target, violation)
+    return best
+
+
+def _violated_runs(
+    model: PlanModel,
+    sku: str,
+    items: list[tuple[str, int, float]],
+    last: int,
+    covers: dict[tuple[str, int, int], Cover],
+    extra: float,
+) -> tuple[list[tuple[pulp.LpVariable, float]], float]:
+    """The left-hand terms that violate most for month `last`, and their value: per month u,
+    the runs made beyond their need plus `extra`, in whichever form of the need is smaller."""
+    make, setup = model.variables["make"], model.variables["setup"]
+    by_month: dict[int, list[tuple[str, float]]] = defaultdict(list)
+    for res, u, rate in items:
+        if u <= last:
+            by_month[u].append((res, rate))
+    terms: list[tuple[pulp.LpVariable, float]] = []
+    excess = 0.0
+    for u, routes in by_month.items():
+        plain, buffered, short = covers[(sku, u, last)]
+        forms = [(plain, None)] if buffered is None else [(plain, None), (buffered, short)]
+        best: tuple[float, list[tuple[pulp.LpVariable, float]]] = (0.0, [])
+        for need, slack in forms:
+            cover = max(need + extra, 0.0)
+            chosen, gain = [], 0.0
+            for res, rate in routes:
+                x, y = make[(sku, res, u)], setup[(sku, res, u)]
+                part = rate * (x.varValue or 0.0) - cover * (y.varValue or 0.0)
+                if part > 1e-9:
+                    chosen += [(x, rate), (y, -cover)]
+                    gain += part
+            if slack is not None and chosen:
+                chosen.append((slack, -1.0))
+                gain -= slack.varValue or 0.0
+            if gain > best[0] + 1e-9:
+                best = (gain, chosen)
+        excess += best[0]
+        terms += best[1]
+    return terms, excess
