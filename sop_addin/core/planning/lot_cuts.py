@@ -51,6 +51,8 @@ def add_lot_cover_cuts(
     solve_relaxation: Callable[[], bool],
     seconds: float | None = None,
     min_gain: float = 0.0,
+    objective: pulp.LpAffineExpression | None = None,
+    buffered: bool = True,
 ) -> int:
     """Add violated (l,S) cuts in rounds of LP relaxation and separation; return how many.
 
@@ -59,23 +61,28 @@ def add_lot_cover_cuts(
     `min_gain` of it: on the 40-product demo the first five rounds gained 0.04% and the next
     seventeen 0.02% together, a bound no MIP gap of 1% notices.
 
-    The relaxation is solved with the whole objective (service plus plan), whatever the
-    caller set: the cuts should sharpen the bound the cost stage proves its gap against.
+    The relaxation is solved with `objective`, by default the whole objective (service plus
+    plan), whatever the caller set: the cuts should sharpen the bound the cost stage proves
+    its gap against. The caller's objective is set back after. `buffered`: the forms
+    measured from the buffer too (else the plain (l,S) cuts only).
     """
     v, data = model.variables, model.data
     setup = v["setup"]
     if not setup or model.relax_lots:
         return 0
     problem = model.problem
-    objective = problem.objective
-    problem.setObjective(model.objectives["service"] + model.objectives["plan"])
+    callers = problem.objective
+    if objective is None:
+        objective = model.objectives["service"] + model.objectives["plan"]
+    problem.setObjective(objective)
     horizon = len(data.months)
     runs: dict[str, list[tuple[str, int, float]]] = defaultdict(list)
     tight = fully_covered(model)  # the facility-location form already holds every cut
     for sku, res, t in setup:
         if sku not in tight and not bool(data.products.at[sku, "backlog"]):
             runs[sku].append((res, t, float(data.routings.at[(sku, res), "yield"])))
-    covers = cover_needs(model, runs)
+    covers = cover_needs(model, runs, buffered)
+    below = v["below_safety"] if buffered else {}
     demand = lookup(data.demand)
     scales = {sku: max(sum(demand[(sku, m)] for m in data.months), 1.0) for sku in runs}
     stock_at = held_stock(model)
@@ -96,7 +103,8 @@ def add_lot_cover_cuts(
             for sku, items in runs.items():
                 scale = scales[sku]
                 for last in range(horizon):
-                    cut = _most_violated(model, sku, items, last, covers, stock_at[(sku, last)])
+                    held = stock_at[(sku, last)]
+                    cut = _most_violated(model, sku, items, last, covers, held, below)
                     if cut is not None and cut[2] > MIN_VIOLATION * scale:
                         terms, rhs, _ = cut
                         add_row(
@@ -107,17 +115,18 @@ def add_lot_cover_cuts(
             if not found:
                 break
     finally:
-        problem.setObjective(objective)
+        problem.setObjective(callers)
     return added
 
 
 def cover_needs(
-    model: PlanModel, runs: dict[str, list[tuple[str, int, float]]]
+    model: PlanModel, runs: dict[str, list[tuple[str, int, float]]], buffered: bool = True
 ) -> dict[tuple[str, int, int], Cover]:
     """Per (sku, u, l): the need from u to l with the stock at u-1 taken as zero (at 0: the
     opening stock), and, where a safety stock holds at u-1, the need less its target with the
     below_safety variable that pays for it (else None, None)."""
-    data, below = model.data, model.variables["below_safety"]
+    data = model.data
+    below = model.variables["below_safety"] if buffered else {}
     demand, receipts = lookup(data.demand), lookup(data.receipts)
     months, products = data.months, data.products
     covers: dict[tuple[str, int, int], Cover] = {}
@@ -130,8 +139,8 @@ def cover_needs(
             total = 0.0
             for last in range(u, len(months)):
                 total += need[last]
-                buffered = total - target if short is not None else None
-                covers[(sku, u, last)] = (total - kept, buffered, short)
+                less = total - target if short is not None else None
+                covers[(sku, u, last)] = (total - kept, less, short)
     return covers
 
 
@@ -142,6 +151,7 @@ def _most_violated(
     last: int,
     covers: dict[tuple[str, int, int], Cover],
     held: list[tuple[pulp.LpVariable, float]],
+    below: dict[tuple[str, int], pulp.LpVariable],
 ) -> tuple[list[tuple[pulp.LpVariable, float]], float, float] | None:
     """The most violated cover cut for month `last` (terms <= rhs), with its violation.
 
@@ -156,7 +166,7 @@ def _most_violated(
     terms, excess = _violated_runs(model, sku, items, last, covers, 0.0)
     if terms:
         best = (terms + stock_terms, 0.0, excess - level)
-    short = model.variables["below_safety"].get((sku, last))
+    short = below.get((sku, last))
     if short is not None:
         target = float(model.data.products.at[sku, "safety_stock"])
         terms, excess = _violated_runs(model, sku, items, last, covers, target)
