@@ -131,10 +131,10 @@ def mip_search(
     if start is not None and not clock.room_for_mip():
         # Neither search fits in the time left (at 400 products and more): the start is the
         # plan, bounded by one LP relaxation.
-        run = _start_as_plan(model, options, clock, start)
+        kept = _start_as_plan(model, options, clock, start)
         fix_integers(model, start)
         _drop_redundant_rows(model)
-        return run, weight, service_bound
+        return kept, weight, service_bound
     # The start's plan is loaded: how close does it come to the least unmet demand?
     served = start is not None and _serves_nearly_all(
         float(pulp.value(service) or 0.0), service_bound
