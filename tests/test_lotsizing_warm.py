@@ -80,7 +80,36 @@ def test_bounds_rows_and_a_part_of_the_objective_change_warm_as_cold():
     )
     cold.setObjective(cold_part)
     assert _solve(warm)[0] == pytest.approx(_solve(cold)[0])
-    assert _kept(warm) == highs
+    assert all(model is highs[0] for model in _kept(warm))  # the same model, both objectives
+
+
+def test_an_objective_solved_again_gets_its_basis_back():
+    # At 2000 products the start's LPs (the weighted objective) came after the unmet demand's
+    # bound had been solved in the relaxation's model: its basis gone, the first took 78 s cold.
+    problem, ship = _transport()
+    whole = problem.objective
+    assert _solve(problem)[0] == pytest.approx(267.0)  # by hand: see the test above
+    problem.setObjective(4 * ship[("P", "a")])  # a part whose optimum is another vertex
+    _solve(problem)  # in the same model, from the whole objective's basis
+    ship[("P", "c")].upBound = 5.0  # a bound changes meanwhile, and a row comes
+    problem.addConstraint(ship[("Q", "a")] <= 30.0, "Qa")
+    problem.setObjective(whole)
+    highs = _kept(problem)[-1]
+    warm = _solve(problem)
+    assert highs.getInfo().simplex_iteration_count > 0  # the bound moved: some pivots
+    cold, cold_ship = _transport()
+    cold_ship[("P", "c")].upBound = 5.0
+    cold.addConstraint(cold_ship[("Q", "a")] <= 30.0, "Qa")
+    assert _same(warm, _solve(cold))
+    # By hand: c's 18 at most 5 from P (9), 13 from Q (7); Q's other 12 to b (3), b's other 3
+    # from P (6); a's 20 from P (4): 45 + 91 + 36 + 18 + 80 = 270.
+    assert warm[0] == pytest.approx(270.0)
+    # Solved again unchanged, the restored basis is optimal: no pivot at all.
+    problem.setObjective(4 * ship[("P", "a")])  # a part whose optimum is another vertex
+    _solve(problem)
+    problem.setObjective(whole)
+    _solve(problem)
+    assert _kept(problem)[-1].getInfo().simplex_iteration_count == 0
 
 
 def _copy_with_row() -> pulp.LpProblem:

@@ -36,8 +36,8 @@ def _every_run_open(real):
     """The real start with a run opened in every month it may run: a legal plan (two runs of
     60, cost 240 + holding), just not a good one."""
 
-    def start(model, solve_lp):
-        values = real(model, solve_lp)
+    def start(model, solve_lp, **hurry):
+        values = real(model, solve_lp, **hurry)
         for var in model.variables["setup"].values():
             if var.upBound != 0:
                 values[var] = 1.0

@@ -175,7 +175,7 @@ def solve_model(model: PlanModel, options: SolverOptions) -> SolveReport:
         clock = Clock(options.time_limit if options.time_limit is not None else MIP_TIME_LIMIT)
         search = mip_search(model, options, clock)
         duals_from = "LPs with setups and lot counts fixed at the MIP solution"
-    final, service = lp_stages(model, options)
+    final, service = lp_stages(model, options, fresh=mip)
     forget_warm(model.problem)
     objective = float(pulp.value(model.objectives["plan"]) or 0.0)
     if search is None:

@@ -105,22 +105,36 @@ MIP_OVERRUN_GRACE = 1.0  # seconds past a MIP's limit before the callback interr
 
 
 @dataclass
-class _WarmLP:
-    """A HiGHS LP as last solved: its objective, rows (by identity) and column count."""
+class _HiGHSModel:
+    """A HiGHS model kept between solves: the rows it holds (by identity, in its order; a row
+    gone from the problem stays, freed) and how long its first (cold) solve took."""
 
     highs: Any
-    cost: np.ndarray
     rows: list[pulp.LpConstraint]
+    cold_seconds: float = 0.0
+
+
+@dataclass
+class _WarmLP:
+    """An objective solved in a kept HiGHS model, and the basis it ended with once the model
+    moved on to another objective (None: the model's basis is still this objective's)."""
+
+    model: _HiGHSModel
+    cost: np.ndarray
     columns: int
-    cold_seconds: float = 0.0  # how long its first (cold) solve took
+    basis: Any = None
+
+    @property
+    def highs(self) -> Any:
+        return self.model.highs
 
 
 def _warm_for(lp: pulp.LpProblem, cost: np.ndarray) -> _WarmLP | None:
     """The kept LP to re-solve this objective in, if any (see HiGHSBulk): the latest with this
     objective or one it is a part of (its basis holds the integers as last fixed: the unmet
     demand with the start's setups fixed took 5 s from it, 56 s from the unfixed relaxation's
-    basis), else an older one with this objective. The same variables with other weights start
-    cold (warm, that took 110-170 s)."""
+    basis), else an older one with this objective (its basis restored). The same variables
+    with other weights start cold (warm, that took 110-170 s)."""
     kept: list[_WarmLP] = [w for w in getattr(lp, WARM_ATTRIBUTE, []) if w.columns == len(cost)]
     if kept:
         latest = kept[-1]
@@ -146,8 +160,29 @@ def forget_warm(lp: pulp.LpProblem) -> None:
 
 
 def _keep_warm(lp: pulp.LpProblem, warm: _WarmLP) -> None:
-    kept = [w for w in getattr(lp, WARM_ATTRIBUTE, []) if w.highs is not warm.highs]
+    """Keep the objective just solved, the latest last (one entry per objective)."""
+    kept = [w for w in getattr(lp, WARM_ATTRIBUTE, []) if not np.array_equal(w.cost, warm.cost)]
     setattr(lp, WARM_ATTRIBUTE, [*kept, warm][-WARM_MODELS:])
+
+
+def _move_on(lp: pulp.LpProblem, model: _HiGHSModel, cost: np.ndarray) -> None:
+    """The model is about to solve `cost`: the objective whose basis it holds keeps that basis
+    (the start's LPs after the unmet demand's bound: at 2000 products the first of them took
+    78 s cold, the relaxation's basis thrown away by the bound's solve in the same model)."""
+    for warm in getattr(lp, WARM_ATTRIBUTE, []):
+        if warm.model is model and warm.basis is None and not np.array_equal(warm.cost, cost):
+            warm.basis = model.highs.getBasis()
+
+
+def _restore_basis(highs: Any, basis: Any, rows: int) -> None:
+    """Give HiGHS a basis kept from an earlier solve; rows added since are basic (their
+    slacks), as a new row's is."""
+    import highspy
+
+    status = list(basis.row_status)
+    if len(status) < rows:
+        basis.row_status = status + [highspy.HighsBasisStatus.kBasic] * (rows - len(status))
+    highs.setBasis(basis)
 
 
 def _interrupt_after(highs: Any, seconds: float) -> None:
@@ -207,6 +242,7 @@ class HiGHSBulk(pulp.HiGHS):
 
     start: dict[pulp.LpVariable, float] | None = None
     warm_started = False
+    fresh = False  # build a new HiGHS model, letting the kept ones go (see run_solver)
     kept: _WarmLP | None = None
 
     def _warm_options(self, fresh: Any, highs: Any) -> None:
@@ -244,10 +280,13 @@ class HiGHSBulk(pulp.HiGHS):
                 row_lower[r] = low
             if high is not None:
                 row_upper[r] = high
-        warm = None if self.mip else _warm_for(lp, cost)
+        if self.fresh:
+            forget_warm(lp)
+        warm = None if self.mip or self.fresh else _warm_for(lp, cost)
         self.warm_started = warm is not None
         self.kept = None
-        if warm is None:
+        model = None if warm is None else warm.model
+        if model is None:
             highs = lp.solverModel
             highs.addCols(
                 n, cost, lower, upper, 0, np.zeros(1, np.int32), np.zeros(0, np.int32), []
@@ -257,17 +296,20 @@ class HiGHSBulk(pulp.HiGHS):
                 kinds = np.full(len(cols), highspy.HighsVarType.kInteger)
                 highs.changeColsIntegrality(len(cols), cols, kinds)
             _add_rows(highs, rows, row_lower, row_upper)
-            in_highs = rows
+            model = _HiGHSModel(highs, rows)
         else:
-            self._warm_options(lp.solverModel, warm.highs)
-            highs = lp.solverModel = warm.highs
+            assert warm is not None
+            _move_on(lp, model, cost)
+            self._warm_options(lp.solverModel, model.highs)
+            highs = lp.solverModel = model.highs
             columns = np.arange(n, dtype=np.int32)
             highs.changeColsCost(n, columns, cost)
             highs.changeColsBounds(n, columns, lower, upper)
-            in_highs = _update_rows(highs, warm.rows, rows, row_lower, row_upper)
+            model.rows = _update_rows(highs, model.rows, rows, row_lower, row_upper)
+            if warm.basis is not None:
+                _restore_basis(highs, warm.basis, len(model.rows))
         if not self.mip:
-            cold = warm.cold_seconds if warm is not None else 0.0
-            self.kept = _WarmLP(highs, cost, in_highs, n, cold)
+            self.kept = _WarmLP(model, cost, n)
             _keep_warm(lp, self.kept)
 
     def callSolver(self, lp: pulp.LpProblem) -> None:  # PuLP's method name
@@ -290,15 +332,14 @@ class HiGHSBulk(pulp.HiGHS):
             started = time.perf_counter()
             highs.run()
             if self.kept is not None:
-                self.kept.cold_seconds = time.perf_counter() - started
+                self.kept.model.cold_seconds = time.perf_counter() - started
             return
         # Warm, HiGHS's primal simplex can crawl where the basis lost dual feasibility (rows
         # removed: the final re-solve at 400 SKUs took 188 s against about 1 s cold): after
         # WARM_PATIENCE times the model's cold solve the same LP starts again cold.
         limit = self.timeLimit
-        patience = max(
-            WARM_PATIENCE_FLOOR, WARM_PATIENCE * (self.kept.cold_seconds if self.kept else 0.0)
-        )
+        cold = self.kept.model.cold_seconds if self.kept else 0.0
+        patience = max(WARM_PATIENCE_FLOOR, WARM_PATIENCE * cold)
         started = time.perf_counter()
         _limit_run(highs, patience if limit is None else min(patience, float(limit)))
         highs.run()
@@ -379,6 +420,7 @@ def make_solver(
     start: dict[pulp.LpVariable, float] | None = None,
     gap_abs: float | None = None,
     time_limit: float | None = None,
+    fresh: bool = False,
 ) -> tuple[pulp.LpSolver, str]:
     """A PuLP solver object for the options; HiGHS falls back to CBC when highspy is missing.
 
@@ -389,6 +431,7 @@ def make_solver(
         start: integer values of a feasible plan to start a MIP from.
         gap_abs: an absolute MIP gap, besides the relative one asked (whichever comes first).
         time_limit: seconds for this call (default: the options' limit).
+        fresh: solve in a new HiGHS model, not warm in a kept one (see run_solver).
     """
     name = options.solver.lower()
     limit = options.time_limit if time_limit is None else time_limit
@@ -406,6 +449,7 @@ def make_solver(
             msg=False, timeLimit=limit, gapRel=gap_rel, gapAbs=gap_abs, mip=mip, **params
         )
         solver.start = start if mip else None
+        solver.fresh = fresh
         if solver.available():
             return solver, f"HiGHS {package_version('highspy')}"
         name = "cbc"  # highspy missing: CBC ships inside PuLP
@@ -526,11 +570,15 @@ def run_solver(
     start: dict[pulp.LpVariable, float] | None = None,
     gap_abs: float | None = None,
     time_limit: float | None = None,
+    fresh: bool = False,
 ) -> SolverRun:
-    """Solve the problem once and say what the solver proved (see make_solver for the args)."""
+    """Solve the problem once and say what the solver proved (see make_solver for the args).
+
+    fresh: solve an LP in a new HiGHS model (presolved, cold) and let the kept ones go.
+    """
     with tempfile.TemporaryDirectory() as tmp:
         log_path = Path(tmp) / "cbc.log"
-        solver, name = make_solver(options, mip, log_path, start, gap_abs, time_limit)
+        solver, name = make_solver(options, mip, log_path, start, gap_abs, time_limit, fresh)
         started = time.perf_counter()
         with warnings.catch_warnings(), _quiet_stdout():
             warnings.simplefilter("ignore", DeprecationWarning)  # PuLP 3.3's notices about PuLP 4
