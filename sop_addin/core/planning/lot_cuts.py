@@ -52,7 +52,6 @@ def add_lot_cover_cuts(
     seconds: float | None = None,
     min_gain: float = 0.0,
     objective: pulp.LpAffineExpression | None = None,
-    buffered: bool = True,
 ) -> int:
     """Add violated (l,S) cuts in rounds of LP relaxation and separation; return how many.
 
@@ -63,8 +62,7 @@ def add_lot_cover_cuts(
 
     The relaxation is solved with `objective`, by default the whole objective (service plus
     plan), whatever the caller set: the cuts should sharpen the bound the cost stage proves
-    its gap against. The caller's objective is set back after. `buffered`: the forms
-    measured from the buffer too (else the plain (l,S) cuts only).
+    its gap against. The caller's objective is set back after.
     """
     v, data = model.variables, model.data
     setup = v["setup"]
@@ -81,8 +79,8 @@ def add_lot_cover_cuts(
     for sku, res, t in setup:
         if sku not in tight and not bool(data.products.at[sku, "backlog"]):
             runs[sku].append((res, t, float(data.routings.at[(sku, res), "yield"])))
-    covers = cover_needs(model, runs, buffered)
-    below = v["below_safety"] if buffered else {}
+    covers = cover_needs(model, runs)
+    below = v["below_safety"]
     demand = lookup(data.demand)
     scales = {sku: max(sum(demand[(sku, m)] for m in data.months), 1.0) for sku in runs}
     stock_at = held_stock(model)
@@ -120,13 +118,12 @@ def add_lot_cover_cuts(
 
 
 def cover_needs(
-    model: PlanModel, runs: dict[str, list[tuple[str, int, float]]], buffered: bool = True
+    model: PlanModel, runs: dict[str, list[tuple[str, int, float]]]
 ) -> dict[tuple[str, int, int], Cover]:
     """Per (sku, u, l): the need from u to l with the stock at u-1 taken as zero (at 0: the
     opening stock), and, where a safety stock holds at u-1, the need less its target with the
     below_safety variable that pays for it (else None, None)."""
-    data = model.data
-    below = model.variables["below_safety"] if buffered else {}
+    data, below = model.data, model.variables["below_safety"]
     demand, receipts = lookup(data.demand), lookup(data.receipts)
     months, products = data.months, data.products
     covers: dict[tuple[str, int, int], Cover] = {}

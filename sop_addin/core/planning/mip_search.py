@@ -13,7 +13,7 @@ from dataclasses import replace
 import pulp
 
 from sop_addin.core.planning.build import PlanModel
-from sop_addin.core.planning.cost_rounding import cut_cost_relaxation, rounded_cost_relaxation
+from sop_addin.core.planning.cost_rounding import round_again
 from sop_addin.core.planning.lot_cuts import add_lot_cover_cuts
 from sop_addin.core.planning.lot_location import drop_lot_location_rows, substitute_stock
 from sop_addin.core.planning.lot_start import relax_and_round
@@ -45,6 +45,7 @@ FIRST_SEARCH_SHARE = 0.5  # of the time limit, for the search over weighted serv
 SERVICE_SEARCH_GAP = 0.02  # that search runs when the start's unmet demand is further above
 CUT_TIME_SHARE = 0.1  # of the time limit, for rounds of (l,S) cuts
 MIP_ROOT_FACTOR = 300.0  # time a MIP search needs, in cold solves of its relaxation (Clock)
+COST_ROUNDING_SOLVES = 30.0  # time left, in cold relaxation solves, to cut and round again
 CUT_MIN_GAIN = 0.01  # of the gap asked: a cut round raising the bound less ends the rounds
 
 
@@ -71,8 +72,13 @@ class Clock:
         70 s, busy where HiGHS checks neither its limit nor its callback). A search that
         cannot get there only spends the time: 150 solves let it start at 400 products on
         a quiet machine."""
+        return self.room_for(MIP_ROOT_FACTOR, share)
+
+    def room_for(self, solves: float, share: float = 1.0) -> bool:
+        """Whether the time left (until `share` of the limit) holds that many cold solves of
+        the LP relaxation."""
         left = self.left(share, floor=0.0)
-        return left is None or left >= MIP_ROOT_FACTOR * self.relaxation_seconds
+        return left is None or left >= solves * self.relaxation_seconds
 
     def left(self, share: float = 1.0, floor: float = 1.0) -> float | None:
         """Seconds until `share` of the limit has passed, at least `floor`."""
@@ -113,7 +119,6 @@ def mip_search(
         solve_relaxation,
         CUT_TIME_SHARE * (clock.limit or MIP_TIME_LIMIT),
         min_gain=CUT_MIN_GAIN * options.mip_gap,
-        buffered=False,  # with them, the start's unmet-demand LP took 26-41 s instead of 0.2
     )
     # The first search stops at the asked relative gap, or sooner when what is left to gain is
     # nine tenths of the asked share of the relaxation's cost: it only has to find setups that
@@ -133,7 +138,7 @@ def mip_search(
     if start is not None and not clock.room_for_mip():
         # Neither search fits in the time left (at 400 products and more): the start is the
         # plan, bounded by one LP relaxation.
-        kept = _start_as_plan(model, options, clock, start)
+        kept, start = _start_as_plan(model, options, clock, start)
         fix_integers(model, start)
         _drop_redundant_rows(model)
         return kept, weight, service_bound
@@ -183,19 +188,23 @@ def mip_search(
 
 def _start_as_plan(
     model: PlanModel, options: SolverOptions, clock: Clock, start: dict[pulp.LpVariable, float]
-) -> SolverRun:
+) -> tuple[SolverRun, dict[pulp.LpVariable, float]]:
     """The start's plan as the answer, with the cost bound of the LP relaxation when it is
-    solved in time (time left, at least the relaxation's own cold solve).
+    solved in time (time left, at least the relaxation's own cold solve); returns its run and
+    the integers kept.
 
-    The start's plan is loaded, solved over service x K + plan with its integers fixed; the
-    bound holds its unmet demand (a level at or above the least its setups reach, which the
-    final LPs find): every plan serving at least as much costs no less. Only the final LPs
-    (stages.lp_stages) run after this; the LPs the search would hold levels and price
-    candidates with (up to 212 s at 2000 products, and unbounded) are not needed for one
-    plan.
+    The start's plan is loaded, solved over service x K + plan with its integers fixed: its
+    cost is the least that serves its unmet demand with those integers (a weighted optimum).
+    The bound holds that unmet demand (a level at or above the least its setups reach, which
+    the final LPs find): every plan serving at least as much costs no less. Outside the gap,
+    the cost relaxation is cut and rounded again (cost_rounding.py), and the cheaper of the
+    two plans is kept. Only the final LPs (stages.lp_stages) run after this; the LPs the
+    search would hold levels and price candidates with (up to 212 s at 2000 products, and
+    unbounded) are not needed for one plan.
     """
     problem, plan = model.problem, model.objectives["plan"]
     level = float(pulp.value(held_expression(model)) or 0.0)
+    cost = float(pulp.value(plan) or 0.0)
     if model.objectives["service"]:
         hold_service(model, level)
     problem.setObjective(plan)
@@ -211,7 +220,17 @@ def _start_as_plan(
     )
     if bound is None:
         reason += f" (no cost bound: the LP relaxation stopped: {relaxed.reason})"
-    return replace(relaxed, reason=reason, feasible=True, proven=False, objective=None, bound=bound)
+    elif relative_gap(cost, min(bound, cost)) > options.mip_gap + 1e-9 and clock.room_for(
+        COST_ROUNDING_SOLVES
+    ):
+        seconds = CUT_TIME_SHARE * (clock.limit or MIP_TIME_LIMIT)
+        rounding = round_again(model, options, seconds, start, cost)
+        bound = max(bound, rounding.bound or bound)
+        if rounding.values is not None:
+            bound, start = rounding.bound_at_level or bound, rounding.values
+            reason = reason.replace("the start's plan kept", "the relaxation rounded again")
+    kept = replace(relaxed, reason=reason, feasible=True, proven=False, objective=None)
+    return replace(kept, bound=bound), start
 
 
 def _serves_nearly_all(unmet: float, least: float) -> bool:
@@ -227,7 +246,6 @@ def _stage_2_start(
     options: SolverOptions,
     clock: Clock,
     start: dict[pulp.LpVariable, float] | None,
-    again: bool = True,
 ) -> tuple[dict[pulp.LpVariable, float] | None, SolverRun | None, float | None]:
     """Stage 2's start, and stage 2's answer without a MIP search when it is proven in the gap.
 
@@ -256,25 +274,20 @@ def _stage_2_start(
     shifts = round_shifts(model)
     if any(start.get(var) != value for var, value in shifts.items()):
         candidates.append({**start, **shifts})
-    best = _cheapest(model, options, clock, candidates)
+    best: tuple[float, int, SolverRun] | None = None
+    for i, values in enumerate(candidates):
+        run = fixed_lp(model, options, values, clock.left())
+        objective = float(pulp.value(plan) or 0.0)
+        if run.feasible and (best is None or objective < best[0]):
+            best = (objective, i, run)
     if best is None:
         return start, None, proven_bound
-    loaded = candidates[-1]
-    outside = relative_gap(best[0], min(bound, best[0])) > options.mip_gap + 1e-9
-    if again and relaxed.proven and outside:
-        # Outside the gap: the cost relaxation's own cuts and rounding (cost_rounding.py).
-        cut_cost_relaxation(model, options, CUT_TIME_SHARE * (clock.limit or MIP_TIME_LIMIT))
-        if run_solver(problem, options, mip=False, time_limit=clock.left()).proven:
-            bound = proven_bound = max(bound, float(pulp.value(plan) or 0.0))
-        rounded = rounded_cost_relaxation(model, options, best[1])
-        loaded = rounded or {}
-        if rounded is not None:
-            best = _cheapest(model, options, clock, [rounded], best) or best
-    objective, values, run = best
+    objective, i, run = best
+    values = candidates[i]
     gap = relative_gap(objective, min(bound, objective))
     if not relaxed.proven or gap > options.mip_gap + 1e-9:  # only an LP optimum is a bound
         return values, None, proven_bound
-    if loaded is not values:  # load the plan found again
+    if i != len(candidates) - 1:  # load the plan found again
         fixed_lp(model, options, values, clock.left())
     reason = f"start within {100 * gap:.3f}% of the LP bound: no MIP search needed"
     seconds = relaxed.seconds + run.seconds
@@ -282,27 +295,6 @@ def _stage_2_start(
         run, reason=reason, seconds=seconds, objective=objective, bound=bound, gap=gap
     )
     return values, shortcut, proven_bound
-
-
-Cheapest = tuple[float, dict[pulp.LpVariable, float], SolverRun]
-
-
-def _cheapest(
-    model: PlanModel,
-    options: SolverOptions,
-    clock: Clock,
-    candidates: list[dict[pulp.LpVariable, float]],
-    best: Cheapest | None = None,
-) -> Cheapest | None:
-    """The candidate whose LP (its integers fixed) costs least, or `best` if none costs less;
-    None when no LP is feasible. The last candidate's plan is left loaded."""
-    plan = model.objectives["plan"]
-    for values in candidates:
-        run = fixed_lp(model, options, values, clock.left())
-        objective = float(pulp.value(plan) or 0.0)
-        if run.feasible and (best is None or objective < best[0]):
-            best = (objective, values, run)
-    return best
 
 
 def _stage_2_search(
@@ -352,7 +344,7 @@ def _serve_what_stage_2_allows(
             break
         hold_service(model, found)
         model.problem.setObjective(model.objectives["plan"])
-        start, shortcut, bound = _stage_2_start(model, options, clock, values, again=False)
+        start, shortcut, bound = _stage_2_start(model, options, clock, values)
         run = shortcut or _stage_2_search(model, options, clock, start, bound)
     return run, start
 
