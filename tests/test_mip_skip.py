@@ -41,6 +41,13 @@ def _every_run_open(real):
         for var in model.variables["setup"].values():
             if var.upBound != 0:
                 values[var] = 1.0
+        # As the real one, leave the start's own plan loaded (its LP, integers fixed).
+        saved = {var: (var.lowBound, var.upBound) for var in values}
+        for var, value in values.items():
+            var.lowBound = var.upBound = value
+        assert solve_lp()
+        for var, (low, high) in saved.items():
+            var.lowBound, var.upBound = low, high
         return values
 
     return start
@@ -52,6 +59,7 @@ def test_a_search_without_room_keeps_the_start_and_says_so(monkeypatch):
     assert "skipped" not in searched.report.stop_reason
     assert searched.report.objective == pytest.approx(121.2, abs=1e-6)  # the search's optimum
     monkeypatch.setattr(mip_search, "MIP_ROOT_FACTOR", 1e12)
+    monkeypatch.setattr(mip_search, "COST_ROUNDING_SOLVES", 1e12)  # no time to round again
     kept = _min_lot_plan()
     report = kept.report
     assert "MIP search skipped" in report.stop_reason
@@ -65,3 +73,22 @@ def test_a_search_without_room_keeps_the_start_and_says_so(monkeypatch):
     assert report.best_bound is not None and report.best_bound <= 121.2 + 1e-6
     assert report.mip_gap == pytest.approx(1 - report.best_bound / 242.4)
     assert report.status == "Feasible, not proven"
+
+
+def test_without_room_for_a_search_the_relaxation_is_cut_and_rounded_again(monkeypatch):
+    # The start opens both months (242.4, 100% above the bound); no MIP search fits, but
+    # rounding again fits: the cost relaxation, cut, rounds to the one run of 60 (121.2).
+    monkeypatch.setattr(mip_search, "relax_and_round", _every_run_open(mip_search.relax_and_round))
+    monkeypatch.setattr(mip_search, "MIP_ROOT_FACTOR", 1e12)
+    kept = _min_lot_plan()
+    report = kept.report
+    assert "MIP search skipped" in report.stop_reason
+    assert "rounded again" in report.stop_reason
+    runs = kept.production.loc[kept.production["sku"] == "A", "quantity"]
+    assert runs[runs > 1e-9].tolist() == pytest.approx([60.0])
+    assert kept.balance["unmet"].sum() == pytest.approx(0.0, abs=1e-6)
+    assert report.objective == pytest.approx(121.2, abs=1e-6)
+    # The cut relaxation bounds it, and here its (l,S) cuts make the bound the optimum: the
+    # plan is proven optimal without a search.
+    assert report.best_bound == pytest.approx(121.2, abs=1e-6)
+    assert report.status == "Optimal"
