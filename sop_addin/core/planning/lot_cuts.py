@@ -13,17 +13,22 @@ still in stock at l, less the stock it started from: with sites, at any of the S
 transit between them, sites.held_stock.) They hold with lost sales, which only lower what is
 sold; a backlog product can ship earlier demand late, so it gets none.
 
-The stock a run starts from is where a safety stock weakens the plain form: the relaxation keeps
-the buffer, stock_l is the target, and a run at a sliver passes every plain cut while its month
-sells less than the buffer. So a month u may take the buffer kept at u-1 off its need,
+A safety stock makes the plain form useless: the relaxation keeps the buffer, stock_l is the
+target, and a run opened by a sliver passes every plain cut while its month sells less than
+the buffer (the 400-product demo's runs). Two forms count the buffer (tests/test_lot_cuts.py):
 
-    C(u, l) = max(need(u, l) - target, 0)   with   + below_safety[u-1]   on the right,
+- the stock a run starts from: at u-1 it is at least the target less what the plan reports
+  below it, so month u may take the target off its need, C(u, l) = max(need(u, l) - target, 0),
+  with below_safety[u-1] added on the right; month 0 takes off the opening stock;
+- the stock it ends with: where the target holds at l, the right side may be what is held
+  above it, stock_l + below_safety_l - target (never negative), with the target added to
+  every month's need.
 
-since stock at u-1 is at least the target less what the plan reports below it; and month 0 takes
-off the opening stock. Each month of S takes whichever form its runs violate more (for the first
-open month k either bound on the starting stock holds; the other months' terms are >= 0).
-Separation is exact and greedy: for each l and u, S takes the runs whose yield_r x_ru exceeds
-C(u, l) y_ru in the current relaxation, and month u when that beats its below_safety term.
+Each month of S takes whichever form its runs violate more (for the first open month k either
+bound on the starting stock holds; the other months' terms are >= 0), and the cut the right
+side that violates more. Separation is exact and greedy: for each l and u, S takes the runs
+whose yield_r x_ru exceeds C(u, l) y_ru in the current relaxation, and month u when that beats
+its below_safety term.
 """
 
 from __future__ import annotations
