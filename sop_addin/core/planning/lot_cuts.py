@@ -57,6 +57,7 @@ def add_lot_cover_cuts(
     seconds: float | None = None,
     min_gain: float = 0.0,
     objective: pulp.LpAffineExpression | None = None,
+    buffered: bool = True,
 ) -> int:
     """Add violated (l,S) cuts in rounds of LP relaxation and separation; return how many.
 
@@ -67,7 +68,8 @@ def add_lot_cover_cuts(
 
     The relaxation is solved with `objective`, by default the whole objective (service plus
     plan), whatever the caller set: the cuts should sharpen the bound the cost stage proves
-    its gap against. The caller's objective is set back after.
+    its gap against. The caller's objective is set back after. `buffered`: the forms that
+    count the buffer, the opening stock and receipts (else the plain cuts on demand only).
     """
     v, data = model.variables, model.data
     setup = v["setup"]
@@ -84,8 +86,8 @@ def add_lot_cover_cuts(
     for sku, res, t in setup:
         if sku not in tight and not bool(data.products.at[sku, "backlog"]):
             runs[sku].append((res, t, float(data.routings.at[(sku, res), "yield"])))
-    covers = cover_needs(model, runs)
-    below = v["below_safety"]
+    below = v["below_safety"] if buffered else {}
+    covers = cover_needs(model, runs, buffered)
     demand = lookup(data.demand)
     scales = {sku: max(sum(demand[(sku, m)] for m in data.months), 1.0) for sku in runs}
     stock_at = held_stock(model)
@@ -123,20 +125,24 @@ def add_lot_cover_cuts(
 
 
 def cover_needs(
-    model: PlanModel, runs: dict[str, list[tuple[str, int, float]]]
+    model: PlanModel,
+    runs: dict[str, list[tuple[str, int, float]]],
+    buffered: bool = True,
 ) -> dict[tuple[str, int, int], Cover]:
     """Per (sku, u, l): the need from u to l with the stock at u-1 taken as zero (at 0: the
     opening stock), and, where a safety stock holds at u-1, the need less its target with the
-    below_safety variable that pays for it (else None, None)."""
-    data, below = model.data, model.variables["below_safety"]
-    demand, receipts = lookup(data.demand), lookup(data.receipts)
+    below_safety variable that pays for it (else None, None). Not `buffered`: the demand from
+    u to l alone, as the plain cuts have it."""
+    data = model.data
+    below = model.variables["below_safety"] if buffered else {}
+    demand, receipts = lookup(data.demand), lookup(data.receipts if buffered else {})
     months, products = data.months, data.products
     covers: dict[tuple[str, int, int], Cover] = {}
     for sku in runs:
         need = [demand[(sku, m)] - receipts.get((sku, m), 0.0) for m in months]
         target = float(products.at[sku, "safety_stock"])
         for u in range(len(months)):
-            kept = float(products.at[sku, "opening"]) if u == 0 else 0.0
+            kept = float(products.at[sku, "opening"]) if u == 0 and buffered else 0.0
             short = below.get((sku, u - 1)) if u > 0 else None
             total = 0.0
             for last in range(u, len(months)):
