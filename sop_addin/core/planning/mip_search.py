@@ -26,6 +26,7 @@ from sop_addin.core.planning.solvers import (
     run_solver,
 )
 from sop_addin.core.planning.stages import (
+    add_duals,
     fix_integers,
     fix_integers_then,
     fixed_lp,
@@ -37,6 +38,9 @@ from sop_addin.core.planning.stages import (
     require,
     rows_of,
     service_weight,
+    stage_1,
+    stage_2,
+    weighted_whole,
 )
 
 RESEARCH_ROUNDS = 3  # stage 2 again when its integers let the plan serve more
@@ -82,10 +86,12 @@ class Clock:
 
 def mip_search(
     model: PlanModel, options: SolverOptions, clock: Clock
-) -> tuple[SolverRun, float, float]:
+) -> tuple[SolverRun, float, float, tuple[SolverRun, float] | None]:
     """The MIP search, from cut and rounded relaxations: over service x K + plan, then over
     plan with the service those setups give held; every integer is then fixed at the
-    solution. Returns stage 2's run, K and a lower bound on unmet demand's value."""
+    solution. Returns stage 2's run, K, a lower bound on unmet demand's value, and, when the
+    start was kept without a search, the final LPs already solved (as stages.lp_stages
+    returns them; None: they are still to solve)."""
     problem = model.problem
     substitute_stock(model)  # the same plans in a form HiGHS searches faster (lot_location.py)
     weight = service_weight(model)
@@ -131,10 +137,8 @@ def mip_search(
     if start is not None and not clock.room_for_mip():
         # Neither search fits in the time left (at 400 products and more): the start is the
         # plan, bounded by one LP relaxation.
-        kept = _start_as_plan(model, options, clock, start)
-        fix_integers(model, start)
-        _drop_redundant_rows(model)
-        return kept, weight, service_bound
+        kept, final = _start_as_plan(model, options, clock, start)
+        return kept, weight, service_bound, final
     # The start's plan is loaded: how close does it come to the least unmet demand?
     served = start is not None and _serves_nearly_all(
         float(pulp.value(service) or 0.0), service_bound
@@ -176,32 +180,47 @@ def mip_search(
         fix_integers(model, start)
         run = replace(run, reason=f"{run.reason}; the first search's setups kept")
     _drop_redundant_rows(model)
-    return run, weight, service_bound
+    return run, weight, service_bound, None
 
 
 def _start_as_plan(
     model: PlanModel, options: SolverOptions, clock: Clock, start: dict[pulp.LpVariable, float]
-) -> SolverRun:
-    """The start's plan as the answer, with the cost bound of the LP relaxation when it is
-    solved in time (time left, at least the relaxation's own cold solve).
+) -> tuple[SolverRun, tuple[SolverRun, float]]:
+    """The start's plan as the answer: its final LPs, and the cost bound of the LP relaxation
+    when that is solved in time (the time left, at least the relaxation's own cold solve).
 
-    The start's plan is loaded, solved over service x K + plan with its integers fixed; the
-    bound holds its unmet demand (a level at or above the least its setups reach, which the
-    final LPs find): every plan serving at least as much costs no less. Only the final LPs
-    (stages.lp_stages) run after this; the LPs the search would hold levels and price
-    candidates with (up to 212 s at 2000 products, and unbounded) are not needed for one
-    plan.
+    The start's plan is loaded, solved over service x K + plan with its integers fixed, and
+    every LP after starts from that basis (solvers.HiGHSBulk keeps it per objective): stage 1
+    (the unmet demand is a part of that objective; before the lot rows are dropped: after,
+    it took 19-36 s at 400 products and more than 13 minutes at 2000), then, with the rows
+    dropped, stage 2 over the weighted whole (the same plans are optimal with the unmet
+    demand held: stages.weighted_whole; over cost alone it starts cold, and at 2000 products
+    each cold solve of this model took minutes). The bound holds stage 1's level: every plan
+    serving as much costs no less. The LPs a search would hold levels and price candidates
+    with (212 s at 2000 products) are not needed for one plan.
+
+    Returns the run to report and the final LPs' run and level.
     """
     problem, plan = model.problem, model.objectives["plan"]
-    level = float(pulp.value(held_expression(model)) or 0.0)
+    first: dict[str, float] = {}
+    level, seconds = 0.0, 0.0
     if model.objectives["service"]:
+        found: list[tuple[SolverRun, float, dict[str, float]]] = []
+        fix_integers_then(model, start, lambda: found.append(stage_1(model, options)))
+        run, level, first = found[0]
+        seconds += run.seconds
         hold_service(model, level)
     problem.setObjective(plan)
-    seconds = max(clock.left(floor=0.0) or 0.0, clock.relaxation_seconds)
-    # Cold in a new model: from the start's basis (setups fixed, another objective) it took
-    # 13 s at 400 products, cold 2-3 s; only the final LPs, cold themselves, come after.
-    relaxed = run_solver(problem, options, mip=False, time_limit=seconds, fresh=True)
+    limit = max(clock.left(floor=0.0) or 0.0, clock.relaxation_seconds)
+    # In a model of its own, cold: from the start's basis (setups fixed, another objective)
+    # it took 13 s at 400 products, cold 2-3 s.
+    relaxed = run_solver(problem, options, mip=False, time_limit=limit, fresh=True)
     bound = float(pulp.value(plan) or 0.0) if relaxed.proven else None
+    fix_integers(model, start)
+    _drop_redundant_rows(model)
+    whole = weighted_whole(model) if model.objectives["service"] else plan
+    final = stage_2(model, options, whole)
+    add_duals(model, first)
     reason = (
         f"MIP search skipped: {clock.left(floor=0.0) or 0:.0f} s left, under "
         f"{MIP_ROOT_FACTOR:g}x the LP relaxation's {clock.relaxation_seconds:.1f} s its root "
@@ -209,7 +228,8 @@ def _start_as_plan(
     )
     if bound is None:
         reason += f" (no cost bound: the LP relaxation stopped: {relaxed.reason})"
-    return replace(relaxed, reason=reason, feasible=True, proven=False, objective=None, bound=bound)
+    kept = replace(relaxed, reason=reason, feasible=True, proven=False, objective=None, bound=bound)
+    return kept, (replace(final, seconds=seconds + final.seconds), level)
 
 
 def _serves_nearly_all(unmet: float, least: float) -> bool:

@@ -175,7 +175,12 @@ def solve_model(model: PlanModel, options: SolverOptions) -> SolveReport:
         clock = Clock(options.time_limit if options.time_limit is not None else MIP_TIME_LIMIT)
         search = mip_search(model, options, clock)
         duals_from = "LPs with setups and lot counts fixed at the MIP solution"
-    final, service = lp_stages(model, options, fresh=mip)
+    # The start kept without a search (at 400 products and more) has its final LPs solved
+    # already (mip_search.start_as_plan); after a search they start cold (see lp_stages).
+    if search is not None and search[3] is not None:
+        final, service = search[3]
+    else:
+        final, service = lp_stages(model, options, fresh=mip)
     forget_warm(model.problem)
     objective = float(pulp.value(model.objectives["plan"]) or 0.0)
     if search is None:
@@ -183,7 +188,7 @@ def solve_model(model: PlanModel, options: SolverOptions) -> SolveReport:
         mip_objective = gap = bound = service_gap = None
         reason, seconds = final.reason, final.seconds
     else:
-        run, _weight, service_bound = search
+        run, _weight, service_bound, _kept = search
         # The bound is on stage 1's objective (shift costs included): compare like with like.
         stage1 = float(pulp.value(model.objectives["service"]) or 0.0)
         service_gap = max(stage1 - service_bound, 0.0)
