@@ -65,3 +65,34 @@ def test_a_search_without_room_keeps_the_start_and_says_so(monkeypatch):
     assert report.best_bound is not None and report.best_bound <= 121.2 + 1e-6
     assert report.mip_gap == pytest.approx(1 - report.best_bound / 242.4)
     assert report.status == "Feasible, not proven"
+
+
+def test_out_of_time_before_the_search_writes_the_start_and_says_there_is_no_bound(monkeypatch):
+    # At 2000 products the relaxation and the start ate the whole time limit: the start must be
+    # written soon after, with no LP left running unbounded. Here the search has no room and
+    # the bound's LP (the only one the time limit cuts) gets no time at all: HiGHS stops it
+    # before its first iteration, as a run out of time does.
+    monkeypatch.setattr(mip_search, "relax_and_round", _every_run_open(mip_search.relax_and_round))
+    monkeypatch.setattr(mip_search, "MIP_ROOT_FACTOR", 1e12)
+    real = mip_search.run_solver
+
+    def no_time_for_the_bound(problem, options, mip, *args, fresh=False, **kwargs):
+        if fresh:  # the bound's LP, in a model of its own
+            kwargs["time_limit"] = 0.0
+        return real(problem, options, mip, *args, fresh=fresh, **kwargs)
+
+    monkeypatch.setattr(mip_search, "run_solver", no_time_for_the_bound)
+    result = _min_lot_plan()
+    report = result.report
+    assert "MIP search skipped" in report.stop_reason
+    assert "no cost bound" in report.stop_reason and "Time limit reached" in report.stop_reason
+    assert report.status == "Feasible, not proven"
+    assert report.best_bound is None and report.mip_gap is None
+    # The start's plan, solved in full: two runs of 60, nothing lost, 240 + 0.02 x 120.
+    runs = result.production.loc[result.production["sku"] == "A", "quantity"]
+    assert runs.tolist() == pytest.approx([60.0, 60.0])
+    assert result.balance["unmet"].sum() == pytest.approx(0.0, abs=1e-6)
+    assert report.objective == pytest.approx(242.4, abs=1e-6)
+    table = dict(zip(result.solver_table["figure"], result.solver_table["value"], strict=True))
+    assert table["status"] == "Feasible, not proven"
+    assert table["MIP gap"] == "n/a" and table["best bound"] == "n/a"
