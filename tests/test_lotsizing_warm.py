@@ -148,7 +148,7 @@ def test_a_part_that_runs_out_of_patience_is_solved_after_the_whole(monkeypatch)
     # products; degenerate cold too): out of patience, the whole is solved again cold and the
     # part warm from that basis (0.2 s there). No patience at all makes HiGHS stop the warm
     # run at once, as it stops a run out of time.
-    monkeypatch.setattr(solvers, "WARM_PATIENCE", 0.0)
+    monkeypatch.setattr(solvers, "PART_PATIENCE", 0.0)
     monkeypatch.setattr(solvers, "WARM_PATIENCE_FLOOR", 0.0)
     objectives = []
     real = solvers.HiGHSBulk._solve_in

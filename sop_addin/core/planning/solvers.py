@@ -101,6 +101,10 @@ WARM_ATTRIBUTE = "_sop_warm_lps"  # where a problem keeps its HiGHS LPs between 
 WARM_MODELS = 3  # HiGHS LPs kept per problem, one per objective, the latest last
 WARM_PATIENCE = 3.0  # a warm re-solve gets this many times its model's cold solve, then cold
 WARM_PATIENCE_FLOOR = 2.0  # seconds, at least
+# A part of the objective gets less: warm from the whole's basis it took 0.04-0.5 s at 400
+# products when it went well (cold solve 1.4-3 s) and 19-36 s when it crawled; at 2000, 2.9 s
+# against more than 5 minutes (cold 65-90 s).
+PART_PATIENCE = 0.5
 MIP_OVERRUN_GRACE = 1.0  # seconds past a MIP's limit before the callback interrupts it
 
 
@@ -230,12 +234,14 @@ class HiGHSBulk(pulp.HiGHS):
     The planner solves one LP many times with a few integers fixed or cut rows added (cut
     rounds, the two stages, the re-solves with the setups fixed); cold, one of those took 60 to
     120 s at 400 products (dual simplex on the degenerate unmet-demand objective), warm under a
-    second. So the problem keeps its last HiGHS LP per objective, and an LP with the same
-    objective is re-solved in it: only bounds and the rows added or removed since change, and
-    the simplex starts from the last basis. An objective that is a part of the latest one (the
-    unmet demand out of the weighted whole) starts from the latest basis too. Any other change
-    of objective starts cold: warm from the unmet-demand basis, the weighted objective took
-    110-170 s, cold 1.4 s. A MIP is built fresh. A partial start (integer values) is completed
+    second. So the problem keeps its HiGHS models and, per objective, the basis it last ended
+    with, and an LP with the same objective is re-solved in its model from that basis (given
+    back when the model has solved another objective since): only bounds and the rows added
+    or removed since change. An objective that is a part of the latest one (the unmet demand
+    out of the weighted whole) starts from the latest basis too; when that runs out of
+    patience, the whole is solved again cold and the part warm from its new basis. Any other
+    change of objective starts cold: warm from the unmet-demand basis, the weighted objective
+    took 110-170 s, cold 1.4 s. A MIP is built fresh. A partial start (integer values) is completed
     by HiGHS fixing those integers and solving the LP; a start it cannot complete is dropped,
     so a poor start costs a moment and never a wrong answer.
     """
@@ -341,7 +347,8 @@ class HiGHSBulk(pulp.HiGHS):
         # WARM_PATIENCE times the model's cold solve the same LP starts again cold.
         limit = self.timeLimit
         cold = self.kept.model.cold_seconds if self.kept else 0.0
-        patience = max(WARM_PATIENCE_FLOOR, WARM_PATIENCE * cold)
+        share = WARM_PATIENCE if self.whole is None else PART_PATIENCE
+        patience = max(WARM_PATIENCE_FLOOR, share * cold)
         started = time.perf_counter()
         _limit_run(highs, patience if limit is None else min(patience, float(limit)))
         highs.run()
