@@ -27,6 +27,7 @@ from sop_addin.core.planning.solvers import (
 )
 from sop_addin.core.planning.stages import (
     add_duals,
+    duals,
     fix_integers,
     fix_integers_then,
     fixed_lp,
@@ -38,7 +39,6 @@ from sop_addin.core.planning.stages import (
     require,
     rows_of,
     service_weight,
-    stage_1,
     stage_2,
     weighted_whole,
 )
@@ -49,6 +49,10 @@ SERVICE_SEARCH_GAP = 0.02  # that search runs when the start's unmet demand is f
 CUT_TIME_SHARE = 0.1  # of the time limit, for rounds of (l,S) cuts
 MIP_ROOT_FACTOR = 300.0  # time a MIP search needs, in cold solves of its relaxation (Clock)
 CUT_MIN_GAIN = 0.01  # of the gap asked: a cut round raising the bound less ends the rounds
+# Stage 1 of a start kept as the plan gets at least this share of the relaxation's cold solve
+# (warm from the start's basis it took 0.04-0.5 s at 400 products and 2.9 s at 2000, or
+# crawled for minutes): out of time, the plan is the weighted whole's (_start_as_plan).
+STAGE_1_SHARE = 0.5
 
 
 class Clock:
@@ -203,12 +207,30 @@ def _start_as_plan(
     """
     problem, plan = model.problem, model.objectives["plan"]
     first: dict[str, float] = {}
-    level, seconds = 0.0, 0.0
+    level, seconds, note = 0.0, 0.0, ""
     if model.objectives["service"]:
-        found: list[tuple[SolverRun, float, dict[str, float]]] = []
-        fix_integers_then(model, start, lambda: found.append(stage_1(model, options)))
-        run, level, first = found[0]
-        seconds += run.seconds
+        runs: list[SolverRun] = []
+
+        def solve(objective: pulp.LpAffineExpression, limit: float | None) -> None:
+            problem.setObjective(objective)
+            fix_integers_then(
+                model,
+                start,
+                lambda: runs.append(run_solver(problem, options, mip=False, time_limit=limit)),
+            )
+
+        limit = max(clock.left(floor=0.0) or 0.0, STAGE_1_SHARE * clock.relaxation_seconds)
+        solve(model.objectives["service"], limit)
+        if runs[-1].proven:
+            first = duals(problem)
+        else:
+            # The weighted whole's plan again (its basis given back: no pivot), at the level
+            # it serves; the prices are then all stage 2's.
+            solve(weighted_whole(model), None)
+            require(runs[-1], "serving demand, LP", mip=False)
+            note = f"; unmet demand held where service x K + cost left it ({runs[0].reason})"
+        seconds += sum(run.seconds for run in runs)
+        level = float(pulp.value(held_expression(model)) or 0.0)
         hold_service(model, level)
     problem.setObjective(plan)
     limit = max(clock.left(floor=0.0) or 0.0, clock.relaxation_seconds)
@@ -228,6 +250,7 @@ def _start_as_plan(
     )
     if bound is None:
         reason += f" (no cost bound: the LP relaxation stopped: {relaxed.reason})"
+    reason += note
     kept = replace(relaxed, reason=reason, feasible=True, proven=False, objective=None, bound=bound)
     return kept, (replace(final, seconds=seconds + final.seconds), level)
 
