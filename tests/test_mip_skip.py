@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from sop_addin.core.planning import SolverOptions, mip_search, prepare_planning_data, solve_plan
+from sop_addin.core.planning import (
+    SolverOptions,
+    kept_start,
+    mip_search,
+    prepare_planning_data,
+    solve_plan,
+)
 from sop_addin.core.planning.mip_search import MIP_ROOT_FACTOR, Clock
 from tests.factories import M1, M2, demand, inputs_from, tiny_tables
 
@@ -74,14 +80,14 @@ def test_out_of_time_before_the_search_writes_the_start_and_says_there_is_no_bou
     # before its first iteration, as a run out of time does.
     monkeypatch.setattr(mip_search, "relax_and_round", _every_run_open(mip_search.relax_and_round))
     monkeypatch.setattr(mip_search, "MIP_ROOT_FACTOR", 1e12)
-    real = mip_search.run_solver
+    real = kept_start.run_solver
 
     def no_time_for_the_bound(problem, options, mip, *args, fresh=False, **kwargs):
         if fresh:  # the bound's LP, in a model of its own
             kwargs["time_limit"] = 0.0
         return real(problem, options, mip, *args, fresh=fresh, **kwargs)
 
-    monkeypatch.setattr(mip_search, "run_solver", no_time_for_the_bound)
+    monkeypatch.setattr(kept_start, "run_solver", no_time_for_the_bound)
     result = _min_lot_plan()
     report = result.report
     assert "MIP search skipped" in report.stop_reason
@@ -105,14 +111,14 @@ def test_a_stage_1_out_of_time_keeps_the_weighted_plan_and_says_so(monkeypatch):
     # HiGHS stops it before its first iteration, as a run out of time does.
     monkeypatch.setattr(mip_search, "relax_and_round", _every_run_open(mip_search.relax_and_round))
     monkeypatch.setattr(mip_search, "MIP_ROOT_FACTOR", 1e12)
-    real = mip_search.run_solver
+    real = kept_start.run_solver
 
     def no_time_for_stage_1(problem, options, mip, *args, fresh=False, **kwargs):
         if kwargs.get("time_limit") is not None and not fresh:  # stage 1, the only one limited
             kwargs["time_limit"] = 0.0
         return real(problem, options, mip, *args, fresh=fresh, **kwargs)
 
-    monkeypatch.setattr(mip_search, "run_solver", no_time_for_stage_1)
+    monkeypatch.setattr(kept_start, "run_solver", no_time_for_stage_1)
     result = _min_lot_plan()
     report = result.report
     assert "unmet demand held where service x K + cost left it" in report.stop_reason

@@ -13,8 +13,9 @@ from dataclasses import replace
 import pulp
 
 from sop_addin.core.planning.build import PlanModel
+from sop_addin.core.planning.kept_start import STAGE_1_SHARE, start_as_plan
 from sop_addin.core.planning.lot_cuts import add_lot_cover_cuts
-from sop_addin.core.planning.lot_location import drop_lot_location_rows, substitute_stock
+from sop_addin.core.planning.lot_location import substitute_stock
 from sop_addin.core.planning.lot_start import relax_and_round
 from sop_addin.core.planning.relax_fix import start_without_rounding
 from sop_addin.core.planning.shifts import round_shifts
@@ -26,8 +27,7 @@ from sop_addin.core.planning.solvers import (
     run_solver,
 )
 from sop_addin.core.planning.stages import (
-    add_duals,
-    duals,
+    drop_redundant_rows,
     fix_integers,
     fix_integers_then,
     fixed_lp,
@@ -37,10 +37,7 @@ from sop_addin.core.planning.stages import (
     integer_values,
     lp_service,
     require,
-    rows_of,
     service_weight,
-    stage_2,
-    weighted_whole,
 )
 
 RESEARCH_ROUNDS = 3  # stage 2 again when its integers let the plan serve more
@@ -49,10 +46,6 @@ SERVICE_SEARCH_GAP = 0.02  # that search runs when the start's unmet demand is f
 CUT_TIME_SHARE = 0.1  # of the time limit, for rounds of (l,S) cuts
 MIP_ROOT_FACTOR = 300.0  # time a MIP search needs, in cold solves of its relaxation (Clock)
 CUT_MIN_GAIN = 0.01  # of the gap asked: a cut round raising the bound less ends the rounds
-# Stage 1 of a start kept as the plan gets at least this share of the relaxation's cold solve
-# (warm from the start's basis it took 0.04-0.5 s at 400 products and 2.9 s at 2000, or
-# crawled for minutes): out of time, the plan is the weighted whole's (_start_as_plan).
-STAGE_1_SHARE = 0.5
 
 
 class Clock:
@@ -118,7 +111,8 @@ def mip_search(
             pending_bound.clear()
             objective = problem.objective
             problem.setObjective(service)
-            if relaxation_bound(max(clock.left(floor=0.0) or 0.0, STAGE_1_SHARE * cold())):
+            limit = max(clock.left(floor=0.0) or 0.0, STAGE_1_SHARE * clock.relaxation_seconds)
+            if relaxation_bound(limit):
                 service_bound[0] = float(pulp.value(service) or 0.0)
             problem.setObjective(objective)
             run = run_solver(problem, options, mip=False)
@@ -127,9 +121,6 @@ def mip_search(
     def relaxation_bound(limit: float | None) -> bool:
         # Only an LP optimum bounds the MIP: a point stopped by the time limit does not.
         return run_solver(problem, options, mip=False, time_limit=limit).proven
-
-    def cold() -> float:
-        return clock.relaxation_seconds
 
     problem.setObjective(weight * service + plan)
     add_lot_cover_cuts(
@@ -159,7 +150,12 @@ def mip_search(
     if start is not None and not clock.room_for_mip():
         # Neither search fits in the time left (at 400 products and more): the start is the
         # plan, bounded by one LP relaxation.
-        kept, final = _start_as_plan(model, options, clock, start)
+        reason = (
+            f"MIP search skipped: {clock.left(floor=0.0) or 0:.0f} s left, under "
+            f"{MIP_ROOT_FACTOR:g}x the LP relaxation's {clock.relaxation_seconds:.1f} s its "
+            "root needs; the start's plan kept"
+        )
+        kept, final = start_as_plan(model, options, clock, start, reason)
         return kept, weight, service_bound[0], final
     # The start's plan is loaded: how close does it come to the least unmet demand?
     served = start is not None and _serves_nearly_all(
@@ -201,76 +197,8 @@ def mip_search(
         # The first search's plan meets stage 2's rows: keep its setups if stage 2 found none.
         fix_integers(model, start)
         run = replace(run, reason=f"{run.reason}; the first search's setups kept")
-    _drop_redundant_rows(model)
+    drop_redundant_rows(model)
     return run, weight, service_bound[0], None
-
-
-def _start_as_plan(
-    model: PlanModel, options: SolverOptions, clock: Clock, start: dict[pulp.LpVariable, float]
-) -> tuple[SolverRun, tuple[SolverRun, float]]:
-    """The start's plan as the answer: its final LPs, and the cost bound of the LP relaxation
-    when that is solved in time (the time left, at least the relaxation's own cold solve).
-
-    The start's plan is loaded, solved over service x K + plan with its integers fixed, and
-    every LP after starts from that basis (solvers.HiGHSBulk keeps it per objective): stage 1
-    (the unmet demand is a part of that objective; before the lot rows are dropped: after,
-    it took 19-36 s at 400 products and more than 13 minutes at 2000), then, with the rows
-    dropped, stage 2 over the weighted whole (the same plans are optimal with the unmet
-    demand held: stages.weighted_whole; over cost alone it starts cold, and at 2000 products
-    each cold solve of this model took minutes). The bound holds stage 1's level: every plan
-    serving as much costs no less. The LPs a search would hold levels and price candidates
-    with (212 s at 2000 products) are not needed for one plan.
-
-    Returns the run to report and the final LPs' run and level.
-    """
-    problem, plan = model.problem, model.objectives["plan"]
-    first: dict[str, float] = {}
-    level, seconds, note = 0.0, 0.0, ""
-    if model.objectives["service"]:
-        runs: list[SolverRun] = []
-
-        def solve(objective: pulp.LpAffineExpression, limit: float | None) -> None:
-            problem.setObjective(objective)
-            fix_integers_then(
-                model,
-                start,
-                lambda: runs.append(run_solver(problem, options, mip=False, time_limit=limit)),
-            )
-
-        limit = max(clock.left(floor=0.0) or 0.0, STAGE_1_SHARE * clock.relaxation_seconds)
-        solve(model.objectives["service"], limit)
-        if runs[-1].proven:
-            first = duals(problem)
-        else:
-            # The weighted whole's plan again (its basis given back: no pivot), at the level
-            # it serves; the prices are then all stage 2's.
-            solve(weighted_whole(model), None)
-            require(runs[-1], "serving demand, LP", mip=False)
-            note = f"; unmet demand held where service x K + cost left it ({runs[0].reason})"
-        seconds += sum(run.seconds for run in runs)
-        level = float(pulp.value(held_expression(model)) or 0.0)
-        hold_service(model, level)
-    problem.setObjective(plan)
-    limit = max(clock.left(floor=0.0) or 0.0, clock.relaxation_seconds)
-    # In a model of its own, cold: from the start's basis (setups fixed, another objective)
-    # it took 13 s at 400 products, cold 2-3 s.
-    relaxed = run_solver(problem, options, mip=False, time_limit=limit, fresh=True)
-    bound = float(pulp.value(plan) or 0.0) if relaxed.proven else None
-    fix_integers(model, start)
-    _drop_redundant_rows(model)
-    whole = weighted_whole(model) if model.objectives["service"] else plan
-    final = stage_2(model, options, whole)
-    add_duals(model, first)
-    reason = (
-        f"MIP search skipped: {clock.left(floor=0.0) or 0:.0f} s left, under "
-        f"{MIP_ROOT_FACTOR:g}x the LP relaxation's {clock.relaxation_seconds:.1f} s its root "
-        "needs; the start's plan kept"
-    )
-    if bound is None:
-        reason += f" (no cost bound: the LP relaxation stopped: {relaxed.reason})"
-    reason += note
-    kept = replace(relaxed, reason=reason, feasible=True, proven=False, objective=None, bound=bound)
-    return kept, (replace(final, seconds=seconds + final.seconds), level)
 
 
 def _serves_nearly_all(unmet: float, least: float) -> bool:
@@ -387,23 +315,3 @@ def _serve_what_stage_2_allows(
         start, shortcut, bound = _stage_2_start(model, options, clock, values)
         run = shortcut or _stage_2_search(model, options, clock, start, bound)
     return run, start
-
-
-def _drop_redundant_rows(model: PlanModel) -> None:
-    """With every integer fixed, the cuts and the caps of open runs only repeat what capacity
-    and demand already bound; dropped, they cannot take the shadow price that explains a
-    shortfall from the capacity row that causes it. A closed run's row stays: its price is
-    what the lot rule costs."""
-    rows = rows_of(model.problem)
-    setup = model.variables["setup"]
-    for kind in ("Lot-cover", "Lot-setup"):
-        kept = {}
-        for key, row in model.constraints.get(kind, {}).items():
-            closed = kind == "Lot-setup" and key in setup and setup[key].upBound == 0
-            if closed:
-                kept[key] = row
-            else:
-                rows.pop(row.name, None)
-        if kind in model.constraints:
-            model.constraints[kind] = kept
-    drop_lot_location_rows(model)

@@ -14,6 +14,7 @@ from dataclasses import replace
 import pulp
 
 from sop_addin.core.planning.build import PlanModel
+from sop_addin.core.planning.lot_location import drop_lot_location_rows
 from sop_addin.core.planning.lot_start import INTEGER_KINDS
 from sop_addin.core.planning.solvers import (
     SolverError,
@@ -240,3 +241,23 @@ def stage_2(
     problem.setObjective(model.objectives["plan"])
     require(run, "buffers and cost, LP", mip=False)
     return run
+
+
+def drop_redundant_rows(model: PlanModel) -> None:
+    """With every integer fixed, the cuts and the caps of open runs only repeat what capacity
+    and demand already bound; dropped, they cannot take the shadow price that explains a
+    shortfall from the capacity row that causes it. A closed run's row stays: its price is
+    what the lot rule costs."""
+    rows = rows_of(model.problem)
+    setup = model.variables["setup"]
+    for kind in ("Lot-cover", "Lot-setup"):
+        kept = {}
+        for key, row in model.constraints.get(kind, {}).items():
+            closed = kind == "Lot-setup" and key in setup and setup[key].upBound == 0
+            if closed:
+                kept[key] = row
+            else:
+                rows.pop(row.name, None)
+        if kind in model.constraints:
+            model.constraints[kind] = kept
+    drop_lot_location_rows(model)
