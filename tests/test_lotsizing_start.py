@@ -9,10 +9,11 @@ import pulp
 import pytest
 
 from sop_addin.core.planning import SolverOptions, prepare_planning_data, solve_plan
-from sop_addin.core.planning.build import LegalRuns
-from sop_addin.core.planning.lot_start import consolidated, grouped_runs
+from sop_addin.core.planning.build import LegalRuns, create_model
+from sop_addin.core.planning.lot_start import consolidated, grouped_runs, relax_and_round
+from sop_addin.core.planning.solvers import run_solver
 from sop_addin.core.planning.stock_noise import NOISE, ship_kept_stock
-from tests.factories import M1, M2, demand, inputs_from, tiny_tables
+from tests.factories import M1, M2, demand, demo_planning_data, inputs_from, tiny_tables
 
 
 def test_consolidated_lots_are_not_repeated_while_the_surplus_covers():
@@ -110,3 +111,24 @@ def test_noise_shipped_now_is_lost_in_the_month_the_stock_runs_out():
     assert v["lost"][("A", 0)].varValue == pytest.approx(0.0)
     assert later.varValue == pytest.approx(2.009)
     assert [v["stock"][("A", t)].varValue for t in range(2)] == pytest.approx([4.991, 0.0])
+
+
+def test_in_a_hurry_the_start_takes_the_first_rounding_that_fits():
+    # Each candidate rounding costs an LP (3-30 s at 2000 products): out of time, the first
+    # that fits is taken. Unhurried, every candidate is solved and the best kept.
+    data = demo_planning_data(seed=1)  # orders with MOQs and runs with lot rules
+    calls = {}
+    starts = {}
+    for hurry in (False, True):
+        model = create_model(data)
+        solved = []
+
+        def solve_lp(model=model, solved=solved):
+            solved.append(1)
+            return run_solver(model.problem, SolverOptions(), mip=False).feasible
+
+        starts[hurry] = relax_and_round(model, solve_lp, hurry=lambda h=hurry: h)
+        calls[hurry] = len(solved)
+    assert starts[False] is not None and starts[True] is not None
+    # The relaxation, then one candidate per step in a hurry; more unhurried.
+    assert calls[True] < calls[False]

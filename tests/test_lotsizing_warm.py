@@ -141,3 +141,36 @@ def test_a_mip_past_its_time_limit_is_interrupted(monkeypatch):
     model = create_model(planning_data(read_instance(HERE / "G53.DAT")))
     run = run_solver(model.problem, SolverOptions(time_limit=30.0), mip=True, time_limit=30.0)
     assert run.reason == "Interrupted by user"
+
+
+def test_a_part_that_runs_out_of_patience_is_solved_after_the_whole(monkeypatch):
+    # Warm from the whole objective's basis, the unmet demand alone crawled (27 s at 400
+    # products; degenerate cold too): out of patience, the whole is solved again cold and the
+    # part warm from that basis (0.2 s there). No patience at all makes HiGHS stop the warm
+    # run at once, as it stops a run out of time.
+    monkeypatch.setattr(solvers, "PART_PATIENCE", 0.0)
+    monkeypatch.setattr(solvers, "WARM_PATIENCE_FLOOR", 0.0)
+    objectives = []
+    real = solvers.HiGHSBulk._solve_in
+
+    def solve_in(highs, cost, limit, started):
+        objectives.append(list(cost))
+        real(highs, cost, limit, started)
+
+    monkeypatch.setattr(solvers.HiGHSBulk, "_solve_in", staticmethod(solve_in))
+    problem, ship = _transport()
+    assert _solve(problem)[0] == pytest.approx(267.0)  # the whole, cold (see above)
+
+    def part(x: dict) -> pulp.LpAffineExpression:
+        return 4 * x[("P", "a")] + 6 * x[("P", "b")] + 9 * x[("P", "c")]
+
+    problem.setObjective(part(ship))
+    warm = _solve(problem)
+    cold, cold_ship = _transport()
+    cold.setObjective(part(cold_ship))
+    assert _same(warm, _solve(cold))
+    # Only P's shipments cost: P ships the 28 units Q's 25 leave of the 53, the cheapest to
+    # P: a's 20 at 4 and 8 of b at 6 (Q ships c's 18 and b's other 7): 80 + 48 = 128.
+    assert warm[0] == pytest.approx(128.0)
+    assert len(objectives) == 2  # the whole, then the part
+    assert objectives[0][:6] == [4, 6, 9, 5, 3, 7] and objectives[1][:6] == [4, 6, 9, 0, 0, 0]

@@ -29,6 +29,8 @@ from sop_addin.core.planning.stages import (
     service_weight,
 )
 
+COST_ROUNDING_SOLVES = 30.0  # time left, in cold relaxation solves, to cut and round again
+COST_CUT_SHARE = 0.1  # of the time limit, for the rounds of cuts
 COST_CUT_MIN_GAIN = 3e-4  # a round raising the cost bound by less ends the rounds
 SERVES_MORE = 1e-7  # relative: a level of unmet demand this much lower serves more
 
@@ -44,18 +46,24 @@ class Rounding:
 
 
 def round_again(
-    model: PlanModel, options: SolverOptions, seconds: float, start: Start, cost: float
+    model: PlanModel,
+    options: SolverOptions,
+    seconds: float,
+    start: Start,
+    cost: float,
 ) -> Rounding:
-    """Cut the cost relaxation (the problem's objective, the plan's cost with the service
-    held at the start's level) for at most `seconds`, round it again as the start was, and
-    keep the rounding if its plan serves more than the start's, or as much for less than
-    `cost` (the start's plan cost). The service row holds the kept plan's level after.
+    """Cut the cost relaxation (the plan's cost with the service held at the start's level)
+    for at most `seconds`, round it again as the start was, and keep the rounding if its plan
+    serves more than the start's, or as much for less than `cost` (the start's over service
+    x K + plan, where it serves at most as much). The service row holds the kept plan's level
+    after, else the level it held before: either way the bound holds for the plan kept, which
+    serves at least that level.
 
     The rounding is priced as the start was, over service x K + plan (warm there: a fifth of a
     second a plan at 400 products, where the cost objective with the service held took 2-3 s).
     """
     problem, plan, service = model.problem, model.objectives["plan"], model.objectives["service"]
-    level = model.held_level
+    held = model.held_level
 
     def cost_bound(fresh: bool = False) -> float | None:
         proven = run_solver(problem, options, mip=False, fresh=fresh).proven
@@ -80,12 +88,15 @@ def round_again(
     more = float(pulp.value(held_expression(model)) or 0.0)
     found = float(pulp.value(plan) or 0.0)
     problem.setObjective(plan)
-    serves_more = more < level - SERVES_MORE * max(1.0, abs(level))
-    if rounded is not None and (serves_more or (more <= level and found < cost)):
-        hold_service(model, min(more, level))
+    # `more` is at least the least unmet demand the rounding's integers reach (stage 1 finds
+    # that): at or below the level held, its plan serves at least as much as the start's.
+    tolerance = SERVES_MORE * max(1.0, abs(held))
+    serves_more = more < held - tolerance
+    if rounded is not None and (serves_more or (more <= held + tolerance and found < cost)):
+        hold_service(model, min(more, held))
         # A new level: cold in a new model (warm from the rounding's basis took 20 s).
         at_level = cost_bound(fresh=True) if serves_more else bound
         if at_level is not None:
             return Rounding(bound, {**start, **rounded}, at_level)
-    hold_service(model, level)
+    hold_service(model, held)
     return Rounding(bound)

@@ -13,9 +13,9 @@ from dataclasses import replace
 import pulp
 
 from sop_addin.core.planning.build import PlanModel
-from sop_addin.core.planning.cost_rounding import round_again
+from sop_addin.core.planning.kept_start import STAGE_1_SHARE, start_as_plan
 from sop_addin.core.planning.lot_cuts import add_lot_cover_cuts
-from sop_addin.core.planning.lot_location import drop_lot_location_rows, substitute_stock
+from sop_addin.core.planning.lot_location import substitute_stock
 from sop_addin.core.planning.lot_start import relax_and_round
 from sop_addin.core.planning.relax_fix import start_without_rounding
 from sop_addin.core.planning.shifts import round_shifts
@@ -27,6 +27,7 @@ from sop_addin.core.planning.solvers import (
     run_solver,
 )
 from sop_addin.core.planning.stages import (
+    drop_redundant_rows,
     fix_integers,
     fix_integers_then,
     fixed_lp,
@@ -36,7 +37,6 @@ from sop_addin.core.planning.stages import (
     integer_values,
     lp_service,
     require,
-    rows_of,
     service_weight,
 )
 
@@ -45,7 +45,6 @@ FIRST_SEARCH_SHARE = 0.5  # of the time limit, for the search over weighted serv
 SERVICE_SEARCH_GAP = 0.02  # that search runs when the start's unmet demand is further above
 CUT_TIME_SHARE = 0.1  # of the time limit, for rounds of (l,S) cuts
 MIP_ROOT_FACTOR = 300.0  # time a MIP search needs, in cold solves of its relaxation (Clock)
-COST_ROUNDING_SOLVES = 30.0  # time left, in cold relaxation solves, to cut and round again
 CUT_MIN_GAIN = 0.01  # of the gap asked: a cut round raising the bound less ends the rounds
 
 
@@ -89,10 +88,12 @@ class Clock:
 
 def mip_search(
     model: PlanModel, options: SolverOptions, clock: Clock
-) -> tuple[SolverRun, float, float]:
+) -> tuple[SolverRun, float, float, tuple[SolverRun, float] | None]:
     """The MIP search, from cut and rounded relaxations: over service x K + plan, then over
     plan with the service those setups give held; every integer is then fixed at the
-    solution. Returns stage 2's run, K and a lower bound on unmet demand's value."""
+    solution. Returns stage 2's run, K, a lower bound on unmet demand's value, and, when the
+    start was kept without a search, the final LPs already solved (as stages.lp_stages
+    returns them; None: they are still to solve)."""
     problem = model.problem
     substitute_stock(model)  # the same plans in a form HiGHS searches faster (lot_location.py)
     weight = service_weight(model)
@@ -107,11 +108,24 @@ def mip_search(
         # The start is the plan written when no search runs or finds one: its LPs are not
         # cut short by the time limit (at 2000 products the cut rounds and two cold solves of
         # the relaxation outlasted the 120 s limit; cut to 1 s, no start was found).
-        return run_solver(problem, options, mip=False).feasible
+        run = run_solver(problem, options, mip=False)
+        if pending_bound and run.proven:
+            # The first is the relaxation, finished past the time limit: the least unmet
+            # demand warm from it (2.7 s at 2000 products), then its plan again, to round
+            # (its basis given back: no pivot).
+            pending_bound.clear()
+            objective = problem.objective
+            problem.setObjective(service)
+            limit = max(clock.left(floor=0.0) or 0.0, STAGE_1_SHARE * clock.relaxation_seconds)
+            if relaxation_bound(limit):
+                service_bound[0] = float(pulp.value(service) or 0.0)
+            problem.setObjective(objective)
+            run = run_solver(problem, options, mip=False)
+        return run.feasible
 
-    def relaxation_bound() -> bool:
+    def relaxation_bound(limit: float | None) -> bool:
         # Only an LP optimum bounds the MIP: a point stopped by the time limit does not.
-        return run_solver(problem, options, mip=False, time_limit=clock.left()).proven
+        return run_solver(problem, options, mip=False, time_limit=limit).proven
 
     problem.setObjective(weight * service + plan)
     add_lot_cover_cuts(
@@ -127,14 +141,17 @@ def mip_search(
     # The first search stops at the asked relative gap, or sooner when what is left to gain is
     # nine tenths of the asked share of the relaxation's cost: it only has to find setups that
     # serve well; the cost gap is stage 2's.
-    cost = float(pulp.value(plan) or 0.0) if solve_relaxation() else 0.0
+    relaxed = solve_relaxation()
+    cost = float(pulp.value(plan) or 0.0) if relaxed else 0.0
     gap_abs = max(0.9 * options.mip_gap * abs(cost), 1e-6)
-    # What no plan can beat: the relaxation's least unmet demand (the cuts tighten it too).
-    service_bound = 0.0
-    if service:
+    # What no plan can beat: the relaxation's least unmet demand (the cuts tighten it too);
+    # when the time limit stopped the relaxation, once the start's first LP has finished it.
+    service_bound = [0.0]
+    pending_bound = [bool(service) and not relaxed]
+    if service and relaxed:
         problem.setObjective(service)
-        if relaxation_bound():
-            service_bound = float(pulp.value(service) or 0.0)
+        if relaxation_bound(clock.left()):
+            service_bound[0] = float(pulp.value(service) or 0.0)
     problem.setObjective(weight * service + plan)
     # Out of time, the first candidate rounding that fits is the start: each costs an LP.
     start = relax_and_round(model, solve_start_lp, hurry=lambda: clock.left(floor=0.0) == 0.0)
@@ -142,13 +159,16 @@ def mip_search(
     if start is not None and not clock.room_for_mip():
         # Neither search fits in the time left (at 400 products and more): the start is the
         # plan, bounded by one LP relaxation.
-        kept, start = _start_as_plan(model, options, clock, start)
-        fix_integers(model, start)
-        _drop_redundant_rows(model)
-        return kept, weight, service_bound
+        reason = (
+            f"MIP search skipped: {clock.left(floor=0.0) or 0:.0f} s left, under "
+            f"{MIP_ROOT_FACTOR:g}x the LP relaxation's {clock.relaxation_seconds:.1f} s its "
+            "root needs; the start's plan kept"
+        )
+        kept, final = start_as_plan(model, options, clock, start, reason)
+        return kept, weight, service_bound[0], final
     # The start's plan is loaded: how close does it come to the least unmet demand?
     served = start is not None and _serves_nearly_all(
-        float(pulp.value(service) or 0.0), service_bound
+        float(pulp.value(service) or 0.0), service_bound[0]
     )
     if service and not served and clock.room_for_mip(FIRST_SEARCH_SHARE):  # the first search
         first = run_solver(
@@ -186,55 +206,8 @@ def mip_search(
         # The first search's plan meets stage 2's rows: keep its setups if stage 2 found none.
         fix_integers(model, start)
         run = replace(run, reason=f"{run.reason}; the first search's setups kept")
-    _drop_redundant_rows(model)
-    return run, weight, service_bound
-
-
-def _start_as_plan(
-    model: PlanModel, options: SolverOptions, clock: Clock, start: dict[pulp.LpVariable, float]
-) -> tuple[SolverRun, dict[pulp.LpVariable, float]]:
-    """The start's plan as the answer, with the cost bound of the LP relaxation when it is
-    solved in time (time left, at least the relaxation's own cold solve); returns its run and
-    the integers kept.
-
-    The start's plan is loaded, solved over service x K + plan with its integers fixed: its
-    cost is the least that serves its unmet demand with those integers (a weighted optimum).
-    The bound holds that unmet demand (a level at or above the least its setups reach, which
-    the final LPs find): every plan serving at least as much costs no less. Outside the gap,
-    the cost relaxation is cut and rounded again (cost_rounding.py), and the cheaper of the
-    two plans is kept. Only the final LPs (stages.lp_stages) run after this; the LPs the
-    search would hold levels and price candidates with (up to 212 s at 2000 products, and
-    unbounded) are not needed for one plan.
-    """
-    problem, plan = model.problem, model.objectives["plan"]
-    level = float(pulp.value(held_expression(model)) or 0.0)
-    cost = float(pulp.value(plan) or 0.0)
-    if model.objectives["service"]:
-        hold_service(model, level)
-    problem.setObjective(plan)
-    seconds = max(clock.left(floor=0.0) or 0.0, clock.relaxation_seconds)
-    # Cold in a new model: from the start's basis (setups fixed, another objective) it took
-    # 13 s at 400 products, cold 2-3 s; only the final LPs, cold themselves, come after.
-    relaxed = run_solver(problem, options, mip=False, time_limit=seconds, fresh=True)
-    bound = float(pulp.value(plan) or 0.0) if relaxed.proven else None
-    reason = (
-        f"MIP search skipped: {clock.left(floor=0.0) or 0:.0f} s left, under "
-        f"{MIP_ROOT_FACTOR:g}x the LP relaxation's {clock.relaxation_seconds:.1f} s its root "
-        "needs; the start's plan kept"
-    )
-    if bound is None:
-        reason += f" (no cost bound: the LP relaxation stopped: {relaxed.reason})"
-    elif relative_gap(cost, min(bound, cost)) > options.mip_gap + 1e-9 and clock.room_for(
-        COST_ROUNDING_SOLVES
-    ):
-        seconds = CUT_TIME_SHARE * (clock.limit or MIP_TIME_LIMIT)
-        rounding = round_again(model, options, seconds, start, cost)
-        bound = max(bound, rounding.bound or bound)
-        if rounding.values is not None:
-            bound, start = rounding.bound_at_level or bound, rounding.values
-            reason = reason.replace("the start's plan kept", "the relaxation rounded again")
-    kept = replace(relaxed, reason=reason, feasible=True, proven=False, objective=None)
-    return replace(kept, bound=bound), start
+    drop_redundant_rows(model)
+    return run, weight, service_bound[0], None
 
 
 def _serves_nearly_all(unmet: float, least: float) -> bool:
@@ -351,23 +324,3 @@ def _serve_what_stage_2_allows(
         start, shortcut, bound = _stage_2_start(model, options, clock, values)
         run = shortcut or _stage_2_search(model, options, clock, start, bound)
     return run, start
-
-
-def _drop_redundant_rows(model: PlanModel) -> None:
-    """With every integer fixed, the cuts and the caps of open runs only repeat what capacity
-    and demand already bound; dropped, they cannot take the shadow price that explains a
-    shortfall from the capacity row that causes it. A closed run's row stays: its price is
-    what the lot rule costs."""
-    rows = rows_of(model.problem)
-    setup = model.variables["setup"]
-    for kind in ("Lot-cover", "Lot-setup"):
-        kept = {}
-        for key, row in model.constraints.get(kind, {}).items():
-            closed = kind == "Lot-setup" and key in setup and setup[key].upBound == 0
-            if closed:
-                kept[key] = row
-            else:
-                rows.pop(row.name, None)
-        if kind in model.constraints:
-            model.constraints[kind] = kept
-    drop_lot_location_rows(model)

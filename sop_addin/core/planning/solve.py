@@ -18,7 +18,10 @@ and to the gap asked; that search is skipped when the start (also tried with the
 cost stage's relaxation wants) is already within the gap of the LP relaxation's bound, which
 the MIP would spend its presolve and root (30-40 s at 400 products) to prove. Every setup, lot
 count and order is then fixed and the two stages are solved as LPs: that plan (never worse
-than the MIP's) is the plan written. Two gaps are reported apart, so lost sales are never
+than the MIP's) is the plan written. When no search fits in the time left (mip_search.Clock:
+at 400 products and more) the start is the plan: its two stages are solved from the start's
+own basis and its cost is bounded by one LP relaxation, which the time limit may cut short
+(then no bound is reported). Two gaps are reported apart, so lost sales are never
 inside the cost gap: the cost gap is stage 2's (its bound holds for every plan that serves as
 much), and the unmet-demand gap is the value of unmet demand less the relaxation's least (a
 bound no plan beats; a MILP seldom proves it zero).
@@ -175,7 +178,12 @@ def solve_model(model: PlanModel, options: SolverOptions) -> SolveReport:
         clock = Clock(options.time_limit if options.time_limit is not None else MIP_TIME_LIMIT)
         search = mip_search(model, options, clock)
         duals_from = "LPs with setups and lot counts fixed at the MIP solution"
-    final, service = lp_stages(model, options, fresh=mip)
+    # The start kept without a search (at 400 products and more) has its final LPs solved
+    # already (mip_search.start_as_plan); after a search they start cold (see lp_stages).
+    if search is not None and search[3] is not None:
+        final, service = search[3]
+    else:
+        final, service = lp_stages(model, options, fresh=mip)
     forget_warm(model.problem)
     objective = float(pulp.value(model.objectives["plan"]) or 0.0)
     if search is None:
@@ -183,7 +191,7 @@ def solve_model(model: PlanModel, options: SolverOptions) -> SolveReport:
         mip_objective = gap = bound = service_gap = None
         reason, seconds = final.reason, final.seconds
     else:
-        run, _weight, service_bound = search
+        run, _weight, service_bound, _kept = search
         # The bound is on stage 1's objective (shift costs included): compare like with like.
         stage1 = float(pulp.value(model.objectives["service"]) or 0.0)
         service_gap = max(stage1 - service_bound, 0.0)

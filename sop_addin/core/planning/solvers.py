@@ -101,6 +101,10 @@ WARM_ATTRIBUTE = "_sop_warm_lps"  # where a problem keeps its HiGHS LPs between 
 WARM_MODELS = 3  # HiGHS LPs kept per problem, one per objective, the latest last
 WARM_PATIENCE = 3.0  # a warm re-solve gets this many times its model's cold solve, then cold
 WARM_PATIENCE_FLOOR = 2.0  # seconds, at least
+# A part of the objective gets less: warm from the whole's basis it took 0.04-0.5 s at 400
+# products when it went well (cold solve 1.4-3 s) and 19-36 s when it crawled; at 2000, 2.9 s
+# against more than 5 minutes (cold 65-90 s).
+PART_PATIENCE = 0.5
 MIP_OVERRUN_GRACE = 1.0  # seconds past a MIP's limit before the callback interrupts it
 
 
@@ -230,20 +234,23 @@ class HiGHSBulk(pulp.HiGHS):
     The planner solves one LP many times with a few integers fixed or cut rows added (cut
     rounds, the two stages, the re-solves with the setups fixed); cold, one of those took 60 to
     120 s at 400 products (dual simplex on the degenerate unmet-demand objective), warm under a
-    second. So the problem keeps its last HiGHS LP per objective, and an LP with the same
-    objective is re-solved in it: only bounds and the rows added or removed since change, and
-    the simplex starts from the last basis. An objective that is a part of the latest one (the
-    unmet demand out of the weighted whole) starts from the latest basis too. Any other change
-    of objective starts cold: warm from the unmet-demand basis, the weighted objective took
-    110-170 s, cold 1.4 s. A MIP is built fresh. A partial start (integer values) is completed
+    second. So the problem keeps its HiGHS models and, per objective, the basis it last ended
+    with, and an LP with the same objective is re-solved in its model from that basis (given
+    back when the model has solved another objective since): only bounds and the rows added
+    or removed since change. An objective that is a part of the latest one (the unmet demand
+    out of the weighted whole) starts from the latest basis too; when that runs out of
+    patience, the whole is solved again cold and the part warm from its new basis. Any other
+    change of objective starts cold: warm from the unmet-demand basis, the weighted objective
+    took 110-170 s, cold 1.4 s. A MIP is built fresh. A partial start (integer values) is completed
     by HiGHS fixing those integers and solving the LP; a start it cannot complete is dropped,
     so a poor start costs a moment and never a wrong answer.
     """
 
     start: dict[pulp.LpVariable, float] | None = None
     warm_started = False
-    fresh = False  # build a new HiGHS model, letting the kept ones go (see run_solver)
+    fresh = False  # build a new HiGHS model, whatever is kept (see run_solver)
     kept: _WarmLP | None = None
+    whole: np.ndarray | None = None  # the objective this one is a part of, warm from it
 
     def _warm_options(self, fresh: Any, highs: Any) -> None:
         """PuLP set this call's options on a fresh instance: carry them to the kept one."""
@@ -280,11 +287,12 @@ class HiGHSBulk(pulp.HiGHS):
                 row_lower[r] = low
             if high is not None:
                 row_upper[r] = high
-        if self.fresh:
-            forget_warm(lp)
         warm = None if self.mip or self.fresh else _warm_for(lp, cost)
         self.warm_started = warm is not None
         self.kept = None
+        self.whole = None
+        if warm is not None and not np.array_equal(warm.cost, cost):
+            self.whole = warm.cost
         model = None if warm is None else warm.model
         if model is None:
             highs = lp.solverModel
@@ -339,7 +347,8 @@ class HiGHSBulk(pulp.HiGHS):
         # WARM_PATIENCE times the model's cold solve the same LP starts again cold.
         limit = self.timeLimit
         cold = self.kept.model.cold_seconds if self.kept else 0.0
-        patience = max(WARM_PATIENCE_FLOOR, WARM_PATIENCE * cold)
+        share = WARM_PATIENCE if self.whole is None else PART_PATIENCE
+        patience = max(WARM_PATIENCE_FLOOR, share * cold)
         started = time.perf_counter()
         _limit_run(highs, patience if limit is None else min(patience, float(limit)))
         highs.run()
@@ -350,8 +359,24 @@ class HiGHSBulk(pulp.HiGHS):
             # Also when the warm basis left HiGHS without an answer (seen: "Unknown" after
             # bounds fixed on a 12-product plan): the same LP from scratch has one.
             highs.clearSolver()
+            if self.whole is not None and self.kept is not None:
+                # A part of the objective (the unmet demand) is degenerate cold: the whole
+                # first, cold, then the part warm from its fresh basis (at 400 products: 27 s
+                # cold; the whole 3-4 s, then the part 0.2 s).
+                self._solve_in(highs, self.whole, limit, started)
+                self._solve_in(highs, self.kept.cost, limit, started)
+                return
             _limit_run(highs, None if limit is None else max(float(limit) - spent, 1.0))
             highs.run()
+
+    @staticmethod
+    def _solve_in(highs: Any, cost: np.ndarray, limit: float | None, started: float) -> None:
+        """Solve the model again over `cost`, within what is left of the call's limit."""
+        columns = np.arange(len(cost), dtype=np.int32)
+        highs.changeColsCost(len(cost), columns, cost)
+        left = None if limit is None else max(limit - (time.perf_counter() - started), 1.0)
+        _limit_run(highs, left)
+        highs.run()
 
 
 def _update_rows(
@@ -574,7 +599,8 @@ def run_solver(
 ) -> SolverRun:
     """Solve the problem once and say what the solver proved (see make_solver for the args).
 
-    fresh: solve an LP in a new HiGHS model (presolved, cold) and let the kept ones go.
+    fresh: solve an LP in a new HiGHS model (presolved, cold), not warm in a kept one; the
+        kept ones stay for their objectives.
     """
     with tempfile.TemporaryDirectory() as tmp:
         log_path = Path(tmp) / "cbc.log"

@@ -14,6 +14,7 @@ from dataclasses import replace
 import pulp
 
 from sop_addin.core.planning.build import PlanModel
+from sop_addin.core.planning.lot_location import drop_lot_location_rows
 from sop_addin.core.planning.lot_start import INTEGER_KINDS
 from sop_addin.core.planning.solvers import (
     SolverError,
@@ -193,34 +194,70 @@ def lp_stages(
     With `fresh` they start in a new HiGHS model, as the LP path does: after the search, with
     the integers fixed and the lot rows dropped, the weighted whole presolves and solves cold
     in 0.4 s at 400 products and stage 1 follows warm in 0.2 s, where stage 1 warm from the
-    search's model took 19-27 s (and at 2000 products ran more than 13 minutes).
+    search's model took 19-27 s (at 2000 products, more than 13 minutes).
     """
-    problem = model.problem
     if fresh:
-        forget_warm(problem)
-    has_service = bool(model.objectives["service"])
+        forget_warm(model.problem)
     first: dict[str, float] = {}
-    level = 0.0
-    seconds = 0.0
-    if has_service:
+    level, seconds = 0.0, 0.0
+    if model.objectives["service"]:
         release_service(model)
-        if options.solver == "highs" and not has_warm_lp(problem):
+        if options.solver == "highs" and not has_warm_lp(model.problem):
             # Cold, the unmet demand alone is a degenerate LP for the dual simplex (18 s at
             # 400 products); the weighted whole solves cold in 1-2 s, and stage 1 then re-solves
             # warm from its basis (solvers.HiGHSBulk) in a fraction of a second.
-            weighted = service_weight(model) * model.objectives["service"]
-            problem.setObjective(weighted + model.objectives["plan"])
-            seconds += run_solver(problem, options, mip=False).seconds
-        problem.setObjective(model.objectives["service"])
-        run = run_solver(problem, options, mip=False)
+            model.problem.setObjective(weighted_whole(model))
+            seconds += run_solver(model.problem, options, mip=False).seconds
+        run, level, first = stage_1(model, options)
         seconds += run.seconds
-        require(run, "serving demand, LP", mip=False)
-        level = float(pulp.value(held_expression(model)) or 0.0)
-        first = duals(problem)
         hold_service(model, level)
-    problem.setObjective(model.objectives["plan"])
-    run = solve_held(model, lambda: run_solver(problem, options, mip=False))
-    seconds += run.seconds
-    require(run, "buffers and cost, LP", mip=False)
+    run = stage_2(model, options, model.objectives["plan"])
     add_duals(model, first)
-    return replace(run, seconds=seconds), level
+    return replace(run, seconds=seconds + run.seconds), level
+
+
+def weighted_whole(model: PlanModel) -> pulp.LpAffineExpression:
+    """Service x K + plan (service_weight): one objective that serves demand first."""
+    return service_weight(model) * model.objectives["service"] + model.objectives["plan"]
+
+
+def stage_1(model: PlanModel, options: SolverOptions) -> tuple[SolverRun, float, dict[str, float]]:
+    """The least unmet demand (an LP, no level held): the run, the level to hold and the
+    rows' duals (the prices of the rows that limit serving demand)."""
+    model.problem.setObjective(model.objectives["service"])
+    run = run_solver(model.problem, options, mip=False)
+    require(run, "serving demand, LP", mip=False)
+    return run, float(pulp.value(held_expression(model)) or 0.0), duals(model.problem)
+
+
+def stage_2(
+    model: PlanModel, options: SolverOptions, objective: pulp.LpAffineExpression
+) -> SolverRun:
+    """Buffers and cost with stage 1's level held (an LP), over `objective`; the problem's
+    objective is the plan's after."""
+    problem = model.problem
+    problem.setObjective(objective)
+    run = solve_held(model, lambda: run_solver(problem, options, mip=False))
+    problem.setObjective(model.objectives["plan"])
+    require(run, "buffers and cost, LP", mip=False)
+    return run
+
+
+def drop_redundant_rows(model: PlanModel) -> None:
+    """With every integer fixed, the cuts and the caps of open runs only repeat what capacity
+    and demand already bound; dropped, they cannot take the shadow price that explains a
+    shortfall from the capacity row that causes it. A closed run's row stays: its price is
+    what the lot rule costs."""
+    rows = rows_of(model.problem)
+    setup = model.variables["setup"]
+    for kind in ("Lot-cover", "Lot-setup"):
+        kept = {}
+        for key, row in model.constraints.get(kind, {}).items():
+            closed = kind == "Lot-setup" and key in setup and setup[key].upBound == 0
+            if closed:
+                kept[key] = row
+            else:
+                rows.pop(row.name, None)
+        if kind in model.constraints:
+            model.constraints[kind] = kept
+    drop_lot_location_rows(model)

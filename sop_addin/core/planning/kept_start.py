@@ -1,0 +1,140 @@
+"""The start kept as the plan: when no MIP search fits in the time left (mip_search.Clock, at
+400 products and more), the start's own LPs finish it.
+
+See start_as_plan for the order of the LPs and why each starts where it does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import pulp
+
+from sop_addin.core.planning.build import PlanModel
+from sop_addin.core.planning.cost_rounding import COST_CUT_SHARE, COST_ROUNDING_SOLVES, round_again
+from sop_addin.core.planning.solvers import (
+    MIP_TIME_LIMIT,
+    SolverOptions,
+    SolverRun,
+    relative_gap,
+    run_solver,
+)
+from sop_addin.core.planning.stages import (
+    add_duals,
+    drop_redundant_rows,
+    duals,
+    fix_integers,
+    fix_integers_then,
+    held_expression,
+    hold_service,
+    require,
+    stage_2,
+    weighted_whole,
+)
+
+if TYPE_CHECKING:  # mip_search.py calls this module: a runtime import would be circular
+    from sop_addin.core.planning.mip_search import Clock
+
+# Stage 1 of a start kept as the plan gets at least this share of the relaxation's cold solve
+# (warm from the start's basis it took 0.04-0.5 s at 400 products and 2.9 s at 2000, or
+# crawled for minutes): out of time, the plan is the weighted whole's (start_as_plan).
+STAGE_1_SHARE = 0.5
+# The cost bound's LP gets at least this many of the relaxation's cold solves: at 2000
+# products it took 49.5 s against a cold relaxation of 12.9 s (one relaxation's time was
+# not enough: no bound, no gap to report).
+BOUND_SHARE = 4.0
+
+
+def start_as_plan(
+    model: PlanModel,
+    options: SolverOptions,
+    clock: Clock,
+    start: dict[pulp.LpVariable, float],
+    reason: str,
+) -> tuple[SolverRun, tuple[SolverRun, float]]:
+    """The start's plan as the answer: its final LPs, and the cost bound of the LP relaxation
+    when that is solved in time (the time left, at least BOUND_SHARE cold relaxations).
+
+    The start's plan is loaded, solved over service x K + plan with its integers fixed, and
+    every LP after starts from that basis (solvers.HiGHSBulk keeps it per objective): stage 1
+    (the unmet demand is a part of that objective; before the lot rows are dropped: after,
+    it took 19-36 s at 400 products and more than 13 minutes at 2000), then, with the rows
+    dropped, stage 2 over the weighted whole (the same plans are optimal with the unmet
+    demand held: stages.weighted_whole; over cost alone it starts cold, and at 2000 products
+    each cold solve of this model took minutes). The bound holds stage 1's level: every plan
+    serving as much costs no less. The LPs a search would hold levels and price candidates
+    with (212 s at 2000 products) are not needed for one plan.
+
+    Returns the run to report (its reason: `reason` and what became of the bound and stage 1)
+    and the final LPs' run and level.
+    """
+    problem, plan = model.problem, model.objectives["plan"]
+    # The start's plan is loaded (lot_start.relax_and_round): a weighted optimum with its
+    # integers fixed, so its cost is the least at the level it serves.
+    cost = float(pulp.value(plan) or 0.0)
+    level, first, seconds, note = _stage_1(model, options, clock, start)
+    problem.setObjective(plan)
+    limit = max(clock.left(floor=0.0) or 0.0, BOUND_SHARE * clock.relaxation_seconds)
+    # In a model of its own, cold: from the start's basis (setups fixed, another objective)
+    # it took 13 s at 400 products, cold 2-3 s.
+    relaxed = run_solver(problem, options, mip=False, time_limit=limit, fresh=True)
+    bound = float(pulp.value(plan) or 0.0) if relaxed.proven else None
+    outside = bound is not None and relative_gap(cost, min(bound, cost)) > options.mip_gap + 1e-9
+    if outside and clock.room_for(COST_ROUNDING_SOLVES):
+        seconds_cut = COST_CUT_SHARE * (clock.limit or MIP_TIME_LIMIT)
+        rounding = round_again(model, options, seconds_cut, start, cost)
+        if rounding.bound is not None and bound is not None:
+            bound = max(bound, rounding.bound)  # the cuts only raise it
+        if rounding.values is not None:
+            start, bound = rounding.values, rounding.bound_at_level
+            reason = reason.replace("the start's plan kept", "the relaxation cut and rounded again")
+            level, first, more, note = _stage_1(model, options, clock, start)
+            seconds += more
+    fix_integers(model, start)
+    drop_redundant_rows(model)
+    whole = weighted_whole(model) if model.objectives["service"] else plan
+    final = stage_2(model, options, whole)
+    add_duals(model, first)
+    if bound is None:
+        reason += f" (no cost bound: the LP relaxation stopped: {relaxed.reason})"
+    reason += note
+    kept = replace(relaxed, reason=reason, feasible=True, proven=False, objective=None, bound=bound)
+    return kept, (replace(final, seconds=seconds + final.seconds), level)
+
+
+def _stage_1(
+    model: PlanModel, options: SolverOptions, clock: Clock, start: dict[pulp.LpVariable, float]
+) -> tuple[float, dict[str, float], float, str]:
+    """Stage 1 with the start's integers fixed, from its basis, within STAGE_1_SHARE of the
+    relaxation's cold solve at least; its level held. Returns the level, stage 1's prices,
+    the seconds and a note for SolverReport when it ran out of time (the weighted whole's
+    plan is then the level, and every price is stage 2's)."""
+    problem = model.problem
+    if not model.objectives["service"]:
+        return 0.0, {}, 0.0, ""
+    runs: list[SolverRun] = []
+
+    def solve(objective: pulp.LpAffineExpression, limit: float | None) -> None:
+        problem.setObjective(objective)
+        fix_integers_then(
+            model,
+            start,
+            lambda: runs.append(run_solver(problem, options, mip=False, time_limit=limit)),
+        )
+
+    first: dict[str, float] = {}
+    note = ""
+    limit = max(clock.left(floor=0.0) or 0.0, STAGE_1_SHARE * clock.relaxation_seconds)
+    solve(model.objectives["service"], limit)
+    if runs[-1].proven:
+        first = duals(problem)
+    else:
+        # The weighted whole's plan again (its basis given back: no pivot), at the level
+        # it serves; the prices are then all stage 2's.
+        solve(weighted_whole(model), None)
+        require(runs[-1], "serving demand, LP", mip=False)
+        note = f"; unmet demand held where service x K + cost left it ({runs[0].reason})"
+    level = float(pulp.value(held_expression(model)) or 0.0)
+    hold_service(model, level)
+    return level, first, sum(run.seconds for run in runs), note
