@@ -11,7 +11,7 @@ from sop_addin.core.planning import (
     prepare_planning_data,
     solve_plan,
 )
-from sop_addin.core.planning.mip_search import MIP_ROOT_FACTOR, Clock
+from sop_addin.core.planning.mip_search import MIP_ROOT_FACTOR, SMALL_MIP, Clock
 from tests.factories import M1, M2, demand, inputs_from, tiny_tables
 
 
@@ -27,6 +27,13 @@ def test_clock_gives_a_search_room_in_relaxation_solves():
     slow = Clock(60.0)
     slow.saw_relaxation(60.0 / MIP_ROOT_FACTOR + 0.01)
     assert not slow.room_for_mip()
+    # A small MIP always gets its search, however slow its (tiny) relaxation looked.
+    small = Clock(60.0, integers=SMALL_MIP)
+    small.saw_relaxation(60.0)
+    assert small.room_for_mip()
+    large = Clock(60.0, integers=SMALL_MIP + 1)
+    large.saw_relaxation(60.0)
+    assert not large.room_for_mip()
 
 
 def _min_lot_plan():
@@ -68,6 +75,7 @@ def test_a_search_without_room_keeps_the_start_and_says_so(monkeypatch):
     assert "skipped" not in searched.report.stop_reason
     assert searched.report.objective == pytest.approx(121.2, abs=1e-6)  # the search's optimum
     monkeypatch.setattr(mip_search, "MIP_ROOT_FACTOR", 1e12)
+    monkeypatch.setattr(mip_search, "SMALL_MIP", 0)  # this tiny MIP as a large one
     monkeypatch.setattr(kept_start, "COST_ROUNDING_SOLVES", 1e12)  # no time to round again
     kept = _min_lot_plan()
     report = kept.report
@@ -89,6 +97,7 @@ def test_without_room_for_a_search_the_relaxation_is_cut_and_rounded_again(monke
     # rounding again fits: the cost relaxation, cut, rounds to the one run of 60 (121.2).
     monkeypatch.setattr(mip_search, "relax_and_round", _every_run_open(mip_search.relax_and_round))
     monkeypatch.setattr(mip_search, "MIP_ROOT_FACTOR", 1e12)
+    monkeypatch.setattr(mip_search, "SMALL_MIP", 0)  # this tiny MIP as a large one
     kept = _min_lot_plan()
     report = kept.report
     assert "MIP search skipped" in report.stop_reason
@@ -110,6 +119,7 @@ def test_out_of_time_before_the_search_writes_the_start_and_says_there_is_no_bou
     # before its first iteration, as a run out of time does.
     monkeypatch.setattr(mip_search, "relax_and_round", _every_run_open(mip_search.relax_and_round))
     monkeypatch.setattr(mip_search, "MIP_ROOT_FACTOR", 1e12)
+    monkeypatch.setattr(mip_search, "SMALL_MIP", 0)  # this tiny MIP as a large one
     real = kept_start.run_solver
 
     def no_time_for_the_bound(problem, options, mip, *args, fresh=False, **kwargs):
@@ -143,6 +153,7 @@ def test_a_stage_1_out_of_time_keeps_the_weighted_plan_and_says_so(monkeypatch):
     start = _every_run_open(mip_search.relax_and_round, load=False)
     monkeypatch.setattr(mip_search, "relax_and_round", start)
     monkeypatch.setattr(mip_search, "MIP_ROOT_FACTOR", 1e12)
+    monkeypatch.setattr(mip_search, "SMALL_MIP", 0)  # this tiny MIP as a large one
     real = kept_start.run_solver
 
     def no_time_for_stage_1(problem, options, mip, *args, fresh=False, **kwargs):

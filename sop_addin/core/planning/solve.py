@@ -53,6 +53,7 @@ import pulp
 from sop_addin.core.planning.build import PlanModel, create_model
 from sop_addin.core.planning.data import PlanningData
 from sop_addin.core.planning.explain import bottlenecks, constraint_price, shortfalls, slack_report
+from sop_addin.core.planning.lot_start import INTEGER_KINDS
 from sop_addin.core.planning.mip_search import Clock, mip_search
 from sop_addin.core.planning.second_sources import second_source_purchases
 from sop_addin.core.planning.shifts import shift_columns
@@ -175,7 +176,8 @@ def solve_model(model: PlanModel, options: SolverOptions) -> SolveReport:
     search = None
     duals_from = "LP relaxation of the lot rules" if model.relax_lots else "LP"
     if mip:
-        clock = Clock(options.time_limit if options.time_limit is not None else MIP_TIME_LIMIT)
+        limit = options.time_limit if options.time_limit is not None else MIP_TIME_LIMIT
+        clock = Clock(limit, integers=sum(len(model.variables.get(k, {})) for k in INTEGER_KINDS))
         search = mip_search(model, options, clock)
         duals_from = "LPs with setups and lot counts fixed at the MIP solution"
     # The start kept without a search (at 400 products and more) has its final LPs solved
