@@ -219,3 +219,51 @@ def lot_sized_company(
     for column, values in product_columns.items():
         products[column] = values
     return replace(data, products=products, all_demand_met=False)
+
+
+def random_lot_sized_company(seed: int, buffered: bool = False) -> PlanningData:
+    """Three items, six months on one resource, tight capacity with changeover hours; opening
+    stock, a receipt, lost sales, a second routing (yield 0.9, on a smaller resource) for I02,
+    a minimum lot for I01. Not `buffered`: I01 has stock, I02 a buffer, I03 a lot multiple of
+    25; `buffered`: every item has stock and a buffer (the draws differ, seed for seed)."""
+    rng = np.random.default_rng(seed)
+    demand = rng.integers(0, 60, size=(6, 3)).astype(float)
+    if buffered:
+        opening = [float(v) for v in rng.integers(0, 50, size=3)]
+        safety = [float(v) for v in rng.integers(5, 40, size=3)]
+        multiples = [0.0, 0.0, 0.0]
+    else:
+        opening = [float(rng.integers(0, 40)), 0.0, 0.0]
+        safety = [0.0, float(rng.integers(0, 20)), 0.0]
+        multiples = [0.0, 0.0, 25.0]
+    data = lot_sized_company(
+        demand.tolist(),
+        capacity=float(demand.sum(axis=1).mean() * 1.1),
+        setup_cost=80.0,
+        setup_hours=5.0,
+        opening=opening,
+        safety_stock=safety,
+    )
+    routes = data.routings.copy()
+    routes["min_lot"] = [30.0, 0.0, 0.0]
+    routes["lot_multiple"] = multiples
+    second = routes.loc[[("I02", "R1")]].rename(index={"R1": "R2"}, level="resource")
+    second["yield"] = 0.9
+    second["setup_cost"] = 40.0
+    routes = pd.concat([routes, second])
+    capacity = pd.concat(
+        [data.capacity, data.capacity.rename(index={"R1": "R2"}, level="resource") * 0.3]
+    )
+    resources = pd.concat([data.resources, data.resources.rename(index={"R1": "R2"})])
+    receipts = pd.Series(
+        [float(rng.integers(0, 30))],
+        index=pd.MultiIndex.from_tuples([("I03", data.months[2])], names=["sku", "month"]),
+    )
+    return replace(
+        data,
+        routings=routes,
+        capacity=capacity,
+        resources=resources,
+        resource_sites=pd.Series({"R1": "S1", "R2": "S1"}),
+        receipts=receipts,
+    )

@@ -8,10 +8,6 @@ optimum found without cuts, and the optimum is the same with them.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-import numpy as np
-import pandas as pd
 import pulp
 import pytest
 
@@ -21,6 +17,7 @@ from sop_addin.core.planning.data import PlanningData
 from sop_addin.core.planning.solve import solve_model
 from sop_addin.core.planning.solvers import SolverOptions
 from tests.factories import lot_sized_company as company
+from tests.factories import random_lot_sized_company
 
 EXACT = SolverOptions(mip_gap=0.0, time_limit=60.0)
 
@@ -62,46 +59,9 @@ def test_the_buffer_no_longer_hides_a_setup_from_the_bound():
     assert relaxation_bound(data, cuts=False) < 129.0
 
 
-def random_company(seed: int) -> PlanningData:
-    """Three items, six months, tight capacity with changeover hours; every item has a buffer;
-    opening stock, a receipt, lost sales, a second routing (yield 0.9), a minimum lot."""
-    rng = np.random.default_rng(seed)
-    demand = rng.integers(0, 60, size=(6, 3)).astype(float)
-    data = company(
-        demand.tolist(),
-        capacity=float(demand.sum(axis=1).mean() * 1.1),
-        setup_cost=80.0,
-        setup_hours=5.0,
-        opening=[float(v) for v in rng.integers(0, 50, size=3)],
-        safety_stock=[float(v) for v in rng.integers(5, 40, size=3)],
-    )
-    routes = data.routings.copy()
-    routes["min_lot"] = [30.0, 0.0, 0.0]
-    second = routes.loc[[("I02", "R1")]].rename(index={"R1": "R2"}, level="resource")
-    second["yield"] = 0.9
-    second["setup_cost"] = 40.0
-    routes = pd.concat([routes, second])
-    capacity = pd.concat(
-        [data.capacity, data.capacity.rename(index={"R1": "R2"}, level="resource") * 0.3]
-    )
-    resources = pd.concat([data.resources, data.resources.rename(index={"R1": "R2"})])
-    receipts = pd.Series(
-        [float(rng.integers(0, 30))],
-        index=pd.MultiIndex.from_tuples([("I03", data.months[2])], names=["sku", "month"]),
-    )
-    return replace(
-        data,
-        routings=routes,
-        capacity=capacity,
-        resources=resources,
-        resource_sites=pd.Series({"R1": "S1", "R2": "S1"}),
-        receipts=receipts,
-    )
-
-
 @pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
 def test_every_cut_holds_at_the_optimum_found_without_cuts(seed, monkeypatch):
-    data = random_company(seed)
+    data = random_lot_sized_company(seed, buffered=True)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(mip_search, "add_lot_cover_cuts", lambda *args, **kwargs: 0)
         plain = create_model(data)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import numpy as np
 import pandas as pd
 import pulp
 import pytest
@@ -21,6 +20,7 @@ from sop_addin.core.planning.lot_location import fully_covered, residual_demand
 from sop_addin.core.planning.solve import solve_model
 from sop_addin.core.planning.solvers import SolverOptions
 from tests.factories import lot_sized_company as company
+from tests.factories import random_lot_sized_company
 
 EXACT = SolverOptions(mip_gap=0.0, time_limit=60.0)
 
@@ -126,48 +126,10 @@ def test_the_form_tightens_the_lp_bound():
         assert bound(create_model(data)) < 280.0 - 1.0
 
 
-def random_company(seed: int) -> PlanningData:
-    """Three items, six months, tight capacity with changeover hours; opening stock, receipts,
-    a buffer, a second routing (yield 0.9) for one item, minimum lots and lot multiples."""
-    rng = np.random.default_rng(seed)
-    demand = rng.integers(0, 60, size=(6, 3)).astype(float)
-    data = company(
-        demand.tolist(),
-        capacity=float(demand.sum(axis=1).mean() * 1.1),
-        setup_cost=80.0,
-        setup_hours=5.0,
-        opening=[float(rng.integers(0, 40)), 0.0, 0.0],
-        safety_stock=[0.0, float(rng.integers(0, 20)), 0.0],
-    )
-    routes = data.routings.copy()
-    routes["min_lot"] = [30.0, 0.0, 0.0]
-    routes["lot_multiple"] = [0.0, 0.0, 25.0]
-    second = routes.loc[[("I02", "R1")]].rename(index={"R1": "R2"}, level="resource")
-    second["yield"] = 0.9
-    second["setup_cost"] = 40.0
-    routes = pd.concat([routes, second])
-    capacity = pd.concat(
-        [data.capacity, data.capacity.rename(index={"R1": "R2"}, level="resource") * 0.3]
-    )
-    resources = pd.concat([data.resources, data.resources.rename(index={"R1": "R2"})])
-    receipts = pd.Series(
-        [float(rng.integers(0, 30))],
-        index=pd.MultiIndex.from_tuples([("I03", data.months[2])], names=["sku", "month"]),
-    )
-    return replace(
-        data,
-        routings=routes,
-        capacity=capacity,
-        resources=resources,
-        resource_sites=pd.Series({"R1": "S1", "R2": "S1"}),
-        receipts=receipts,
-    )
-
-
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
 @pytest.mark.parametrize("window", ["full", "truncated"])
 def test_same_optimum_with_and_without_the_form(seed, window, monkeypatch):
-    data = random_company(seed)
+    data = random_lot_sized_company(seed)
     without = []
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(build, "define_lot_location", lambda model: None)
