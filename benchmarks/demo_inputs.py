@@ -10,9 +10,10 @@ from sop_addin.core.demo_company import generate_demo
 from sop_addin.core.inputs import PlanInputs, PlanSettings
 
 
-def demo_inputs(skus: int) -> tuple[PlanInputs, pd.DataFrame]:
-    """The demo company's inputs and last year's sales, month by month, as the demand."""
-    frames = generate_demo(skus=skus)
+def demo_inputs(skus: int, seed: int = 7) -> tuple[PlanInputs, pd.DataFrame]:
+    """The demo company's inputs and last year's sales, month by month, as the demand (the
+    company drawn from `seed`; 7 is the demo's own)."""
+    frames = generate_demo(seed=seed, skus=skus)
     settings, problems = parse_settings(
         frames["Settings"], CONTRACT.table("Settings"), CONTRACT.settings
     )

@@ -7,6 +7,7 @@ the plan written.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import replace
 
@@ -37,6 +38,7 @@ from sop_addin.core.planning.stages import (
     integer_values,
     lp_service,
     require,
+    rows_of,
     service_weight,
 )
 
@@ -47,6 +49,10 @@ CUT_TIME_SHARE = 0.1  # of the time limit, for rounds of (l,S) cuts
 MIP_ROOT_FACTOR = 300.0  # time a MIP search needs, in cold solves of its relaxation (Clock)
 SMALL_MIP = 1000  # integer variables: a MIP this small always gets its search (40 products: 579)
 CUT_MIN_GAIN = 0.01  # of the gap asked: a cut round raising the bound less ends the rounds
+SEARCH_ATTEMPTS = 3  # stage 2's MIP search, started again at most this often (_search_in_attempts)
+STOPPED_BY_LIMIT = ("Time limit reached", "Interrupted by user")  # HiGHS's words
+BOUND_CUT_SHARE = 0.05  # of the time limit, for the buffered cuts of stage 2's bound
+BOUND_CUT_MIN_GAIN = 3e-4  # relative: a round raising that bound less ends the rounds
 
 
 class Clock:
@@ -269,16 +275,50 @@ def _stage_2_start(
     objective, i, run = best
     values = candidates[i]
     gap = relative_gap(objective, min(bound, objective))
+    if relaxed.proven and gap > options.mip_gap + 1e-9:
+        # Outside the gap of the plain cuts' bound: the buffered forms raise it, in rows the
+        # search never sees (in its model they slowed it 4-6x, lot_cuts.py).
+        stronger = _buffered_bound(model, options, clock)
+        if stronger is not None and stronger > bound:
+            bound = proven_bound = stronger
+            gap = relative_gap(objective, min(bound, objective))
     if not relaxed.proven or gap > options.mip_gap + 1e-9:  # only an LP optimum is a bound
         return values, None, proven_bound
-    if i != len(candidates) - 1:  # load the plan found again
-        fixed_lp(model, options, values, clock.left())
+    fixed_lp(model, options, values, clock.left())  # the plan found, loaded again
     reason = f"start within {100 * gap:.3f}% of the LP bound: no MIP search needed"
     seconds = relaxed.seconds + run.seconds
     shortcut = replace(
         run, reason=reason, seconds=seconds, objective=objective, bound=bound, gap=gap
     )
     return values, shortcut, proven_bound
+
+
+def _buffered_bound(model: PlanModel, options: SolverOptions, clock: Clock) -> float | None:
+    """Stage 2's LP bound (cost with the service held) cut by the (l,S) forms that count the
+    buffer, the opening stock and receipts; None unless proven. The cut rows are taken out of
+    the model again, so the search's model stays as it was."""
+    problem, plan = model.problem, model.objectives["plan"]
+    rows = rows_of(problem)
+    names = set(rows)
+    covers = dict(model.constraints.get("Lot-cover", {}))
+
+    def solve() -> bool:
+        return run_solver(problem, options, mip=False, time_limit=clock.left()).feasible
+
+    try:
+        add_lot_cover_cuts(
+            model,
+            solve,
+            BOUND_CUT_SHARE * (clock.limit or MIP_TIME_LIMIT),
+            min_gain=BOUND_CUT_MIN_GAIN,
+            objective=plan,
+        )
+        run = run_solver(problem, options, mip=False, time_limit=clock.left())
+        return float(pulp.value(plan) or 0.0) if run.proven else None
+    finally:
+        for name in [name for name in rows if name not in names]:
+            del rows[name]
+        model.constraints["Lot-cover"] = covers
 
 
 def _stage_2_search(
@@ -288,10 +328,11 @@ def _stage_2_search(
     start: dict[pulp.LpVariable, float] | None,
     lp_bound: float | None,
 ) -> SolverRun:
-    """Stage 2's MIP from the start, or, when its root cannot finish in the time left
-    (Clock.room_for_mip), the start's plan itself, bounded by the LP relaxation."""
+    """Stage 2's MIP from the start (in attempts, _search_in_attempts), or, when its root cannot
+    finish in the time left (Clock.room_for_mip), the start's plan itself, bounded by the LP
+    relaxation."""
     if start is None or clock.room_for_mip():
-        return run_solver(model.problem, options, mip=True, start=start, time_limit=clock.left())
+        return _search_in_attempts(model, options, clock, start, lp_bound)
     run = fixed_lp(model, options, start, None)
     require(run, "lot sizes, the start's plan", mip=False)
     objective = float(pulp.value(model.objectives["plan"]) or 0.0)
@@ -301,6 +342,61 @@ def _stage_2_search(
         f"LP relaxation's {clock.relaxation_seconds:.1f} s its root needs; the start's plan kept"
     )
     return replace(run, reason=reason, objective=objective, bound=lp_bound, gap=gap)
+
+
+def _search_in_attempts(
+    model: PlanModel,
+    options: SolverOptions,
+    clock: Clock,
+    start: dict[pulp.LpVariable, float] | None,
+    lp_bound: float | None,
+) -> SolverRun:
+    """Stage 2's MIP search, started again from its best plan with another random seed when an
+    attempt spent its share of the time in its root.
+
+    HiGHS's root heuristics solve sub-MIPs, nested up to 12 deep, and how long they take turns
+    on roundoff: on the 40-product demo one model took 12-15 s with five random seeds and 51 s
+    with its default one. An attempt gets a third of the time left, the next half of what is
+    then left, the last the rest; one stopped at its limit hands the best plan its sub-MIPs
+    found to the next, and every attempt's bound holds, so the best plan is measured against
+    the highest bound (and the LP's, `lp_bound`). An attempt that left its root has a tree to
+    lose: the next is the last. Without a time limit (or with CBC) there is one search.
+    """
+    problem = model.problem
+    attempts = SEARCH_ATTEMPTS if options.solver == "highs" and clock.limit is not None else 1
+    bound = -math.inf if lp_bound is None else lp_bound
+    best: tuple[float, SolverRun, dict[pulp.LpVariable, float]] | None = None
+    runs: list[SolverRun] = []
+    while len(runs) < attempts:
+        left = clock.left()
+        limit = None if left is None else left / (attempts - len(runs))
+        seed = len(runs) or None  # the first with HiGHS's default seed
+        run = run_solver(problem, options, mip=True, start=start, time_limit=limit, seed=seed)
+        runs.append(run)
+        bound = max(bound, -math.inf if run.bound is None else run.bound)
+        found = math.inf if run.objective is None or not run.feasible else run.objective
+        if found < (math.inf if best is None else best[0]):
+            best = (found, run, integer_values(model))
+            start = best[2]
+        if run.proven or run.reason not in STOPPED_BY_LIMIT:
+            break
+        if best is not None and relative_gap(best[0], min(bound, best[0])) <= options.mip_gap:
+            break
+        if (run.nodes or 0) > 1:
+            attempts = len(runs) + 1
+    seconds = sum(run.seconds for run in runs)
+    if best is None:
+        return replace(runs[-1], seconds=seconds)
+    objective, run, values = best
+    if run is not runs[-1]:
+        fixed_lp(model, options, values, None)  # the best plan loaded again
+    reason = run.reason
+    if len(runs) > 1:
+        reason += f" ({len(runs)} searches, each from the best plan with its own random seed)"
+    if bound == -math.inf:
+        return replace(run, seconds=seconds, reason=reason)
+    gap = relative_gap(objective, min(bound, objective))
+    return replace(run, seconds=seconds, reason=reason, bound=bound, gap=gap)
 
 
 def _serve_what_stage_2_allows(

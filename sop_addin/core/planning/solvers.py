@@ -78,6 +78,8 @@ class SolverRun:
         objective: the solution's objective value.
         bound: the best bound on the objective (MIP only).
         gap: |objective - bound| / |objective| (MIP only).
+        nodes: branch-and-bound nodes the MIP finished (HiGHS only; 0 or 1: it never left
+            its root).
     """
 
     name: str
@@ -88,6 +90,7 @@ class SolverRun:
     objective: float | None = None
     bound: float | None = None
     gap: float | None = None
+    nodes: int | None = None
 
 
 def package_version(name: str) -> str:
@@ -446,6 +449,7 @@ def make_solver(
     gap_abs: float | None = None,
     time_limit: float | None = None,
     fresh: bool = False,
+    seed: int | None = None,
 ) -> tuple[pulp.LpSolver, str]:
     """A PuLP solver object for the options; HiGHS falls back to CBC when highspy is missing.
 
@@ -457,6 +461,7 @@ def make_solver(
         gap_abs: an absolute MIP gap, besides the relative one asked (whichever comes first).
         time_limit: seconds for this call (default: the options' limit).
         fresh: solve in a new HiGHS model, not warm in a kept one (see run_solver).
+        seed: HiGHS's random seed for a MIP (None: its default, 0); CBC ignores it.
     """
     name = options.solver.lower()
     limit = options.time_limit if time_limit is None else time_limit
@@ -470,6 +475,8 @@ def make_solver(
                 )
                 raise SolverError(msg)
             params["solver"] = options.highs_method
+        elif seed is not None:
+            params["random_seed"] = seed
         solver = HiGHSBulk(
             msg=False, timeLimit=limit, gapRel=gap_rel, gapAbs=gap_abs, mip=mip, **params
         )
@@ -561,6 +568,8 @@ def _highs_run(problem: pulp.LpProblem, mip: bool) -> dict[str, Any]:
     if mip and feasible:
         figures["bound"] = float(info.mip_dual_bound)
         figures["gap"] = relative_gap(figures["objective"], figures["bound"])
+    if mip:
+        figures["nodes"] = int(info.mip_node_count)
     return figures
 
 
@@ -596,6 +605,7 @@ def run_solver(
     gap_abs: float | None = None,
     time_limit: float | None = None,
     fresh: bool = False,
+    seed: int | None = None,
 ) -> SolverRun:
     """Solve the problem once and say what the solver proved (see make_solver for the args).
 
@@ -604,7 +614,7 @@ def run_solver(
     """
     with tempfile.TemporaryDirectory() as tmp:
         log_path = Path(tmp) / "cbc.log"
-        solver, name = make_solver(options, mip, log_path, start, gap_abs, time_limit, fresh)
+        solver, name = make_solver(options, mip, log_path, start, gap_abs, time_limit, fresh, seed)
         started = time.perf_counter()
         with warnings.catch_warnings(), _quiet_stdout():
             warnings.simplefilter("ignore", DeprecationWarning)  # PuLP 3.3's notices about PuLP 4
