@@ -329,7 +329,7 @@ def _search_in_attempts(
     `make demo` workbook's search took 36 s instead of 51 s, within the gap either way; the
     demo company's seeds 2 and 3 (last year's sales as demand), "Feasible, not proven" at
     1.11% and 1.01% after 121 s, came within the gap (0.39%, 1.00%) in 90 s; seed 1 stays
-    4.5-5.2% above its bound either way. Without a time limit (or with CBC) there is one
+    about 4.5% above its bound either way. Without a time limit (or with CBC) there is one
     search.
     """
     problem = model.problem
