@@ -10,7 +10,8 @@ from __future__ import annotations
 import pytest
 
 from sop_addin.core.planning import mip_search, solve_plan
-from sop_addin.core.planning.solvers import SolverOptions
+from sop_addin.core.planning.build import create_model
+from sop_addin.core.planning.solvers import SolverOptions, run_solver
 from tests.factories import random_lot_sized_company
 
 EXACT = SolverOptions(mip_gap=0.0, time_limit=60.0)
@@ -62,3 +63,13 @@ def test_a_search_cut_at_its_limit_starts_again_from_its_best_plan_and_finds_the
     assert again.report.objective == pytest.approx(exact.report.objective, rel=1e-7, abs=1e-6)
     assert again.report.service == pytest.approx(exact.report.service, rel=1e-9, abs=1e-6)
     assert again.balance["unmet"].sum() == pytest.approx(exact.balance["unmet"].sum(), abs=1e-6)
+
+
+def test_a_mip_run_reports_its_nodes_and_an_lp_run_none():
+    # What the attempts read to tell a search still in its root (0 or 1 node) from one in its
+    # tree: HiGHS's own count, for a MIP only.
+    model = create_model(random_lot_sized_company(2, buffered=True))
+    mip = run_solver(model.problem, EXACT, mip=True)
+    assert mip.proven and mip.nodes is not None and mip.nodes >= 0
+    lp = run_solver(model.problem, EXACT, mip=False)
+    assert lp.proven and lp.nodes is None
