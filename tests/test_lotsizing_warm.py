@@ -132,6 +132,44 @@ def test_another_objective_starts_cold_in_its_own_model():
     assert len(_kept(problem)) == 2
 
 
+def test_stage_2_follows_stage_1s_basis_by_the_primal_simplex(monkeypatch):
+    # Stage 2 (another objective, a row holding stage 1's level added) starts from stage 1's
+    # basis, which that row does not cut off: at 2000 products 390 primal pivots (4.5 s)
+    # against a cold dual simplex that ended "Unknown" after 49 s (solvers.follow_latest).
+    strategies = []
+    real = solvers._simplex
+
+    def simplex(highs, part):
+        strategies.append(part)
+        real(highs, part)
+
+    monkeypatch.setattr(solvers, "_simplex", simplex)
+    problem, ship = _transport()
+    assert _solve(problem)[0] == pytest.approx(267.0)  # by hand: see the first test
+    highs = _kept(problem)[-1]
+
+    def stage_2(problem: pulp.LpProblem, x: dict) -> None:
+        # At most the 267 of stage 1 (its own optimum meets the row), now over P's shipments.
+        problem.addConstraint(pulp.lpSum(c * x[k] for k, c in _COSTS.items()) <= 267.0, "held")
+        problem.setObjective(4 * x[("P", "a")] + 6 * x[("P", "b")] + 9 * x[("P", "c")])
+
+    stage_2(problem, ship)
+    solvers.follow_latest(problem)
+    warm = _solve(problem)
+    cold, cold_ship = _transport()
+    stage_2(cold, cold_ship)
+    assert _same(warm, _solve(cold))
+    # By hand: every plan costing 267 is optimal for the whole; among them P ships a's 20
+    # (80) and c's 8 (72): 152 (Q's 25 go to b 15 and c 10).
+    assert warm[0] == pytest.approx(152.0)
+    assert _kept(problem)[-1] is highs  # in stage 1's model, from its basis ...
+    assert strategies[:2] == [True, False]  # ... by the primal simplex, once
+    assert not hasattr(problem, solvers.FOLLOW_ATTRIBUTE)  # the next LP does not follow
+
+
+_COSTS = {("P", "a"): 4, ("P", "b"): 6, ("P", "c"): 9, ("Q", "a"): 5, ("Q", "b"): 3, ("Q", "c"): 7}
+
+
 def test_a_mip_past_its_time_limit_is_interrupted(monkeypatch):
     # HiGHS checks its own limit too seldom in its root (a 79 s limit ran 286 s): the interrupt
     # callback stops the run MIP_OVERRUN_GRACE past it. Made to fire 0.5 s into a 30 s limit on

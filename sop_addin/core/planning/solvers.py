@@ -13,6 +13,7 @@ solution also gives the duals the explanations need.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import re
 import sys
@@ -101,6 +102,7 @@ def package_version(name: str) -> str:
 
 
 WARM_ATTRIBUTE = "_sop_warm_lps"  # where a problem keeps its HiGHS LPs between solves
+FOLLOW_ATTRIBUTE = "_sop_follow_latest"  # the next LP starts from the latest basis (follow_latest)
 WARM_MODELS = 3  # HiGHS LPs kept per problem, one per objective, the latest last
 WARM_PATIENCE = 3.0  # a warm re-solve gets this many times its model's cold solve, then cold
 WARM_PATIENCE_FLOOR = 2.0  # seconds, at least
@@ -108,6 +110,15 @@ WARM_PATIENCE_FLOOR = 2.0  # seconds, at least
 # products when it went well (cold solve 1.4-3 s) and 19-36 s when it crawled; at 2000, 2.9 s
 # against more than 5 minutes (cold 65-90 s).
 PART_PATIENCE = 0.5
+# ... and is solved by the primal simplex: the whole's optimal basis is feasible for the part
+# (the same rows), where the dual simplex starts from a basis 16,700 columns dual infeasible.
+# At 2000 products the unmet demand then took 102 iterations (0.2 s) warm from the weighted
+# whole's basis, against more than 5 minutes of the dual simplex (HiGHS's simplex_strategy).
+PRIMAL_SIMPLEX, DUAL_SIMPLEX = 4, 1
+# HiGHS solves an LP whose largest cost is above this scaled by a power of two (its own
+# user_objective_scale option; the answer and the duals come back unscaled): see
+# objective_scale.
+LARGEST_COST = 1e6
 MIP_OVERRUN_GRACE = 1.0  # seconds past a MIP's limit before the callback interrupts it
 
 
@@ -155,6 +166,25 @@ def _warm_for(lp: pulp.LpProblem, cost: np.ndarray) -> _WarmLP | None:
     return None
 
 
+def _latest(lp: pulp.LpProblem, cost: np.ndarray) -> _WarmLP | None:
+    """The latest kept LP over the same variables, whatever its objective (follow_latest)."""
+    kept = [w for w in getattr(lp, WARM_ATTRIBUTE, []) if w.columns == len(cost)]
+    return kept[-1] if kept else None
+
+
+def follow_latest(lp: pulp.LpProblem) -> None:
+    """Solve the next LP, over another objective, from the latest one's basis by the primal
+    simplex (when no kept LP has its objective).
+
+    For a next LP the latest solution is feasible for: stage 2 after stage 1, a row added that
+    stage 1's optimum meets (the level it reached). At 2000 products stage 2 took 390 primal
+    iterations (4.5 s) from stage 1's basis; cold, the dual simplex ended "Unknown" after 49 s
+    and took 42 s more with the level held looser (stages.solve_held). The same patience as
+    for a part of the objective applies (PART_PATIENCE), then it starts again cold.
+    """
+    setattr(lp, FOLLOW_ATTRIBUTE, True)
+
+
 def has_warm_lp(lp: pulp.LpProblem) -> bool:
     """Whether the problem keeps a HiGHS LP to re-solve warm in (see HiGHSBulk)."""
     return bool(getattr(lp, WARM_ATTRIBUTE, None))
@@ -179,6 +209,33 @@ def _move_on(lp: pulp.LpProblem, model: _HiGHSModel, cost: np.ndarray) -> None:
     for warm in getattr(lp, WARM_ATTRIBUTE, []):
         if warm.model is model and warm.basis is None and not np.array_equal(warm.cost, cost):
             warm.basis = model.highs.getBasis()
+
+
+def objective_scale(cost: np.ndarray) -> int:
+    """The power of two HiGHS scales the costs by so that the largest is at most LARGEST_COST
+    (0: none), as HiGHS's own warning recommends.
+
+    With the unmet demand weighted first (stages.service_weight, up to 1e4) and the elastic
+    slacks' penalty above that (data.big_penalty), the weighted objective's largest cost was
+    9e9 at 400 products and 3e10 at 2000, where HiGHS warns that the problem is badly scaled:
+    there its dual simplex took 235 s on the LP relaxation (164,000 iterations), and 49 s
+    with the costs scaled by 2^-15, to the same optimum (3,232,169,070.7).
+    """
+    largest = float(np.max(np.abs(cost), initial=0.0))
+    if largest <= LARGEST_COST:
+        return 0
+    return -math.ceil(math.log2(largest / LARGEST_COST))
+
+
+def _simplex(highs: Any, part: bool) -> None:
+    """The primal simplex for a part of the objective warm from the whole's basis (see
+    PRIMAL_SIMPLEX), else HiGHS's default dual simplex."""
+    highs.setOptionValue("simplex_strategy", PRIMAL_SIMPLEX if part else DUAL_SIMPLEX)
+
+
+def _scale_costs(highs: Any, cost: np.ndarray | None) -> None:
+    """Set HiGHS's cost scale for the next run (objective_scale; None: unscaled)."""
+    highs.setOptionValue("user_objective_scale", 0 if cost is None else objective_scale(cost))
 
 
 def _restore_basis(highs: Any, basis: Any, rows: int) -> None:
@@ -254,6 +311,8 @@ class HiGHSBulk(pulp.HiGHS):
     fresh = False  # build a new HiGHS model, whatever is kept (see run_solver)
     kept: _WarmLP | None = None
     whole: np.ndarray | None = None  # the objective this one is a part of, warm from it
+    cost: np.ndarray | None = None  # this call's objective
+    follows = False  # warm from the latest basis, another objective's (follow_latest)
 
     def _warm_options(self, fresh: Any, highs: Any) -> None:
         """PuLP set this call's options on a fresh instance: carry them to the kept one."""
@@ -290,11 +349,19 @@ class HiGHSBulk(pulp.HiGHS):
                 row_lower[r] = low
             if high is not None:
                 row_upper[r] = high
+        self.cost = cost
+        follows = getattr(lp, FOLLOW_ATTRIBUTE, False)
+        if follows:
+            delattr(lp, FOLLOW_ATTRIBUTE)
         warm = None if self.mip or self.fresh else _warm_for(lp, cost)
+        self.follows = False
+        if warm is None and follows and not self.mip and not self.fresh:
+            warm = _latest(lp, cost)
+            self.follows = warm is not None
         self.warm_started = warm is not None
         self.kept = None
         self.whole = None
-        if warm is not None and not np.array_equal(warm.cost, cost):
+        if warm is not None and not self.follows and not np.array_equal(warm.cost, cost):
             self.whole = warm.cost
         model = None if warm is None else warm.model
         if model is None:
@@ -339,6 +406,9 @@ class HiGHSBulk(pulp.HiGHS):
         highs = lp.solverModel
         if self.mip and self.timeLimit is not None:
             _interrupt_after(highs, float(self.timeLimit))
+        # A MIP's costs stay as they are: HiGHS would measure its absolute gap (gap_abs) on
+        # the scaled objective.
+        _scale_costs(highs, None if self.mip else self.cost)
         if not self.warm_started:
             started = time.perf_counter()
             highs.run()
@@ -350,11 +420,14 @@ class HiGHSBulk(pulp.HiGHS):
         # WARM_PATIENCE times the model's cold solve the same LP starts again cold.
         limit = self.timeLimit
         cold = self.kept.model.cold_seconds if self.kept else 0.0
-        share = WARM_PATIENCE if self.whole is None else PART_PATIENCE
+        primal = self.whole is not None or self.follows
+        share = PART_PATIENCE if primal else WARM_PATIENCE
         patience = max(WARM_PATIENCE_FLOOR, share * cold)
         started = time.perf_counter()
         _limit_run(highs, patience if limit is None else min(patience, float(limit)))
+        _simplex(highs, part=primal)
         highs.run()
+        _simplex(highs, part=False)
         spent = time.perf_counter() - started
         status = highs.getModelStatus()
         impatient = status == _time_limit() and (limit is None or spent < float(limit))
@@ -367,7 +440,9 @@ class HiGHSBulk(pulp.HiGHS):
                 # first, cold, then the part warm from its fresh basis (at 400 products: 27 s
                 # cold; the whole 3-4 s, then the part 0.2 s).
                 self._solve_in(highs, self.whole, limit, started)
+                _simplex(highs, part=True)
                 self._solve_in(highs, self.kept.cost, limit, started)
+                _simplex(highs, part=False)
                 return
             _limit_run(highs, None if limit is None else max(float(limit) - spent, 1.0))
             highs.run()
@@ -377,6 +452,7 @@ class HiGHSBulk(pulp.HiGHS):
         """Solve the model again over `cost`, within what is left of the call's limit."""
         columns = np.arange(len(cost), dtype=np.int32)
         highs.changeColsCost(len(cost), columns, cost)
+        _scale_costs(highs, cost)
         left = None if limit is None else max(limit - (time.perf_counter() - started), 1.0)
         _limit_run(highs, left)
         highs.run()

@@ -20,6 +20,7 @@ from sop_addin.core.planning.solvers import (
     SolverError,
     SolverOptions,
     SolverRun,
+    follow_latest,
     forget_warm,
     has_warm_lp,
     run_solver,
@@ -237,6 +238,8 @@ def stage_2(
     objective is the plan's after."""
     problem = model.problem
     problem.setObjective(objective)
+    if has_warm_lp(problem):
+        follow_latest(problem)  # from stage 1's basis, which meets the level held
     run = solve_held(model, lambda: run_solver(problem, options, mip=False))
     problem.setObjective(model.objectives["plan"])
     require(run, "buffers and cost, LP", mip=False)
