@@ -103,6 +103,10 @@ def package_version(name: str) -> str:
 
 WARM_ATTRIBUTE = "_sop_warm_lps"  # where a problem keeps its HiGHS LPs between solves
 FOLLOW_ATTRIBUTE = "_sop_follow_latest"  # the next LP starts from the latest basis (follow_latest)
+# ... when the latest model's cold solve took at least this long: below, cold is as quick, and
+# its dual simplex leaves rows closer to exact (the primal simplex from stage 1's basis left a
+# 40-product balance 1.3e-9 off, against 1e-14).
+FOLLOW_COLD_SECONDS = 1.0
 WARM_MODELS = 3  # HiGHS LPs kept per problem, one per objective, the latest last
 WARM_PATIENCE = 3.0  # a warm re-solve gets this many times its model's cold solve, then cold
 WARM_PATIENCE_FLOOR = 2.0  # seconds, at least
@@ -357,6 +361,8 @@ class HiGHSBulk(pulp.HiGHS):
         self.follows = False
         if warm is None and follows and not self.mip and not self.fresh:
             warm = _latest(lp, cost)
+            if warm is not None and warm.model.cold_seconds < FOLLOW_COLD_SECONDS:
+                warm = None  # cold is quick: nothing to gain
             self.follows = warm is not None
         self.warm_started = warm is not None
         self.kept = None
