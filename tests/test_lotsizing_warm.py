@@ -135,13 +135,13 @@ def test_another_objective_starts_cold_in_its_own_model():
 def test_stage_2_follows_stage_1s_basis_by_the_primal_simplex(monkeypatch):
     # Stage 2 (another objective, a row holding stage 1's level added) starts from stage 1's
     # basis, which that row does not cut off: at 2000 products 390 primal pivots (4.5 s)
-    # against a cold dual simplex that ended "Unknown" after 49 s (solvers.follow_latest).
+    # against a cold dual simplex that ended "Unknown" after 49 s (run_solver's `follow`).
     strategies = []
     real = solvers._simplex
 
-    def simplex(highs, part):
-        strategies.append(part)
-        real(highs, part)
+    def simplex(highs, primal):
+        strategies.append(primal)
+        real(highs, primal)
 
     monkeypatch.setattr(solvers, "_simplex", simplex)
     monkeypatch.setattr(solvers, "FOLLOW_COLD_SECONDS", 0.0)  # this one solves in a moment
@@ -155,8 +155,10 @@ def test_stage_2_follows_stage_1s_basis_by_the_primal_simplex(monkeypatch):
         problem.setObjective(4 * x[("P", "a")] + 6 * x[("P", "b")] + 9 * x[("P", "c")])
 
     stage_2(problem, ship)
-    solvers.follow_latest(problem)
-    warm = _solve(problem)
+    run = run_solver(problem, OPTIONS, mip=False, follow=True)
+    assert run.proven
+    duals = {name: row.pi for name, row in problem._constraints.items()}
+    warm = (float(pulp.value(problem.objective)), duals)
     cold, cold_ship = _transport()
     stage_2(cold, cold_ship)
     assert _same(warm, _solve(cold))
@@ -164,8 +166,11 @@ def test_stage_2_follows_stage_1s_basis_by_the_primal_simplex(monkeypatch):
     # (80) and c's 8 (72): 152 (Q's 25 go to b 15 and c 10).
     assert warm[0] == pytest.approx(152.0)
     assert _kept(problem)[-1] is highs  # in stage 1's model, from its basis ...
-    assert strategies[:2] == [True, False]  # ... by the primal simplex, once
-    assert not hasattr(problem, solvers.FOLLOW_ATTRIBUTE)  # the next LP does not follow
+    assert strategies == [True]  # ... by the primal simplex
+    # Without `follow`, another objective gets a model of its own (and the dual simplex).
+    problem.setObjective(pulp.lpSum(ship.values()))
+    _solve(problem)
+    assert _kept(problem)[-1] is not highs and strategies == [True]
 
 
 _COSTS = {("P", "a"): 4, ("P", "b"): 6, ("P", "c"): 9, ("Q", "a"): 5, ("Q", "b"): 3, ("Q", "c"): 7}
@@ -192,9 +197,9 @@ def test_a_part_that_runs_out_of_patience_is_solved_after_the_whole(monkeypatch)
     objectives = []
     real = solvers.HiGHSBulk._solve_in
 
-    def solve_in(highs, cost, limit, started):
+    def solve_in(highs, cost, limit, started, primal):
         objectives.append(list(cost))
-        real(highs, cost, limit, started)
+        real(highs, cost, limit, started, primal)
 
     monkeypatch.setattr(solvers.HiGHSBulk, "_solve_in", staticmethod(solve_in))
     problem, ship = _transport()

@@ -102,10 +102,10 @@ def package_version(name: str) -> str:
 
 
 WARM_ATTRIBUTE = "_sop_warm_lps"  # where a problem keeps its HiGHS LPs between solves
-FOLLOW_ATTRIBUTE = "_sop_follow_latest"  # the next LP starts from the latest basis (follow_latest)
-# ... when the latest model's cold solve took at least this long: below, cold is as quick, and
-# its dual simplex leaves rows closer to exact (the primal simplex from stage 1's basis left a
-# 40-product balance 1.3e-9 off, against 1e-14).
+# An LP run with `follow` starts from the latest kept basis only when that model's cold solve
+# took at least this long: below, cold is as quick, and its dual simplex leaves rows closer to
+# exact (the primal simplex from stage 1's basis left a 40-product balance 1.3e-9 off, against
+# 1e-14).
 FOLLOW_COLD_SECONDS = 1.0
 WARM_MODELS = 3  # HiGHS LPs kept per problem, one per objective, the latest last
 WARM_PATIENCE = 3.0  # a warm re-solve gets this many times its model's cold solve, then cold
@@ -157,7 +157,7 @@ def _warm_for(lp: pulp.LpProblem, cost: np.ndarray) -> _WarmLP | None:
     demand with the start's setups fixed took 5 s from it, 56 s from the unfixed relaxation's
     basis), else an older one with this objective (its basis restored). The same variables
     with other weights start cold (warm, that took 110-170 s)."""
-    kept: list[_WarmLP] = [w for w in getattr(lp, WARM_ATTRIBUTE, []) if w.columns == len(cost)]
+    kept = _kept_for(lp, cost)
     if kept:
         latest = kept[-1]
         within = (cost == 0) | (latest.cost != 0)
@@ -170,23 +170,18 @@ def _warm_for(lp: pulp.LpProblem, cost: np.ndarray) -> _WarmLP | None:
     return None
 
 
-def _latest(lp: pulp.LpProblem, cost: np.ndarray) -> _WarmLP | None:
-    """The latest kept LP over the same variables, whatever its objective (follow_latest)."""
-    kept = [w for w in getattr(lp, WARM_ATTRIBUTE, []) if w.columns == len(cost)]
-    return kept[-1] if kept else None
+def _kept_for(lp: pulp.LpProblem, cost: np.ndarray) -> list[_WarmLP]:
+    """The kept LPs over the same variables, the latest last."""
+    return [w for w in getattr(lp, WARM_ATTRIBUTE, []) if w.columns == len(cost)]
 
 
-def follow_latest(lp: pulp.LpProblem) -> None:
-    """Solve the next LP, over another objective, from the latest one's basis by the primal
-    simplex (when no kept LP has its objective).
-
-    For a next LP the latest solution is feasible for: stage 2 after stage 1, a row added that
-    stage 1's optimum meets (the level it reached). At 2000 products stage 2 took 390 primal
-    iterations (4.5 s) from stage 1's basis; cold, the dual simplex ended "Unknown" after 49 s
-    and took 42 s more with the level held looser (stages.solve_held). The same patience as
-    for a part of the objective applies (PART_PATIENCE), then it starts again cold.
-    """
-    setattr(lp, FOLLOW_ATTRIBUTE, True)
+def _to_follow(lp: pulp.LpProblem, cost: np.ndarray) -> _WarmLP | None:
+    """The latest kept LP, whatever its objective, when its cold solve was slow enough for a
+    warm start to pay (FOLLOW_COLD_SECONDS; see run_solver's `follow`)."""
+    kept = _kept_for(lp, cost)
+    if kept and kept[-1].model.cold_seconds >= FOLLOW_COLD_SECONDS:
+        return kept[-1]
+    return None
 
 
 def has_warm_lp(lp: pulp.LpProblem) -> bool:
@@ -231,10 +226,11 @@ def objective_scale(cost: np.ndarray) -> int:
     return -math.ceil(math.log2(largest / LARGEST_COST))
 
 
-def _simplex(highs: Any, part: bool) -> None:
-    """The primal simplex for a part of the objective warm from the whole's basis (see
-    PRIMAL_SIMPLEX), else HiGHS's default dual simplex."""
-    highs.setOptionValue("simplex_strategy", PRIMAL_SIMPLEX if part else DUAL_SIMPLEX)
+def _simplex(highs: Any, primal: bool) -> None:
+    """The primal simplex for the next run of a kept model from a basis feasible for it (see
+    PRIMAL_SIMPLEX), else HiGHS's default dual simplex. Set before every run of a kept model:
+    the option stays with it."""
+    highs.setOptionValue("simplex_strategy", PRIMAL_SIMPLEX if primal else DUAL_SIMPLEX)
 
 
 def _scale_costs(highs: Any, cost: np.ndarray | None) -> None:
@@ -316,7 +312,8 @@ class HiGHSBulk(pulp.HiGHS):
     kept: _WarmLP | None = None
     whole: np.ndarray | None = None  # the objective this one is a part of, warm from it
     cost: np.ndarray | None = None  # this call's objective
-    follows = False  # warm from the latest basis, another objective's (follow_latest)
+    follow = False  # an LP over another objective from the latest basis (see run_solver)
+    follows = False  # ... and this call does
 
     def _warm_options(self, fresh: Any, highs: Any) -> None:
         """PuLP set this call's options on a fresh instance: carry them to the kept one."""
@@ -354,15 +351,10 @@ class HiGHSBulk(pulp.HiGHS):
             if high is not None:
                 row_upper[r] = high
         self.cost = cost
-        follows = getattr(lp, FOLLOW_ATTRIBUTE, False)
-        if follows:
-            delattr(lp, FOLLOW_ATTRIBUTE)
         warm = None if self.mip or self.fresh else _warm_for(lp, cost)
         self.follows = False
-        if warm is None and follows and not self.mip and not self.fresh:
-            warm = _latest(lp, cost)
-            if warm is not None and warm.model.cold_seconds < FOLLOW_COLD_SECONDS:
-                warm = None  # cold is quick: nothing to gain
+        if warm is None and self.follow and not self.mip and not self.fresh:
+            warm = _to_follow(lp, cost)
             self.follows = warm is not None
         self.warm_started = warm is not None
         self.kept = None
@@ -431,9 +423,8 @@ class HiGHSBulk(pulp.HiGHS):
         patience = max(WARM_PATIENCE_FLOOR, share * cold)
         started = time.perf_counter()
         _limit_run(highs, patience if limit is None else min(patience, float(limit)))
-        _simplex(highs, part=primal)
+        _simplex(highs, primal)
         highs.run()
-        _simplex(highs, part=False)
         spent = time.perf_counter() - started
         status = highs.getModelStatus()
         impatient = status == _time_limit() and (limit is None or spent < float(limit))
@@ -445,20 +436,23 @@ class HiGHSBulk(pulp.HiGHS):
                 # A part of the objective (the unmet demand) is degenerate cold: the whole
                 # first, cold, then the part warm from its fresh basis (at 400 products: 27 s
                 # cold; the whole 3-4 s, then the part 0.2 s).
-                self._solve_in(highs, self.whole, limit, started)
-                _simplex(highs, part=True)
-                self._solve_in(highs, self.kept.cost, limit, started)
-                _simplex(highs, part=False)
+                self._solve_in(highs, self.whole, limit, started, primal=False)
+                self._solve_in(highs, self.kept.cost, limit, started, primal=True)
                 return
             _limit_run(highs, None if limit is None else max(float(limit) - spent, 1.0))
+            _simplex(highs, primal=False)
             highs.run()
 
     @staticmethod
-    def _solve_in(highs: Any, cost: np.ndarray, limit: float | None, started: float) -> None:
-        """Solve the model again over `cost`, within what is left of the call's limit."""
+    def _solve_in(
+        highs: Any, cost: np.ndarray, limit: float | None, started: float, primal: bool
+    ) -> None:
+        """Solve the model again over `cost` (by the primal simplex with `primal`), within what
+        is left of the call's limit."""
         columns = np.arange(len(cost), dtype=np.int32)
         highs.changeColsCost(len(cost), columns, cost)
         _scale_costs(highs, cost)
+        _simplex(highs, primal)
         left = None if limit is None else max(limit - (time.perf_counter() - started), 1.0)
         _limit_run(highs, left)
         highs.run()
@@ -532,6 +526,7 @@ def make_solver(
     time_limit: float | None = None,
     fresh: bool = False,
     seed: int | None = None,
+    follow: bool = False,
 ) -> tuple[pulp.LpSolver, str]:
     """A PuLP solver object for the options; HiGHS falls back to CBC when highspy is missing.
 
@@ -544,6 +539,7 @@ def make_solver(
         time_limit: seconds for this call (default: the options' limit).
         fresh: solve in a new HiGHS model, not warm in a kept one (see run_solver).
         seed: HiGHS's random seed for a MIP (None: its default, 0); CBC ignores it.
+        follow: an LP over another objective from the latest kept basis (see run_solver).
     """
     name = options.solver.lower()
     limit = options.time_limit if time_limit is None else time_limit
@@ -564,6 +560,7 @@ def make_solver(
         )
         solver.start = start if mip else None
         solver.fresh = fresh
+        solver.follow = follow
         if solver.available():
             return solver, f"HiGHS {package_version('highspy')}"
         name = "cbc"  # highspy missing: CBC ships inside PuLP
@@ -688,15 +685,25 @@ def run_solver(
     time_limit: float | None = None,
     fresh: bool = False,
     seed: int | None = None,
+    follow: bool = False,
 ) -> SolverRun:
     """Solve the problem once and say what the solver proved (see make_solver for the args).
 
     fresh: solve an LP in a new HiGHS model (presolved, cold), not warm in a kept one; the
         kept ones stay for their objectives.
+    follow: an LP over an objective no kept model has solved starts from the latest kept
+        basis by the primal simplex (a new model otherwise), for an LP the latest solution is
+        feasible for: stage 2 after stage 1, with a row holding the level stage 1 reached.
+        At 2000 products stage 2 took 390 primal iterations (4.5 s) from stage 1's basis;
+        cold, the dual simplex ended "Unknown" after 49 s and took 42 s more with the level
+        held looser (stages.solve_held). It gets a part's patience (PART_PATIENCE), then
+        starts again cold. Only where that model's cold solve took FOLLOW_COLD_SECONDS.
     """
     with tempfile.TemporaryDirectory() as tmp:
         log_path = Path(tmp) / "cbc.log"
-        solver, name = make_solver(options, mip, log_path, start, gap_abs, time_limit, fresh, seed)
+        solver, name = make_solver(
+            options, mip, log_path, start, gap_abs, time_limit, fresh, seed, follow
+        )
         started = time.perf_counter()
         with warnings.catch_warnings(), _quiet_stdout():
             warnings.simplefilter("ignore", DeprecationWarning)  # PuLP 3.3's notices about PuLP 4

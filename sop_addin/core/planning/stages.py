@@ -20,7 +20,6 @@ from sop_addin.core.planning.solvers import (
     SolverError,
     SolverOptions,
     SolverRun,
-    follow_latest,
     forget_warm,
     has_warm_lp,
     run_solver,
@@ -238,9 +237,8 @@ def stage_2(
     objective is the plan's after."""
     problem = model.problem
     problem.setObjective(objective)
-    if has_warm_lp(problem):
-        follow_latest(problem)  # from stage 1's basis, which meets the level held
-    run = solve_held(model, lambda: run_solver(problem, options, mip=False))
+    # From stage 1's basis, which meets the level held (solvers.run_solver's `follow`).
+    run = solve_held(model, lambda: run_solver(problem, options, mip=False, follow=True))
     problem.setObjective(model.objectives["plan"])
     require(run, "buffers and cost, LP", mip=False)
     return run
