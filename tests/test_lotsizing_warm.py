@@ -176,6 +176,45 @@ def test_stage_2_follows_stage_1s_basis_by_the_primal_simplex(monkeypatch):
 _COSTS = {("P", "a"): 4, ("P", "b"): 6, ("P", "c"): 9, ("Q", "a"): 5, ("Q", "b"): 3, ("Q", "c"): 7}
 
 
+def test_an_lp_starts_from_a_marked_basis(monkeypatch):
+    # The cost bound starts from the LP relaxation's basis, set aside before the start's LPs
+    # (integers fixed) moved the model's own: at 2000 products it took 30 s, where cold in a
+    # model of its own it stopped at its 110 s limit without a bound (mark_basis).
+    strategies = []
+    real = solvers._simplex
+
+    def simplex(highs, primal):
+        strategies.append(primal)
+        real(highs, primal)
+
+    monkeypatch.setattr(solvers, "_simplex", simplex)
+    problem, ship = _transport()
+    assert _solve(problem)[0] == pytest.approx(267.0)  # by hand: see the first test
+    solvers.mark_basis(problem, "relaxation")
+    highs = _kept(problem)[-1]
+    ship[("P", "a")].upBound = 0.0  # "an integer fixed": a's 20 from Q, Q's other 5 to b
+    assert _solve(problem)[0] == pytest.approx(20 * 5 + 5 * 3 + 10 * 6 + 18 * 9)
+    ship[("P", "a")].upBound = None  # its bound given back, stage 2's row and objective come
+    problem.addConstraint(pulp.lpSum(c * ship[k] for k, c in _COSTS.items()) <= 267.0, "held")
+    problem.setObjective(4 * ship[("P", "a")] + 6 * ship[("P", "b")] + 9 * ship[("P", "c")])
+    strategies.clear()
+    run = run_solver(problem, OPTIONS, mip=False, fresh=True, from_mark="relaxation")
+    assert run.proven
+    assert float(pulp.value(problem.objective)) == pytest.approx(152.0)  # by hand: see above
+    assert _kept(problem)[-1] is highs  # in the marked model, from the marked basis ...
+    assert strategies == [True]  # ... by the primal simplex (another objective)
+    # The same objective as the mark's: the dual simplex (only bounds or rows moved).
+    problem._constraints.pop("held")
+    problem.setObjective(pulp.lpSum(c * ship[k] for k, c in _COSTS.items()))
+    strategies.clear()
+    run = run_solver(problem, OPTIONS, mip=False, from_mark="relaxation")
+    assert run.proven and float(pulp.value(problem.objective)) == pytest.approx(267.0)
+    assert _kept(problem)[-1] is highs and strategies == [False]
+    # No mark by that name: `fresh` decides (a model of its own).
+    run_solver(problem, OPTIONS, mip=False, fresh=True, from_mark="nothing marked")
+    assert _kept(problem)[-1] is not highs
+
+
 def test_a_mip_past_its_time_limit_is_interrupted(monkeypatch):
     # HiGHS checks its own limit too seldom in its root (a 79 s limit ran 286 s): the interrupt
     # callback stops the run MIP_OVERRUN_GRACE past it. Made to fire 0.5 s into a 30 s limit on

@@ -24,10 +24,12 @@ from sop_addin.core.planning.solvers import (
     MIP_TIME_LIMIT,
     SolverOptions,
     SolverRun,
+    mark_basis,
     relative_gap,
     run_solver,
 )
 from sop_addin.core.planning.stages import (
+    RELAXATION_BASIS,
     drop_redundant_rows,
     fix_integers,
     fix_integers_then,
@@ -153,6 +155,8 @@ def mip_search(
     # nine tenths of the asked share of the relaxation's cost: it only has to find setups that
     # serve well; the cost gap is stage 2's.
     relaxed = solve_relaxation()
+    if relaxed:
+        mark_basis(problem, RELAXATION_BASIS)  # the cost bound and rounding start from it
     cost = float(pulp.value(plan) or 0.0) if relaxed else 0.0
     gap_abs = max(0.9 * options.mip_gap * abs(cost), 1e-6)
     # What no plan can beat: the relaxation's least unmet demand (the cuts tighten it too);

@@ -102,6 +102,7 @@ def package_version(name: str) -> str:
 
 
 WARM_ATTRIBUTE = "_sop_warm_lps"  # where a problem keeps its HiGHS LPs between solves
+MARK_ATTRIBUTE = "_sop_marked_bases"  # bases set aside for later LPs, by name (mark_basis)
 # An LP run with `follow` starts from the latest kept basis only when that model's cold solve
 # took at least this long: below, cold is as quick, and its dual simplex leaves rows closer to
 # exact (the primal simplex from stage 1's basis left a 40-product balance 1.3e-9 off, against
@@ -184,6 +185,36 @@ def _to_follow(lp: pulp.LpProblem, cost: np.ndarray) -> _WarmLP | None:
     return None
 
 
+@dataclass
+class _Mark:
+    """A basis set aside (mark_basis): the kept model it was solved in and its objective."""
+
+    model: _HiGHSModel
+    cost: np.ndarray
+    basis: Any
+
+
+def mark_basis(lp: pulp.LpProblem, name: str) -> None:
+    """Set aside the basis the latest LP ended with, under `name`, for a later
+    run_solver(..., from_mark=name).
+
+    The LP relaxation's basis is feasible for every later relaxation over its rows: the cost
+    with a level of unmet demand held (a row its solution meets, or nearly) and the relaxation
+    again with cuts added. The kept model's own basis moves on with the start's LPs (integers
+    fixed: a basis no longer feasible once they are freed), so it is kept apart here."""
+    kept = getattr(lp, WARM_ATTRIBUTE, [])
+    if kept:
+        latest = kept[-1]
+        marks = getattr(lp, MARK_ATTRIBUTE, {})
+        marks[name] = _Mark(latest.model, latest.cost, latest.highs.getBasis())
+        setattr(lp, MARK_ATTRIBUTE, marks)
+
+
+def _mark_for(lp: pulp.LpProblem, name: str | None, cost: np.ndarray) -> _Mark | None:
+    mark = getattr(lp, MARK_ATTRIBUTE, {}).get(name)
+    return mark if mark is not None and len(mark.cost) == len(cost) else None
+
+
 def has_warm_lp(lp: pulp.LpProblem) -> bool:
     """Whether the problem keeps a HiGHS LP to re-solve warm in (see HiGHSBulk)."""
     return bool(getattr(lp, WARM_ATTRIBUTE, None))
@@ -191,8 +222,9 @@ def has_warm_lp(lp: pulp.LpProblem) -> bool:
 
 def forget_warm(lp: pulp.LpProblem) -> None:
     """Let the HiGHS models kept for warm re-solves go (memory: a model per objective)."""
-    if hasattr(lp, WARM_ATTRIBUTE):
-        delattr(lp, WARM_ATTRIBUTE)
+    for attribute in (WARM_ATTRIBUTE, MARK_ATTRIBUTE):
+        if hasattr(lp, attribute):
+            delattr(lp, attribute)
 
 
 def _keep_warm(lp: pulp.LpProblem, warm: _WarmLP) -> None:
@@ -314,6 +346,7 @@ class HiGHSBulk(pulp.HiGHS):
     cost: np.ndarray | None = None  # this call's objective
     follow = False  # an LP over another objective from the latest basis (see run_solver)
     follows = False  # ... and this call does
+    from_mark: str | None = None  # an LP from a basis set aside by mark_basis (run_solver)
 
     def _warm_options(self, fresh: Any, highs: Any) -> None:
         """PuLP set this call's options on a fresh instance: carry them to the kept one."""
@@ -351,17 +384,26 @@ class HiGHSBulk(pulp.HiGHS):
             if high is not None:
                 row_upper[r] = high
         self.cost = cost
-        warm = None if self.mip or self.fresh else _warm_for(lp, cost)
+        model, basis = None, None
         self.follows = False
-        if warm is None and self.follow and not self.mip and not self.fresh:
-            warm = _to_follow(lp, cost)
-            self.follows = warm is not None
-        self.warm_started = warm is not None
-        self.kept = None
         self.whole = None
-        if warm is not None and not self.follows and not np.array_equal(warm.cost, cost):
-            self.whole = warm.cost
-        model = None if warm is None else warm.model
+        mark = None if self.mip else _mark_for(lp, self.from_mark, cost)
+        if mark is not None:
+            # Over another objective from a feasible basis: the primal simplex (as `follow`);
+            # over the same, only rows or bounds changed: the dual simplex.
+            model, basis = mark.model, mark.basis
+            self.follows = not np.array_equal(mark.cost, cost)
+        elif not (self.mip or self.fresh):
+            warm = _warm_for(lp, cost)
+            if warm is None and self.follow:
+                warm = _to_follow(lp, cost)
+                self.follows = warm is not None
+            if warm is not None:
+                model, basis = warm.model, warm.basis
+                if not self.follows and not np.array_equal(warm.cost, cost):
+                    self.whole = warm.cost
+        self.warm_started = model is not None
+        self.kept = None
         if model is None:
             highs = lp.solverModel
             highs.addCols(
@@ -374,7 +416,6 @@ class HiGHSBulk(pulp.HiGHS):
             _add_rows(highs, rows, row_lower, row_upper)
             model = _HiGHSModel(highs, rows)
         else:
-            assert warm is not None
             _move_on(lp, model, cost)
             self._warm_options(lp.solverModel, model.highs)
             highs = lp.solverModel = model.highs
@@ -382,8 +423,8 @@ class HiGHSBulk(pulp.HiGHS):
             highs.changeColsCost(n, columns, cost)
             highs.changeColsBounds(n, columns, lower, upper)
             model.rows = _update_rows(highs, model.rows, rows, row_lower, row_upper)
-            if warm.basis is not None:
-                _restore_basis(highs, warm.basis, len(model.rows))
+            if basis is not None:
+                _restore_basis(highs, basis, len(model.rows))
         if not self.mip:
             self.kept = _WarmLP(model, cost, n)
             _keep_warm(lp, self.kept)
@@ -527,6 +568,7 @@ def make_solver(
     fresh: bool = False,
     seed: int | None = None,
     follow: bool = False,
+    from_mark: str | None = None,
 ) -> tuple[pulp.LpSolver, str]:
     """A PuLP solver object for the options; HiGHS falls back to CBC when highspy is missing.
 
@@ -540,6 +582,7 @@ def make_solver(
         fresh: solve in a new HiGHS model, not warm in a kept one (see run_solver).
         seed: HiGHS's random seed for a MIP (None: its default, 0); CBC ignores it.
         follow: an LP over another objective from the latest kept basis (see run_solver).
+        from_mark: an LP from the basis set aside by that name (see run_solver).
     """
     name = options.solver.lower()
     limit = options.time_limit if time_limit is None else time_limit
@@ -561,6 +604,7 @@ def make_solver(
         solver.start = start if mip else None
         solver.fresh = fresh
         solver.follow = follow
+        solver.from_mark = from_mark
         if solver.available():
             return solver, f"HiGHS {package_version('highspy')}"
         name = "cbc"  # highspy missing: CBC ships inside PuLP
@@ -686,6 +730,7 @@ def run_solver(
     fresh: bool = False,
     seed: int | None = None,
     follow: bool = False,
+    from_mark: str | None = None,
 ) -> SolverRun:
     """Solve the problem once and say what the solver proved (see make_solver for the args).
 
@@ -698,11 +743,14 @@ def run_solver(
         cold, the dual simplex ended "Unknown" after 49 s and took 42 s more with the level
         held looser (stages.solve_held). It gets a part's patience (PART_PATIENCE), then
         starts again cold. Only where that model's cold solve took FOLLOW_COLD_SECONDS.
+    from_mark: an LP starts in the model and from the basis mark_basis set aside under this
+        name (the primal simplex over another objective, the dual over the same), whatever
+        `fresh` says; without such a mark, as `fresh` says.
     """
     with tempfile.TemporaryDirectory() as tmp:
         log_path = Path(tmp) / "cbc.log"
         solver, name = make_solver(
-            options, mip, log_path, start, gap_abs, time_limit, fresh, seed, follow
+            options, mip, log_path, start, gap_abs, time_limit, fresh, seed, follow, from_mark
         )
         started = time.perf_counter()
         with warnings.catch_warnings(), _quiet_stdout():

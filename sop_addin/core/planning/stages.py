@@ -26,6 +26,9 @@ from sop_addin.core.planning.solvers import (
 )
 
 SERVICE_ROW = "service_level"  # PuLP turns "-" in a name into "_"
+# Bases set aside for later LPs (solvers.mark_basis): the LP relaxation's, over service x K +
+# plan, and the cost relaxation's, over plan with a level held (cost_rounding.py).
+RELAXATION_BASIS, COST_BASIS = "relaxation", "cost relaxation"
 MAX_SERVICE_WEIGHT = 1e4
 HOLD_LOOSER = 1e-6  # relative: how much looser a held level that the LP cannot reach is held
 
