@@ -64,8 +64,10 @@ def start_as_plan(
     dropped, stage 2 over the weighted whole (the same plans are optimal with the unmet
     demand held: stages.weighted_whole; over cost alone it starts cold, and at 2000 products
     each cold solve of this model took minutes). The bound holds stage 1's level: every plan
-    serving as much costs no less. The LPs a search would hold levels and price candidates
-    with (212 s at 2000 products) are not needed for one plan. When the start is outside the
+    serving as much costs no less; its LP starts from the LP relaxation's basis, set aside
+    before the start's LPs (solvers.mark_basis). The LPs a search would hold levels and price
+    candidates with (212 s at 2000 products) are not needed for one plan. When the start is
+    outside the
     gap and the time left holds COST_ROUNDING_SOLVES cold relaxations, the cost relaxation is
     cut and rounded again first (cost_rounding.round_again); a rounding kept gets stage 1
     again, and the bound at its level.
