@@ -132,11 +132,9 @@ def test_another_objective_starts_cold_in_its_own_model():
     assert len(_kept(problem)) == 2
 
 
-def test_stage_2_follows_stage_1s_basis_by_the_primal_simplex(monkeypatch):
-    # Stage 2 (another objective, a row holding stage 1's level added) starts from stage 1's
-    # basis, which that row does not cut off: at 2000 products 390 primal pivots (4.5 s)
-    # against a cold dual simplex that ended "Unknown" after 49 s (run_solver's `follow`).
-    strategies = []
+def _record_simplex(monkeypatch) -> list[bool]:
+    """The real solvers._simplex, recording whether each run of a kept model was primal."""
+    strategies: list[bool] = []
     real = solvers._simplex
 
     def simplex(highs, primal):
@@ -144,6 +142,14 @@ def test_stage_2_follows_stage_1s_basis_by_the_primal_simplex(monkeypatch):
         real(highs, primal)
 
     monkeypatch.setattr(solvers, "_simplex", simplex)
+    return strategies
+
+
+def test_stage_2_follows_stage_1s_basis_by_the_primal_simplex(monkeypatch):
+    # Stage 2 (another objective, a row holding stage 1's level added) starts from stage 1's
+    # basis, which that row does not cut off: at 2000 products 390 primal pivots (4.5 s)
+    # against a cold dual simplex that ended "Unknown" after 49 s (run_solver's `follow`).
+    strategies = _record_simplex(monkeypatch)
     monkeypatch.setattr(solvers, "FOLLOW_COLD_SECONDS", 0.0)  # this one solves in a moment
     problem, ship = _transport()
     assert _solve(problem)[0] == pytest.approx(267.0)  # by hand: see the first test
@@ -180,14 +186,7 @@ def test_an_lp_starts_from_a_marked_basis(monkeypatch):
     # The cost bound starts from the LP relaxation's basis, set aside before the start's LPs
     # (integers fixed) moved the model's own: at 2000 products it took 30 s, where cold in a
     # model of its own it stopped at its 110 s limit without a bound (mark_basis).
-    strategies = []
-    real = solvers._simplex
-
-    def simplex(highs, primal):
-        strategies.append(primal)
-        real(highs, primal)
-
-    monkeypatch.setattr(solvers, "_simplex", simplex)
+    strategies = _record_simplex(monkeypatch)
     problem, ship = _transport()
     assert _solve(problem)[0] == pytest.approx(267.0)  # by hand: see the first test
     solvers.mark_basis(problem, "relaxation")
