@@ -67,10 +67,9 @@ def start_as_plan(
     serving as much costs no less; its LP starts from the LP relaxation's basis, set aside
     before the start's LPs (solvers.mark_basis). The LPs a search would hold levels and price
     candidates with (212 s at 2000 products) are not needed for one plan. When the start is
-    outside the
-    gap and the time left holds COST_ROUNDING_SOLVES cold relaxations, the cost relaxation is
-    cut and rounded again first (cost_rounding.round_again); a rounding kept gets stage 1
-    again, and the bound at its level.
+    outside the gap and the time left holds COST_ROUNDING_SOLVES cold relaxations, the cost
+    relaxation is cut and rounded again first (cost_rounding.round_again); a rounding kept
+    gets stage 1 again, and the bound at its level.
 
     Returns the run to report (its reason: `reason` and what became of the bound and stage 1)
     and the final LPs' run and level.
