@@ -332,10 +332,12 @@ class HiGHSBulk(pulp.HiGHS):
     or removed since change. An objective that is a part of the latest one (the unmet demand
     out of the weighted whole) starts from the latest basis too; when that runs out of
     patience, the whole is solved again cold and the part warm from its new basis. Any other
-    change of objective starts cold: warm from the unmet-demand basis, the weighted objective
-    took 110-170 s, cold 1.4 s. A MIP is built fresh. A partial start (integer values) is completed
-    by HiGHS fixing those integers and solving the LP; a start it cannot complete is dropped,
-    so a poor start costs a moment and never a wrong answer.
+    change of objective starts cold (warm from the unmet-demand basis, the weighted objective
+    took 110-170 s, cold 1.4 s), unless the caller names a basis its LP is feasible from:
+    the latest (run_solver's `follow`) or one set aside (mark_basis). A MIP is built fresh. A
+    partial start (integer values) is completed by HiGHS fixing those integers and solving the
+    LP; a start it cannot complete is dropped, so a poor start costs a moment and never a wrong
+    answer.
     """
 
     start: dict[pulp.LpVariable, float] | None = None
@@ -345,8 +347,8 @@ class HiGHSBulk(pulp.HiGHS):
     whole: np.ndarray | None = None  # the objective this one is a part of, warm from it
     cost: np.ndarray | None = None  # this call's objective
     follow = False  # an LP over another objective from the latest basis (see run_solver)
-    follows = False  # ... and this call does
     from_mark: str | None = None  # an LP from a basis set aside by mark_basis (run_solver)
+    primal = False  # this LP starts warm by the primal simplex (_warm_start)
 
     def _warm_options(self, fresh: Any, highs: Any) -> None:
         """PuLP set this call's options on a fresh instance: carry them to the kept one."""
@@ -384,24 +386,7 @@ class HiGHSBulk(pulp.HiGHS):
             if high is not None:
                 row_upper[r] = high
         self.cost = cost
-        model, basis = None, None
-        self.follows = False
-        self.whole = None
-        mark = None if self.mip else _mark_for(lp, self.from_mark, cost)
-        if mark is not None:
-            # Over another objective from a feasible basis: the primal simplex (as `follow`);
-            # over the same, only rows or bounds changed: the dual simplex.
-            model, basis = mark.model, mark.basis
-            self.follows = not np.array_equal(mark.cost, cost)
-        elif not (self.mip or self.fresh):
-            warm = _warm_for(lp, cost)
-            if warm is None and self.follow:
-                warm = _to_follow(lp, cost)
-                self.follows = warm is not None
-            if warm is not None:
-                model, basis = warm.model, warm.basis
-                if not self.follows and not np.array_equal(warm.cost, cost):
-                    self.whole = warm.cost
+        model, basis = (None, None) if self.mip else self._warm_start(lp, cost)
         self.warm_started = model is not None
         self.kept = None
         if model is None:
@@ -428,6 +413,30 @@ class HiGHSBulk(pulp.HiGHS):
         if not self.mip:
             self.kept = _WarmLP(model, cost, n)
             _keep_warm(lp, self.kept)
+
+    def _warm_start(self, lp: pulp.LpProblem, cost: np.ndarray) -> tuple[Any, Any]:
+        """The kept model an LP starts in and the basis it starts from ((None, None): a new
+        model, cold); sets `primal` (and `whole`, for a part of the objective).
+
+        A basis set aside (from_mark) first: over another objective it is feasible, so the
+        primal simplex; over the same only rows or bounds moved, so the dual. Else, unless
+        `fresh`: this objective's own kept basis, or the whole's it is a part of (primal), or
+        with `follow` the latest one (primal)."""
+        self.primal, self.whole = False, None
+        mark = _mark_for(lp, self.from_mark, cost)
+        if mark is not None:
+            self.primal = not np.array_equal(mark.cost, cost)
+            return mark.model, mark.basis
+        if self.fresh:
+            return None, None
+        warm = _warm_for(lp, cost)
+        if warm is None and self.follow:
+            warm = _to_follow(lp, cost)
+            self.primal = warm is not None
+        elif warm is not None and not np.array_equal(warm.cost, cost):
+            self.whole = warm.cost
+            self.primal = True
+        return (None, None) if warm is None else (warm.model, warm.basis)
 
     def callSolver(self, lp: pulp.LpProblem) -> None:  # PuLP's method name
         if self.start:
@@ -459,7 +468,7 @@ class HiGHSBulk(pulp.HiGHS):
         # WARM_PATIENCE times the model's cold solve the same LP starts again cold.
         limit = self.timeLimit
         cold = self.kept.model.cold_seconds if self.kept else 0.0
-        primal = self.whole is not None or self.follows
+        primal = self.primal
         share = PART_PATIENCE if primal else WARM_PATIENCE
         patience = max(WARM_PATIENCE_FLOOR, share * cold)
         started = time.perf_counter()
