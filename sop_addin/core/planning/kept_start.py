@@ -19,6 +19,7 @@ from sop_addin.core.planning.solvers import (
     SolverRun,
     relative_gap,
     run_solver,
+    within_gap,
 )
 from sop_addin.core.planning.stages import (
     RELAXATION_BASIS,
@@ -89,7 +90,9 @@ def start_as_plan(
         problem, options, mip=False, time_limit=limit, fresh=True, from_mark=RELAXATION_BASIS
     )
     bound = float(pulp.value(plan) or 0.0) if relaxed.proven else None
-    outside = bound is not None and relative_gap(cost, min(bound, cost)) > options.mip_gap + 1e-9
+    outside = bound is not None and not within_gap(
+        relative_gap(cost, min(bound, cost)), options.mip_gap
+    )
     if outside and clock.room_for(COST_ROUNDING_SOLVES):
         seconds_cut = COST_CUT_SHARE * (clock.limit or MIP_TIME_LIMIT)
         rounding = round_again(model, options, seconds_cut, start, cost)

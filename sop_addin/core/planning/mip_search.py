@@ -27,6 +27,7 @@ from sop_addin.core.planning.solvers import (
     mark_basis,
     relative_gap,
     run_solver,
+    within_gap,
 )
 from sop_addin.core.planning.stages import (
     RELAXATION_BASIS,
@@ -53,6 +54,8 @@ CUT_MIN_GAIN = 0.01  # of the gap asked: a cut round raising the bound less ends
 SEARCH_ATTEMPTS = 3  # stage 2's MIP search, started again at most this often (_search_in_attempts)
 STOPPED_BY_LIMIT = ("Time limit reached", "Interrupted by user")  # HiGHS's words
 NEAR_GAP = 2.0  # x the gap asked: an attempt this close is followed by more than one other
+SERVICE_TOLERANCE = 1e-7  # relative: unmet demand this close to its bound is the least
+SERVICE_SEARCH_SHARE = 0.1  # of the time limit, at most, for the search over unmet demand alone
 
 
 class Clock:
@@ -198,6 +201,8 @@ def mip_search(
             require(first, "lot sizes", mip=True)
         if first.feasible:
             start = integer_values(model)
+    if service and start is not None:
+        start, service_bound[0] = _least_unmet(model, options, clock, start, service_bound[0])
     if service:
         # Hold the most service those setups can give (an LP with them fixed: the search's
         # own incumbent may serve less to save cost); the rounded relaxation is a plan too.
@@ -223,6 +228,54 @@ def mip_search(
         run = replace(run, reason=f"{run.reason}; the first search's setups kept")
     drop_redundant_rows(model)
     return run, weight, service_bound[0], None
+
+
+def _least_unmet(
+    model: PlanModel,
+    options: SolverOptions,
+    clock: Clock,
+    start: dict[pulp.LpVariable, float],
+    least: float,
+) -> tuple[dict[pulp.LpVariable, float], float]:
+    """Stage 1 as a MIP: the least unmet demand over the setups, from the start's integers,
+    within the first search's share of the time and SERVICE_SEARCH_SHARE of the limit. Returns
+    the integers that serve most and the highest proven bound on the unmet demand (the
+    relaxation's `least`, or the search's).
+
+    The first search weighs unmet demand K times a unit of cost (service_weight), which puts
+    a unit lost above a unit below a buffer for the whole horizon; with lot sizes a unit more
+    served can take a whole lot from another product's buffer, and there the weighted optimum
+    loses a sale to keep the buffer. In random two-product cases (three or four months, lot
+    rules, changeovers, MOQs, safety stocks) 11 of 300 plans solved with no gap asked served
+    less than the lexicographic optimum (one lost 1.8 units that one lot fewer of another
+    product's buffer would have made room for). Searching the unmet demand alone from there
+    finds the most service the setups can give; stage 2 then prices it. Skipped when the
+    start's level is already proven least, or no MIP search fits. Its share is capped: on a
+    12-product demo company (30 s limit) it took 6 s to prove a plan 0.0001% better, and
+    stage 2's rounds then ran out of time (a 24% gap instead of 0.95%); capped at 3 s it
+    stopped with the start's plan and a bound 4.6% higher than the relaxation's.
+    """
+    problem = model.problem
+    service = model.objectives["service"]
+    level = fixed_lp_service(model, options, start)  # what the start's integers serve
+    tolerance = SERVICE_TOLERANCE * max(1.0, abs(level))
+    # `least` is a bound on stage 1's objective (the shift costs in it); compare like with like
+    # as solve.py does: the start's plan is loaded, so its shift cost is known.
+    shifts = float(pulp.value(service) or 0.0) - float(pulp.value(held_expression(model)) or 0.0)
+    if level + shifts - least <= tolerance or not clock.room_for_mip(FIRST_SEARCH_SHARE):
+        return start, least
+    objective = problem.objective
+    problem.setObjective(service)
+    limit = clock.left(FIRST_SEARCH_SHARE)
+    if limit is not None and clock.limit is not None:
+        limit = min(limit, max(SERVICE_SEARCH_SHARE * clock.limit, 1.0))
+    run = run_solver(problem, options, mip=True, start=start, gap_abs=tolerance, time_limit=limit)
+    problem.setObjective(objective)
+    if run.feasible and run.objective is not None and run.objective < level + shifts - tolerance:
+        start = integer_values(model)
+    if run.bound is not None:
+        least = max(least, run.bound)
+    return start, least
 
 
 def _serves_nearly_all(unmet: float, least: float) -> bool:
@@ -277,7 +330,7 @@ def _stage_2_start(
     objective, i, run = best
     values = candidates[i]
     gap = relative_gap(objective, min(bound, objective))
-    if not relaxed.proven or gap > options.mip_gap + 1e-9:  # only an LP optimum is a bound
+    if not relaxed.proven or not within_gap(gap, options.mip_gap):  # only an LP optimum is a bound
         return values, None, proven_bound
     if i != len(candidates) - 1:  # load the plan found again
         fixed_lp(model, options, values, clock.left())

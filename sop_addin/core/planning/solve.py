@@ -68,6 +68,7 @@ from sop_addin.core.planning.solvers import (
     forget_warm,
     package_version,
     relative_gap,
+    within_gap,
 )
 from sop_addin.core.planning.stages import lp_stages
 from sop_addin.core.planning.stock_noise import ship_kept_stock
@@ -205,8 +206,8 @@ def solve_model(model: PlanModel, options: SolverOptions) -> SolveReport:
         # solver's time ran out first: a plan within the gap of it is proven within the gap
         # (HiGHS, busy in its root cut loop, was seen to run 98 s on past a 0.4% gap asked to
         # stop at 1%).
-        proven = gap is not None and gap <= options.mip_gap + 1e-9
-        status, solution = _status(proven, [gap, service_gap])
+        proven = gap is not None and within_gap(gap, options.mip_gap)
+        status, solution = _status(proven, [gap, service_gap / max(1.0, abs(stage1))])
         reason, seconds = run.reason, run.seconds + final.seconds
     return SolveReport(
         solver=final.name,
