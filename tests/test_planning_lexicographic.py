@@ -8,9 +8,10 @@ two MIPs, nothing else: unmet demand, then cost with that level held as the prod
 
 The companies are the tiny one of tests/factories.py (two SKUs on one resource) with random
 lot rules (minimum lots, multiples, changeover hours and costs), yields, capacity, opening and
-safety stocks, and a supplier with an MOQ, a daily limit and a lead time. Run over 300 seeds,
-11 plans of the weighted search alone served less than the optimum (seeds 150-345 below); none
-does now, over 600.
+safety stocks, and a supplier with an MOQ, a daily limit and a lead time; with `extras`, also
+backlog, priorities, overtime and a second resource. Run over 300 seeds, 11 plans of the
+weighted search alone served less than the optimum (seeds 150-345 below); none does now, over
+800 (200 of them with the extras).
 """
 
 from __future__ import annotations
@@ -29,9 +30,13 @@ from tests.factories import M1, demand, frame, inputs_from, tiny_tables
 
 # Seeds whose plans once served less than the optimum, and others drawn with them.
 SEEDS = [150, 157, 170, 199, 240, 301, 316, 345, 5, 11, 400, 520]
+# With backlog, priorities, overtime and a second routing: HiGHS, given a start, called a plan
+# 1.3% above the optimum optimal (1192), and reported an objective 0.2% below what its plan
+# costs (1000); see solvers.make_solver and solvers._highs_run.
+EXTRA_SEEDS = [1192, 1000, 1020, 1100]
 
 
-def random_company(seed: int) -> PlanningData:
+def random_company(seed: int, extras: bool = False) -> PlanningData:
     rng = random.Random(seed)
     horizon = rng.choice([2, 3, 4])
     tables = tiny_tables(horizon=horizon)
@@ -75,9 +80,50 @@ def random_company(seed: int) -> PlanningData:
             tables["MaterialInventory"] = frame(
                 "MaterialInventory", [{"material": "M", "on_hand": on_hand}]
             )
+    if extras:
+        _add_extras(rng, tables, horizon)
     months = pd.date_range(M1, periods=horizon, freq="MS")
     rows = {(s, m): float(rng.choice([0, 0, 10, 30, 45, 60, 90])) for s in "AB" for m in months}
     return prepare_planning_data(inputs_from(tables), demand(rows))
+
+
+def _add_extras(rng: random.Random, tables: dict[str, pd.DataFrame], horizon: int) -> None:
+    """Backlog or lost sales, priorities, overtime, and a second resource A may run on."""
+    products, resources = tables["Products"], tables["Resources"]
+    if rng.random() < 0.5:
+        products["unmet_policy"] = [rng.choice(["lost-sales", "backlog"]) for _ in range(2)]
+    if rng.random() < 0.5:
+        products["priority"] = [rng.choice([1, 3, 5]) for _ in range(2)]
+    if rng.random() < 0.4:
+        resources["overtime_hours_max"] = [rng.choice([5.0, 20.0])]
+        resources["overtime_cost_per_hour"] = [rng.choice([1.0, 10.0])]
+    if rng.random() < 0.4:
+        second = {"resource": "R2", "site": "S1", "hours_per_day": rng.choice([2.0, 6.0])}
+        tables["Resources"] = pd.concat(
+            [resources, frame("Resources", [{**second, "efficiency": 1.0}])], ignore_index=True
+        )
+        days = [
+            {"resource": "R2", "month": m, "working_days": 10.0, "maintenance_hours": 0.0}
+            for m in pd.date_range(M1, periods=horizon, freq="MS")
+        ]
+        tables["ResourceCalendar"] = pd.concat(
+            [tables["ResourceCalendar"], frame("ResourceCalendar", days)], ignore_index=True
+        )
+        route = {
+            "sku": "A",
+            "resource": "R2",
+            "priority": 2,
+            "hours_per_unit": rng.choice([0.5, 1.5]),
+            "cost_per_unit": rng.choice([1.0, 4.0]),
+            "yield": 1.0,
+            "min_lot": rng.choice([0.0, 30.0]),
+            "lot_multiple": rng.choice([0.0, 20.0]),
+            "setup_hours": rng.choice([0.0, 4.0]),
+            "setup_cost": rng.choice([0.0, 60.0]),
+        }
+        tables["Routings"] = pd.concat(
+            [tables["Routings"], frame("Routings", [route])], ignore_index=True
+        )
 
 
 def two_stage_optimum(data: PlanningData) -> tuple[float, float]:
@@ -96,9 +142,11 @@ def two_stage_optimum(data: PlanningData) -> tuple[float, float]:
     return level, float(pulp.value(plan) or 0.0)
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_plan_asked_for_no_gap_is_the_lexicographic_optimum(seed):
-    data = random_company(seed)
+@pytest.mark.parametrize(
+    ("seed", "extras"), [(s, False) for s in SEEDS] + [(s, True) for s in EXTRA_SEEDS]
+)
+def test_plan_asked_for_no_gap_is_the_lexicographic_optimum(seed, extras):
+    data = random_company(seed, extras)
     level, cost = two_stage_optimum(data)
     result = solve_plan(data, SolverOptions(mip_gap=0.0, whole_units=False))
     assert result.report is not None
