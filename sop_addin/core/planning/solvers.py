@@ -723,9 +723,9 @@ def _highs_run(problem: pulp.LpProblem, mip: bool) -> dict[str, Any]:
         figures["bound"] = float(info.mip_dual_bound)
         # The plan's own cost, not HiGHS's word for it: given a start, HiGHS 1.16 was seen
         # to report an incumbent (and a bound, and "Optimal") 0.2% below what the solution it
-        # returned costs, on a two-product case (upstream: ERGO-Code/HiGHS#2439, an objective
-        # compared across its presolved and original spaces). The bound stays valid (HiGHS
-        # pruned only what its LPs put above it); the claim of optimality does not.
+        # returned costs, on a two-product case (like ERGO-Code/HiGHS#2439: an objective
+        # compared across its presolved and original spaces). Its bound is kept (there it was
+        # below the optimum); its claim of optimality is not.
         cost = float(pulp.value(problem.objective) or 0.0)
         if abs(cost - figures["objective"]) > MISREPORT_TOLERANCE * max(1.0, abs(cost)):
             reported = figures["objective"]
