@@ -20,9 +20,11 @@ TOL = 1e-4
 def _demo_plan(seed: int):
     # Stock pooled per SKU, as the demo was before sites: with its Regions and Lanes the
     # lot-size MILP takes about three times as long to prove its gap (seed 1: 66 s against
-    # 20 s), past this test's 30 s. The per-site invariants are test_planning_sites'.
+    # 20 s). The per-site invariants are test_planning_sites'. The limit is room for a loaded
+    # machine: seed 1 proves its gap in 21 s alone, and under the suite's two workers on a
+    # slow machine it ran past 30 s unproven; the search stops once the gap is proven.
     data = demo_planning_data(seed, pooled=True)
-    return data, solve_plan(data, SolverOptions(time_limit=30.0))
+    return data, solve_plan(data, SolverOptions(time_limit=60.0))
 
 
 @pytest.fixture(scope="module", params=[1, 2, 3])
