@@ -15,7 +15,7 @@ service x K + cost, with K large enough that a unit of the least valued demand o
 dearest buffer over the horizon (capped at 1e4), for at most half the time limit. Then over
 the unmet demand alone from those setups, unless the relaxation proves their level the least
 (with lot sizes one sale more can take a whole lot from another product's buffer, a trade K
-does not price), for at most a tenth of the time limit. Then, with
+does not price), to the least, for at most a tenth of the time limit. Then, with
 the most service those setups can give held (an LP), over cost alone, for the rest of the time
 and to the gap asked; that search is skipped when the start (also tried with the shifts the
 cost stage's relaxation wants) is already within the gap of the LP relaxation's bound, which
