@@ -33,13 +33,11 @@ from sop_addin.core.planning.stages import (
     RELAXATION_BASIS,
     drop_redundant_rows,
     fix_integers,
-    fix_integers_then,
     fixed_lp,
     fixed_lp_service,
     held_expression,
     hold_service,
     integer_values,
-    lp_service,
     require,
     service_weight,
 )
@@ -201,14 +199,15 @@ def mip_search(
             require(first, "lot sizes", mip=True)
         if first.feasible:
             start = integer_values(model)
-    if service and start is not None:
-        start, service_bound[0] = _least_unmet(model, options, clock, start, service_bound[0])
     if service:
         # Hold the most service those setups can give (an LP with them fixed: the search's
         # own incumbent may serve less to save cost); the rounded relaxation is a plan too.
-        level: list[float] = []
-        fix_integers_then(model, start, lambda: level.append(lp_service(model, options)))
-        hold_service(model, level[0])
+        level = fixed_lp_service(model, options, start or {})
+        if start is not None:
+            start, service_bound[0], level = _least_unmet(
+                model, options, clock, start, service_bound[0], level
+            )
+        hold_service(model, level)
     # Stage 2: cost with that service held; its bound is a true bound on cost at that service.
     problem.setObjective(plan)
     start, run, lp_bound = _stage_2_start(model, options, clock, start)
@@ -236,11 +235,13 @@ def _least_unmet(
     clock: Clock,
     start: dict[pulp.LpVariable, float],
     least: float,
-) -> tuple[dict[pulp.LpVariable, float], float]:
-    """Stage 1 as a MIP: the least unmet demand over the setups, from the start's integers,
-    within the first search's share of the time and SERVICE_SEARCH_SHARE of the limit. Returns
-    the integers that serve most and the highest proven bound on the unmet demand (the
-    relaxation's `least`, or the search's).
+    level: float,
+) -> tuple[dict[pulp.LpVariable, float], float, float]:
+    """Stage 1 as a MIP: the least unmet demand over the setups, from the start's integers
+    (whose plan serving most, at `level`, is loaded), within the first search's share of the
+    time and SERVICE_SEARCH_SHARE of the limit. Returns the integers that serve most, the
+    highest proven bound on the unmet demand (the relaxation's `least`, or the search's) and
+    the level those integers reach.
 
     The first search weighs unmet demand K times a unit of cost (service_weight), which puts
     a unit lost above a unit below a buffer for the whole horizon; with lot sizes a unit more
@@ -257,13 +258,12 @@ def _least_unmet(
     """
     problem = model.problem
     service = model.objectives["service"]
-    level = fixed_lp_service(model, options, start)  # what the start's integers serve
     tolerance = SERVICE_TOLERANCE * max(1.0, abs(level))
     # `least` is a bound on stage 1's objective (the shift costs in it); compare like with like
     # as solve.py does: the start's plan is loaded, so its shift cost is known.
     shifts = float(pulp.value(service) or 0.0) - float(pulp.value(held_expression(model)) or 0.0)
     if level + shifts - least <= tolerance or not clock.room_for_mip(FIRST_SEARCH_SHARE):
-        return start, least
+        return start, least, level
     objective = problem.objective
     problem.setObjective(service)
     limit = clock.left(FIRST_SEARCH_SHARE)
@@ -273,11 +273,12 @@ def _least_unmet(
     exact = replace(options, mip_gap=0.0)
     run = run_solver(problem, exact, mip=True, start=start, gap_abs=tolerance, time_limit=limit)
     problem.setObjective(objective)
-    if run.feasible and run.objective is not None and run.objective < level + shifts - tolerance:
-        start = integer_values(model)
     if run.bound is not None:
         least = max(least, run.bound)
-    return start, least
+    if run.feasible and run.objective is not None and run.objective < level + shifts - tolerance:
+        start = integer_values(model)
+        level = fixed_lp_service(model, options, start)
+    return start, least, level
 
 
 def _serves_nearly_all(unmet: float, least: float) -> bool:
