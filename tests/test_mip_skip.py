@@ -77,6 +77,7 @@ def test_a_search_without_room_keeps_the_start_and_says_so(monkeypatch):
     monkeypatch.setattr(mip_search, "MIP_ROOT_FACTOR", 1e12)
     monkeypatch.setattr(mip_search, "SMALL_MIP", 0)  # this tiny MIP as a large one
     monkeypatch.setattr(kept_start, "COST_ROUNDING_SOLVES", 1e12)  # no time to round again
+    monkeypatch.setattr(kept_start, "MOVES_SHARE", 0.0)  # nor to move its integers
     kept = _min_lot_plan()
     report = kept.report
     assert "MIP search skipped" in report.stop_reason
@@ -90,6 +91,25 @@ def test_a_search_without_room_keeps_the_start_and_says_so(monkeypatch):
     assert report.best_bound is not None and report.best_bound <= 121.2 + 1e-6
     assert report.mip_gap == pytest.approx(1 - report.best_bound / 242.4)
     assert report.status == "Feasible, not proven"
+
+
+def test_without_room_for_a_search_the_start_moves_one_integer_at_a_time(monkeypatch):
+    # The start opens both months (242.4); no MIP search fits, nor rounding again: the moves
+    # (integer_moves.py) close February's run, which the LP with everything else fixed prices
+    # at 120 less, and the level held (nothing lost) still met. One run of 60: 121.2.
+    monkeypatch.setattr(mip_search, "relax_and_round", _every_run_open(mip_search.relax_and_round))
+    monkeypatch.setattr(mip_search, "MIP_ROOT_FACTOR", 1e12)
+    monkeypatch.setattr(mip_search, "SMALL_MIP", 0)  # this tiny MIP as a large one
+    monkeypatch.setattr(kept_start, "COST_ROUNDING_SOLVES", 1e12)  # no time to round again
+    kept = _min_lot_plan()
+    report = kept.report
+    assert "MIP search skipped" in report.stop_reason
+    assert "1 of its integers moved one at a time" in report.stop_reason
+    runs = kept.production.loc[kept.production["sku"] == "A", "quantity"]
+    assert runs[runs > 1e-9].tolist() == pytest.approx([60.0])
+    assert kept.balance["unmet"].sum() == pytest.approx(0.0, abs=1e-6)
+    assert report.objective == pytest.approx(121.2, abs=1e-6)
+    assert report.best_bound is not None and report.best_bound <= 121.2 + 1e-6
 
 
 def test_without_room_for_a_search_the_relaxation_is_cut_and_rounded_again(monkeypatch):
@@ -163,6 +183,7 @@ def test_a_stage_1_out_of_time_keeps_the_weighted_plan_and_says_so(monkeypatch):
 
     monkeypatch.setattr(kept_start, "run_solver", no_time_for_stage_1)
     monkeypatch.setattr(kept_start, "COST_ROUNDING_SOLVES", 1e12)  # no time to round again
+    monkeypatch.setattr(kept_start, "MOVES_SHARE", 0.0)  # nor to move its integers
     result = _min_lot_plan()
     report = result.report
     assert "unmet demand held where service x K + cost left it" in report.stop_reason

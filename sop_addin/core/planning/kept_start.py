@@ -6,13 +6,21 @@ See start_as_plan for the order of the LPs and why each starts where it does.
 
 from __future__ import annotations
 
-from dataclasses import replace
+import math
+import time
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import pulp
 
 from sop_addin.core.planning.build import PlanModel
-from sop_addin.core.planning.cost_rounding import COST_CUT_SHARE, COST_ROUNDING_SOLVES, round_again
+from sop_addin.core.planning.cost_rounding import (
+    COST_CUT_SHARE,
+    COST_ROUNDING_SOLVES,
+    SERVES_MORE,
+    round_again,
+)
+from sop_addin.core.planning.integer_moves import MOVES_BASIS, improve_by_moves
 from sop_addin.core.planning.solvers import (
     MIP_TIME_LIMIT,
     SolverOptions,
@@ -22,6 +30,7 @@ from sop_addin.core.planning.solvers import (
     within_gap,
 )
 from sop_addin.core.planning.stages import (
+    COST_BASIS,
     RELAXATION_BASIS,
     add_duals,
     drop_redundant_rows,
@@ -46,6 +55,12 @@ STAGE_1_SHARE = 0.5
 # products it took 49.5 s against a cold relaxation of 12.9 s (one relaxation's time was
 # not enough: no bound, no gap to report).
 BOUND_SHARE = 4.0
+# The moves (integer_moves.py) leave the final LPs this many of the relaxation's cold solves:
+# at 400 products stage 1, the bound at its level and the final LPs took 8-15 s, 10-20 times it.
+MOVES_RESERVE = 20.0
+MOVES_SHARE = 0.15  # of the time limit, at most, for the moves (18 s of the default 120 s)
+MOVE_SOLVES = 5.0  # a move's LP gets this many of the relaxation's cold solves
+ROUND_SOLVES = 10.0  # a round of moves starts with at least this many of them left
 
 
 def start_as_plan(
@@ -70,7 +85,8 @@ def start_as_plan(
     candidates with (212 s at 2000 products) are not needed for one plan. When the start is
     outside the gap and the time left holds COST_ROUNDING_SOLVES cold relaxations, the cost
     relaxation is cut and rounded again first (cost_rounding.round_again); a rounding kept
-    gets stage 1 again, and the bound at its level.
+    gets stage 1 again, and the bound at its level. Then, while outside the gap, its integers
+    move one at a time (_moved, integer_moves.py).
 
     Returns the run to report (its reason: `reason` and what became of the bound and stage 1)
     and the final LPs' run and level.
@@ -90,6 +106,7 @@ def start_as_plan(
         problem, options, mip=False, time_limit=limit, fresh=True, from_mark=RELAXATION_BASIS
     )
     bound = float(pulp.value(plan) or 0.0) if relaxed.proven else None
+    mark = RELAXATION_BASIS  # the basis a bound at another level starts from
     outside = bound is not None and not within_gap(
         relative_gap(cost, min(bound, cost)), options.mip_gap
     )
@@ -99,14 +116,24 @@ def start_as_plan(
         if rounding.bound is not None and bound is not None:
             bound = max(bound, rounding.bound)  # the cuts only raise it
         if rounding.values is not None:
-            start, bound = rounding.values, rounding.bound_at_level
+            start, bound, mark = rounding.values, rounding.bound_at_level, COST_BASIS
             reason = reason.replace("the start's plan kept", "the relaxation cut and rounded again")
             level, first, more, note = _stage_1(model, options, clock, start)
             seconds += more
+    final_mark = None  # the final LPs start from the start's basis given back
+    if bound is not None:
+        moved = _moved(model, options, clock, Stage1(start, level, first, note), bound, mark)
+        if moved.moves:
+            start, level = moved.stage_1.values, moved.stage_1.level
+            first, note = moved.stage_1.prices, moved.stage_1.note
+            bound, seconds = moved.bound, seconds + moved.seconds
+            reason += f"; {moved.moves} of its integers moved one at a time"
+            # From the moves' last plan instead (the start's basis took 10 s from there).
+            final_mark = MOVES_BASIS
     fix_integers(model, start)
     drop_redundant_rows(model)
     whole = weighted_whole(model) if model.objectives["service"] else plan
-    final = stage_2(model, options, whole)
+    final = stage_2(model, options, whole, final_mark)
     add_duals(model, first)
     if bound is None:
         reason += f" (no cost bound: the LP relaxation stopped: {relaxed.reason})"
@@ -115,8 +142,91 @@ def start_as_plan(
     return kept, (replace(final, seconds=seconds + final.seconds), level)
 
 
+@dataclass
+class Stage1:
+    """The integers of a plan, the least unmet demand they allow (the level held), stage 1's
+    prices and a note for SolverReport (_stage_1)."""
+
+    values: dict[pulp.LpVariable, float]
+    level: float
+    prices: dict[str, float]
+    note: str
+
+
+@dataclass
+class Moved:
+    """What moving integers one at a time gave (_moved): the plan's stage 1, the cost bound
+    at its level, the seconds of its LPs and how many moves were kept."""
+
+    stage_1: Stage1
+    bound: float
+    seconds: float
+    moves: int
+
+
+def _moved(
+    model: PlanModel,
+    options: SolverOptions,
+    clock: Clock,
+    stage_1: Stage1,
+    bound: float,
+    mark: str,
+) -> Moved:
+    """The plan's integers moved one at a time (integer_moves.py), for MOVES_SHARE of the time
+    limit at most and never into the last MOVES_RESERVE cold relaxations (the final LPs'),
+    until the plan is within the gap asked of its bound.
+
+    The moves hold the level of unmet demand; the integers they keep may serve more (a lot
+    fewer in one month can free the capacity another product lacked), so stage 1 runs again
+    over them, from the moves' last basis, and the moves go on at the new level: serving more
+    costs more, and they bring that cost down. At the end, a lower level gets the cost bound
+    at that level (every plan serving as much costs no less; from `mark`, the basis of the
+    relaxation last solved, with its cuts)."""
+    problem, plan = model.problem, model.objectives["plan"]
+    moves, seconds, first_level = 0, 0.0, stage_1.level
+    left = clock.left(floor=0.0)
+    budget = MOVES_SHARE * (clock.limit or MIP_TIME_LIMIT)
+    if left is not None:
+        budget = min(budget, left - MOVES_RESERVE * clock.relaxation_seconds)
+    deadline = time.perf_counter() + budget
+    # The gap is measured on the bound at the first level until the last: a plan serving
+    # more also serves that level, so that bound holds for it too.
+    target = bound / (1.0 - options.mip_gap) if options.mip_gap < 1.0 else math.inf
+    # A round starts only with time for its first LP and a few moves (at 400 products a round
+    # started with 4 s left spent them on its first LP).
+    least = max(1.0, ROUND_SOLVES * clock.relaxation_seconds)
+    while deadline - time.perf_counter() >= least:
+        values, _, kept = improve_by_moves(
+            model,
+            options,
+            stage_1.values,
+            deadline - time.perf_counter(),
+            target,
+            MOVE_SOLVES * clock.relaxation_seconds,
+        )
+        if not kept:
+            break
+        moves += kept
+        held = stage_1.level
+        level, prices, more, note = _stage_1(model, options, clock, values, MOVES_BASIS)
+        stage_1, seconds = Stage1(values, level, prices, note), seconds + more
+        if level >= held - SERVES_MORE * max(1.0, abs(held)):
+            break  # the same level: the moves' plan is the plan, at their cost
+    if stage_1.level < first_level - SERVES_MORE * max(1.0, abs(first_level)):
+        problem.setObjective(plan)
+        again = run_solver(problem, options, mip=False, fresh=True, from_mark=mark)
+        if again.proven:
+            bound = max(bound, float(pulp.value(plan) or 0.0))
+        seconds += again.seconds
+    return Moved(stage_1, bound, seconds, moves)
+
+
 def _stage_1(
-    model: PlanModel, options: SolverOptions, clock: Clock, start: dict[pulp.LpVariable, float]
+    model: PlanModel,
+    options: SolverOptions,
+    clock: Clock,
+    start: dict[pulp.LpVariable, float],
+    mark: str | None = None,
 ) -> tuple[float, dict[str, float], float, str]:
     """Stage 1 with the start's integers fixed, from its basis, within STAGE_1_SHARE of the
     relaxation's cold solve at least; its level held. Returns the level, stage 1's prices,
@@ -127,18 +237,22 @@ def _stage_1(
         return 0.0, {}, 0.0, ""
     runs: list[SolverRun] = []
 
-    def solve(objective: pulp.LpAffineExpression, limit: float | None) -> None:
+    def solve(
+        objective: pulp.LpAffineExpression, limit: float | None, mark: str | None = None
+    ) -> None:
         problem.setObjective(objective)
         fix_integers_then(
             model,
             start,
-            lambda: runs.append(run_solver(problem, options, mip=False, time_limit=limit)),
+            lambda: runs.append(
+                run_solver(problem, options, mip=False, time_limit=limit, from_mark=mark)
+            ),
         )
 
     first: dict[str, float] = {}
     note = ""
     limit = max(clock.left(floor=0.0) or 0.0, STAGE_1_SHARE * clock.relaxation_seconds)
-    solve(model.objectives["service"], limit)
+    solve(model.objectives["service"], limit, mark)
     if runs[-1].proven:
         first = duals(problem)
     else:

@@ -22,9 +22,10 @@ cost stage's relaxation wants) is already within the gap of the LP relaxation's 
 the MIP would spend its presolve and root (30-40 s at 400 products) to prove. Every setup, lot
 count and order is then fixed and the two stages are solved as LPs: that plan (never worse
 than the MIP's) is the plan written. When no search fits in the time left (mip_search.Clock:
-at 400 products and more) the start is the plan: its two stages are solved from the start's
-own basis and its cost is bounded by one LP relaxation, which the time limit may cut short
-(then no bound is reported). Two gaps are reported apart, so lost sales are never
+at 400 products and more) the start is the plan, improved one integer at a time while outside
+the gap (integer_moves.py): its two stages are solved from the start's own basis and its cost
+is bounded by one LP relaxation, which the time limit may cut short (then no bound is
+reported). Two gaps are reported apart, so lost sales are never
 inside the cost gap: the cost gap is stage 2's (its bound holds for every plan that serves as
 much), and the unmet-demand gap is the value of unmet demand less the relaxation's least (a
 bound no plan beats; a MILP seldom proves it zero).

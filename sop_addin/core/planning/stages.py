@@ -234,14 +234,20 @@ def stage_1(model: PlanModel, options: SolverOptions) -> tuple[SolverRun, float,
 
 
 def stage_2(
-    model: PlanModel, options: SolverOptions, objective: pulp.LpAffineExpression
+    model: PlanModel,
+    options: SolverOptions,
+    objective: pulp.LpAffineExpression,
+    mark: str | None = None,
 ) -> SolverRun:
-    """Buffers and cost with stage 1's level held (an LP), over `objective`; the problem's
-    objective is the plan's after."""
+    """Buffers and cost with stage 1's level held (an LP), over `objective`, from the basis
+    set aside under `mark` if any (solvers.mark_basis); the problem's objective is the plan's
+    after."""
     problem = model.problem
     problem.setObjective(objective)
     # From stage 1's basis, which meets the level held (solvers.run_solver's `follow`).
-    run = solve_held(model, lambda: run_solver(problem, options, mip=False, follow=True))
+    run = solve_held(
+        model, lambda: run_solver(problem, options, mip=False, follow=True, from_mark=mark)
+    )
     problem.setObjective(model.objectives["plan"])
     require(run, "buffers and cost, LP", mip=False)
     return run
