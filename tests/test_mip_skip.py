@@ -93,39 +93,43 @@ def test_a_search_without_room_keeps_the_start_and_says_so(monkeypatch):
     assert report.status == "Feasible, not proven"
 
 
+def _no_room_for_a_search(monkeypatch):
+    """The start opens every run (_every_run_open), and this tiny MIP counts as a large one
+    with no time for a search."""
+    monkeypatch.setattr(mip_search, "relax_and_round", _every_run_open(mip_search.relax_and_round))
+    monkeypatch.setattr(mip_search, "MIP_ROOT_FACTOR", 1e12)
+    monkeypatch.setattr(mip_search, "SMALL_MIP", 0)
+
+
+def _assert_one_run_of_60(kept):
+    assert "MIP search skipped" in kept.report.stop_reason
+    runs = kept.production.loc[kept.production["sku"] == "A", "quantity"]
+    assert runs[runs > 1e-9].tolist() == pytest.approx([60.0])
+    assert kept.balance["unmet"].sum() == pytest.approx(0.0, abs=1e-6)
+    assert kept.report.objective == pytest.approx(121.2, abs=1e-6)
+
+
 def test_without_room_for_a_search_the_start_moves_one_integer_at_a_time(monkeypatch):
     # The start opens both months (242.4); no MIP search fits, nor rounding again: the moves
     # (integer_moves.py) close February's run, which the LP with everything else fixed prices
     # at 120 less, and the level held (nothing lost) still met. One run of 60: 121.2.
-    monkeypatch.setattr(mip_search, "relax_and_round", _every_run_open(mip_search.relax_and_round))
-    monkeypatch.setattr(mip_search, "MIP_ROOT_FACTOR", 1e12)
-    monkeypatch.setattr(mip_search, "SMALL_MIP", 0)  # this tiny MIP as a large one
+    _no_room_for_a_search(monkeypatch)
     monkeypatch.setattr(kept_start, "COST_ROUNDING_SOLVES", 1e12)  # no time to round again
     kept = _min_lot_plan()
     report = kept.report
-    assert "MIP search skipped" in report.stop_reason
     assert "1 of its integers moved one at a time" in report.stop_reason
-    runs = kept.production.loc[kept.production["sku"] == "A", "quantity"]
-    assert runs[runs > 1e-9].tolist() == pytest.approx([60.0])
-    assert kept.balance["unmet"].sum() == pytest.approx(0.0, abs=1e-6)
-    assert report.objective == pytest.approx(121.2, abs=1e-6)
+    _assert_one_run_of_60(kept)
     assert report.best_bound is not None and report.best_bound <= 121.2 + 1e-6
 
 
 def test_without_room_for_a_search_the_relaxation_is_cut_and_rounded_again(monkeypatch):
     # The start opens both months (242.4, 100% above the bound); no MIP search fits, but
     # rounding again fits: the cost relaxation, cut, rounds to the one run of 60 (121.2).
-    monkeypatch.setattr(mip_search, "relax_and_round", _every_run_open(mip_search.relax_and_round))
-    monkeypatch.setattr(mip_search, "MIP_ROOT_FACTOR", 1e12)
-    monkeypatch.setattr(mip_search, "SMALL_MIP", 0)  # this tiny MIP as a large one
+    _no_room_for_a_search(monkeypatch)
     kept = _min_lot_plan()
     report = kept.report
-    assert "MIP search skipped" in report.stop_reason
     assert "rounded again" in report.stop_reason
-    runs = kept.production.loc[kept.production["sku"] == "A", "quantity"]
-    assert runs[runs > 1e-9].tolist() == pytest.approx([60.0])
-    assert kept.balance["unmet"].sum() == pytest.approx(0.0, abs=1e-6)
-    assert report.objective == pytest.approx(121.2, abs=1e-6)
+    _assert_one_run_of_60(kept)
     # The cut relaxation bounds it, and here its (l,S) cuts make the bound the optimum: the
     # plan is proven optimal without a search.
     assert report.best_bound == pytest.approx(121.2, abs=1e-6)
