@@ -29,10 +29,9 @@ import time
 import pulp
 
 from sop_addin.core.planning.build import PlanModel
+from sop_addin.core.planning.lot_start import Start
 from sop_addin.core.planning.solvers import SolverOptions, mark_basis, run_solver
 from sop_addin.core.planning.stages import fix_integers_then, solve_held
-
-Start = dict[pulp.LpVariable, float]
 
 GAIN_TOLERANCE = 1e-6  # relative: a move must take at least this share off the plan's cost
 PASSES = 3  # the prices are taken again at most this often
@@ -58,9 +57,9 @@ def improve_by_moves(
     problem.setObjective(plan)
     deadline = time.perf_counter() + seconds
     values = dict(start)
-    bounds = {var: (var.lowBound, var.upBound) for var in start}
+    bounds = {var: (var.lowBound, var.upBound) for var in start}  # each move's limits
     kept = 0
-    cost: list[float | None] = [None]
+    cost: float | None = None
 
     def priced(limit: float | None = None, mark: str | None = None) -> bool:
         run = solve_held(
@@ -70,16 +69,16 @@ def improve_by_moves(
         return run.proven
 
     def search() -> None:
-        nonlocal kept
+        nonlocal kept, cost
         if not priced():
             return
         mark_basis(problem, MOVES_BASIS)
-        cost[0] = float(pulp.value(plan) or 0.0)
+        cost = base = float(pulp.value(plan) or 0.0)
         for _ in range(PASSES):
-            moves = _ranked_moves(values, bounds, GAIN_TOLERANCE * max(1.0, abs(cost[0] or 0.0)))
+            moves = _ranked_moves(values, bounds, GAIN_TOLERANCE * max(1.0, abs(base)))
             found = 0
             for _gain, var, value in moves:
-                if time.perf_counter() >= deadline or (cost[0] or 0.0) <= good_enough:
+                if time.perf_counter() >= deadline or base <= good_enough:
                     return
                 before = values[var]
                 var.lowBound = var.upBound = value
@@ -89,10 +88,9 @@ def improve_by_moves(
                     if priced(move_seconds, MOVES_BASIS)
                     else math.inf
                 )
-                base = cost[0] or 0.0
                 if now < base - GAIN_TOLERANCE * max(1.0, abs(base)):
                     values[var] = value
-                    cost[0] = now
+                    cost = base = now
                     mark_basis(problem, MOVES_BASIS)
                     found += 1
                     kept += 1
@@ -104,12 +102,8 @@ def improve_by_moves(
             if not priced(None, MOVES_BASIS):
                 return
 
-    try:
-        fix_integers_then(model, values, search)
-    finally:
-        for var, (low, high) in bounds.items():
-            var.lowBound, var.upBound = low, high
-    return values, cost[0], kept
+    fix_integers_then(model, values, search)  # gives every integer its bounds back
+    return values, cost, kept
 
 
 def _ranked_moves(
