@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import pulp
 import pytest
 
-from sop_addin.core.planning import prepare_planning_data
+from sop_addin.core.planning import SolverOptions, prepare_planning_data
 from sop_addin.core.planning.build import create_model
-from sop_addin.core.planning.solvers import SolverRun
+from sop_addin.core.planning.solvers import SolverRun, run_solver
 from sop_addin.core.planning.stages import (
     HOLD_LOOSER,
     SERVICE_ROW,
+    held_rhs,
     hold_service,
+    level_bound,
     rows_of,
     solve_held,
 )
@@ -52,3 +55,26 @@ def test_without_a_held_level_a_failed_solve_is_not_repeated():
     calls = []
     run = solve_held(model, lambda: calls.append(1) or _run(False, 1.0))
     assert not run.feasible and calls == [1] and not model.loose_hold
+
+
+def test_a_bound_at_a_lower_level_follows_from_the_held_rows_price():
+    # One month, 20 A wanted, made at 2.0 a unit (tiny_tables): held at 10 units lost, the cost
+    # LP makes 10 for 20.0, and each unit of weighted unmet demand served more costs
+    # 2.0 / (A's unmet penalty). Held at 4 units lost it makes 16 for 32.0: the bound from
+    # the first LP's price, without solving the second.
+    data = prepare_planning_data(inputs_from(tiny_tables(horizon=1)), demand({("A", M1): 20.0}))
+    model = create_model(data, relax_lots=True)
+    penalty = float(data.products.at["A", "unmet_penalty"])
+    model.problem.setObjective(model.objectives["plan"])
+    hold_service(model, 10.0 * penalty)
+    assert run_solver(model.problem, SolverOptions(), mip=False).proven
+    first = level_bound(model)
+    assert first.value == pytest.approx(20.0, abs=1e-6)
+    assert first.price == pytest.approx(2.0 / penalty, rel=1e-6)
+    assert first.level == pytest.approx(held_rhs(model))
+    hold_service(model, 4.0 * penalty)
+    assert first.at(held_rhs(model)) == pytest.approx(32.0, abs=1e-5)
+    assert run_solver(model.problem, SolverOptions(), mip=False).proven
+    assert pulp.value(model.objectives["plan"]) == pytest.approx(32.0, abs=1e-6)
+    # Serving less never lowers the bound below the LP's own.
+    assert first.at(first.level + 5.0 * penalty) == first.value

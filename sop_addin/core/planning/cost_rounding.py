@@ -26,8 +26,10 @@ from sop_addin.core.planning.solvers import SolverOptions, mark_basis, run_solve
 from sop_addin.core.planning.stages import (
     COST_BASIS,
     RELAXATION_BASIS,
+    LevelBound,
     held_expression,
     hold_service,
+    level_bound,
     release_service,
     service_weight,
 )
@@ -43,9 +45,9 @@ class Rounding:
     """What rounding again gave: the cost bound at the start's level (None: not proven), and
     when the rounding is kept, its integers and the bound at the level it serves."""
 
-    bound: float | None
+    bound: LevelBound | None
     values: Start | None = None
-    bound_at_level: float | None = None
+    bound_at_level: LevelBound | None = None
 
 
 def round_again(
@@ -68,9 +70,9 @@ def round_again(
     problem, plan, service = model.problem, model.objectives["plan"], model.objectives["service"]
     held = model.held_level
 
-    def cost_bound(mark: str | None = None) -> float | None:
+    def cost_bound(mark: str | None = None) -> LevelBound | None:
         proven = run_solver(problem, options, mip=False, from_mark=mark).proven
-        return float(pulp.value(plan) or 0.0) if proven else None
+        return level_bound(model) if proven else None
 
     def solve_cut() -> bool:
         return run_solver(problem, options, mip=False).feasible

@@ -30,15 +30,17 @@ from sop_addin.core.planning.solvers import (
     within_gap,
 )
 from sop_addin.core.planning.stages import (
-    COST_BASIS,
     RELAXATION_BASIS,
+    LevelBound,
     add_duals,
     drop_redundant_rows,
     duals,
     fix_integers,
     fix_integers_then,
     held_expression,
+    held_rhs,
     hold_service,
+    level_bound,
     require,
     stage_2,
     weighted_whole,
@@ -105,24 +107,25 @@ def start_as_plan(
     relaxed = run_solver(
         problem, options, mip=False, time_limit=limit, fresh=True, from_mark=RELAXATION_BASIS
     )
-    bound = float(pulp.value(plan) or 0.0) if relaxed.proven else None
-    mark = RELAXATION_BASIS  # the basis a bound at another level starts from
+    at_level = level_bound(model) if relaxed.proven else None
+    bound = None if at_level is None else at_level.value
     outside = bound is not None and not within_gap(
         relative_gap(cost, min(bound, cost)), options.mip_gap
     )
     if outside and clock.room_for(COST_ROUNDING_SOLVES):
         seconds_cut = COST_CUT_SHARE * (clock.limit or MIP_TIME_LIMIT)
         rounding = round_again(model, options, seconds_cut, start, cost)
-        if rounding.bound is not None and bound is not None:
-            bound = max(bound, rounding.bound)  # the cuts only raise it
-        if rounding.values is not None:
-            start, bound, mark = rounding.values, rounding.bound_at_level, COST_BASIS
+        if rounding.bound is not None and bound is not None and rounding.bound.value > bound:
+            at_level, bound = rounding.bound, rounding.bound.value  # the cuts only raise it
+        if rounding.values is not None and rounding.bound_at_level is not None:
+            start, at_level = rounding.values, rounding.bound_at_level
+            bound = at_level.value
             reason = reason.replace("the start's plan kept", "the relaxation cut and rounded again")
             level, first, more, note = _stage_1(model, options, clock, start)
             seconds += more
     final_mark = None  # the final LPs start from the start's basis given back
-    if bound is not None:
-        moved = _moved(model, options, clock, Stage1(start, level, first, note), bound, mark)
+    if at_level is not None:
+        moved = _moved(model, options, clock, Stage1(start, level, first, note), at_level)
         if moved.moves:
             start, level = moved.stage_1.values, moved.stage_1.level
             first, note = moved.stage_1.prices, moved.stage_1.note
@@ -169,8 +172,7 @@ def _moved(
     options: SolverOptions,
     clock: Clock,
     stage_1: Stage1,
-    bound: float,
-    mark: str,
+    bound: LevelBound,
 ) -> Moved:
     """The plan's integers moved one at a time (integer_moves.py), for MOVES_SHARE of the time
     limit at most and never into the last MOVES_RESERVE cold relaxations (the final LPs'),
@@ -179,29 +181,25 @@ def _moved(
     The moves hold the level of unmet demand; the integers they keep may serve more (a lot
     fewer in one month can free the capacity another product lacked), so stage 1 runs again
     over them, from the moves' last basis, and the moves go on at the new level: serving more
-    costs more, and they bring that cost down. At the end, a lower level gets the cost bound
-    at that level (every plan serving as much costs no less; from `mark`, the basis of the
-    relaxation last solved, with its cuts)."""
-    problem, plan = model.problem, model.objectives["plan"]
-    moves, seconds, first_level = 0, 0.0, stage_1.level
+    costs more, and they bring that cost down. The cost bound at a lower level comes from the
+    bound's LP at the first level and its shadow price (stages.LevelBound), not a new LP."""
+    moves, seconds = 0, 0.0
     left = clock.left(floor=0.0)
     budget = MOVES_SHARE * (clock.limit or MIP_TIME_LIMIT)
     if left is not None:
         budget = min(budget, left - MOVES_RESERVE * clock.relaxation_seconds)
     deadline = time.perf_counter() + budget
-    # The gap is measured on the bound at the first level until the last: a plan serving
-    # more also serves that level, so that bound holds for it too.
-    target = bound / (1.0 - options.mip_gap) if options.mip_gap < 1.0 else math.inf
     # A round starts only with time for its first LP and a few moves (at 400 products a round
     # started with 4 s left spent them on its first LP).
     least = max(1.0, ROUND_SOLVES * clock.relaxation_seconds)
     while deadline - time.perf_counter() >= least:
+        at_level = bound.at(held_rhs(model))
         values, _, kept = improve_by_moves(
             model,
             options,
             stage_1.values,
             deadline - time.perf_counter(),
-            target,
+            at_level / (1.0 - options.mip_gap) if options.mip_gap < 1.0 else math.inf,
             max(1.0, MOVE_SOLVES * clock.relaxation_seconds),  # under load a tiny LP too
         )
         if not kept:
@@ -212,13 +210,7 @@ def _moved(
         stage_1, seconds = Stage1(values, level, prices, note), seconds + more
         if level >= held - SERVES_MORE * max(1.0, abs(held)):
             break  # the same level: the moves' plan is the plan, at their cost
-    if stage_1.level < first_level - SERVES_MORE * max(1.0, abs(first_level)):
-        problem.setObjective(plan)
-        again = run_solver(problem, options, mip=False, fresh=True, from_mark=mark)
-        if again.proven:
-            bound = max(bound, float(pulp.value(plan) or 0.0))
-        seconds += again.seconds
-    return Moved(stage_1, bound, seconds, moves)
+    return Moved(stage_1, bound.at(held_rhs(model)), seconds, moves)
 
 
 def _stage_1(
