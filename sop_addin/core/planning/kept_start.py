@@ -60,7 +60,7 @@ BOUND_SHARE = 4.0
 # The moves (integer_moves.py) leave the final LPs this many of the relaxation's cold solves:
 # at 400 products stage 1, the bound at its level and the final LPs took 8-15 s, 10-20 times it.
 MOVES_RESERVE = 20.0
-MOVES_SHARE = 0.15  # of the time limit, at most, for the moves (18 s of the default 120 s)
+MOVES_SHARE = 0.06  # of the time limit, at most, for the moves (7.2 s of the default 120 s)
 MOVE_SOLVES = 5.0  # a move's LP gets this many of the relaxation's cold solves (1 s at least)
 ROUND_SOLVES = 10.0  # a round of moves starts with at least this many of them left
 
