@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pulp
 import pytest
 
@@ -78,3 +80,13 @@ def test_a_bound_at_a_lower_level_follows_from_the_held_rows_price():
     assert pulp.value(model.objectives["plan"]) == pytest.approx(32.0, abs=1e-6)
     # Serving less never lowers the bound below the LP's own.
     assert first.at(first.level + 5.0 * penalty) == first.value
+
+
+def test_without_a_level_held_the_bound_is_the_lps_own():
+    data = prepare_planning_data(inputs_from(tiny_tables(horizon=1)), demand({("A", M1): 20.0}))
+    model = create_model(data, relax_lots=True)
+    model.problem.setObjective(model.objectives["plan"])
+    assert run_solver(model.problem, SolverOptions(), mip=False).proven
+    bound = level_bound(model)
+    assert bound.price == 0.0 and bound.level == math.inf and held_rhs(model) == math.inf
+    assert bound.at(0.0) == bound.value == pytest.approx(0.0, abs=1e-9)  # nothing made

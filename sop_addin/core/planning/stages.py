@@ -187,6 +187,8 @@ class LevelBound:
 
     def at(self, level: float) -> float:
         """The bound for every plan whose held row's right-hand side is `level`."""
+        if not self.price:  # also with no level held (inf), where 0 x inf is no number
+            return self.value
         return self.value + self.price * max(0.0, self.level - level)
 
 
