@@ -19,7 +19,7 @@ demand; solve_plan, 120 s limit), the first round kept 9 moves in 17 s and took 
 (0.46%) off the plan at its level (mostly a lot fewer in the first month); those integers also
 serve more, which costs more: the plan written went from 1.45% to 1.24% above its bound,
 serving 210 units more for 89,000 less (the solve took 60 s against 31 s). With the 7 s the
-kept start now gives them (kept_start.MOVES_SHARE), that data gets one move (the best: a
+kept start now gives them (kept_start.MOVES_SOLVES), that data gets one move (the best: a
 month's setup closed, 190,000 off), since the first-ranked moves' LPs are the slow ones (a
 timeout of 3 s, an infeasible 1.2 s); the 400-SKU cycle's data keeps nearly all the units.
 """

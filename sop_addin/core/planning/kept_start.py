@@ -60,7 +60,12 @@ BOUND_SHARE = 4.0
 # The moves (integer_moves.py) leave the final LPs this many of the relaxation's cold solves:
 # at 400 products stage 1, the bound at its level and the final LPs took 8-15 s, 10-20 times it.
 MOVES_RESERVE = 20.0
-MOVES_SHARE = 0.06  # of the time limit, at most, for the moves (7.2 s of the default 120 s)
+# The moves get this many of the relaxation's cold solves (7-8 s at 400 products), so that
+# they buy the same moves on a slower machine, and cost the cycle the same share of its time
+# (bench_cycle.py: 1.38x the --lp wall with 7.2 s, 1.49x with 9.6 s, 1.65x with 18 s) ...
+MOVES_SOLVES = 12.0
+MOVES_AT_LEAST = 2.0  # ... or this many seconds (a tiny model's relaxation takes hundredths)
+MOVES_SHARE = 0.15  # ... and at most this share of the time limit
 MOVE_SOLVES = 5.0  # a move's LP gets this many of the relaxation's cold solves (1 s at least)
 ROUND_SOLVES = 10.0  # a round of moves starts with at least this many of them left
 
@@ -174,8 +179,9 @@ def _moved(
     stage_1: Stage1,
     bound: LevelBound,
 ) -> Moved:
-    """The plan's integers moved one at a time (integer_moves.py), for MOVES_SHARE of the time
-    limit at most and never into the last MOVES_RESERVE cold relaxations (the final LPs'),
+    """The plan's integers moved one at a time (integer_moves.py), for MOVES_SOLVES cold
+    relaxations (MOVES_SHARE of the time limit at most) and never into the last
+    MOVES_RESERVE (the final LPs'),
     until the plan is within the gap asked of its bound.
 
     The moves hold the level of unmet demand; the integers they keep may serve more (a lot
@@ -185,7 +191,10 @@ def _moved(
     bound's LP at the first level and its shadow price (stages.LevelBound), not a new LP."""
     moves, seconds = 0, 0.0
     left = clock.left(floor=0.0)
-    budget = MOVES_SHARE * (clock.limit or MIP_TIME_LIMIT)
+    budget = min(
+        MOVES_SHARE * (clock.limit or MIP_TIME_LIMIT),
+        max(MOVES_AT_LEAST, MOVES_SOLVES * clock.relaxation_seconds),
+    )
     if left is not None:
         budget = min(budget, left - MOVES_RESERVE * clock.relaxation_seconds)
     deadline = time.perf_counter() + budget
