@@ -59,15 +59,21 @@ def test_without_a_held_level_a_failed_solve_is_not_repeated():
     assert not run.feasible and calls == [1] and not model.loose_hold
 
 
+def _cost_model():
+    """One month, 20 A wanted, lot rules relaxed, the problem's objective the plan's cost."""
+    data = prepare_planning_data(inputs_from(tiny_tables(horizon=1)), demand({("A", M1): 20.0}))
+    model = create_model(data, relax_lots=True)
+    model.problem.setObjective(model.objectives["plan"])
+    return data, model
+
+
 def test_a_bound_at_a_lower_level_follows_from_the_held_rows_price():
     # One month, 20 A wanted, made at 2.0 a unit (tiny_tables): held at 10 units lost, the cost
     # LP makes 10 for 20.0, and each unit of weighted unmet demand served more costs
     # 2.0 / (A's unmet penalty). Held at 4 units lost it makes 16 for 32.0: the bound from
     # the first LP's price, without solving the second.
-    data = prepare_planning_data(inputs_from(tiny_tables(horizon=1)), demand({("A", M1): 20.0}))
-    model = create_model(data, relax_lots=True)
+    data, model = _cost_model()
     penalty = float(data.products.at["A", "unmet_penalty"])
-    model.problem.setObjective(model.objectives["plan"])
     hold_service(model, 10.0 * penalty)
     assert run_solver(model.problem, SolverOptions(), mip=False).proven
     first = level_bound(model)
@@ -83,9 +89,7 @@ def test_a_bound_at_a_lower_level_follows_from_the_held_rows_price():
 
 
 def test_without_a_level_held_the_bound_is_the_lps_own():
-    data = prepare_planning_data(inputs_from(tiny_tables(horizon=1)), demand({("A", M1): 20.0}))
-    model = create_model(data, relax_lots=True)
-    model.problem.setObjective(model.objectives["plan"])
+    _data, model = _cost_model()
     assert run_solver(model.problem, SolverOptions(), mip=False).proven
     bound = level_bound(model)
     assert bound.price == 0.0 and bound.level == math.inf and held_rhs(model) == math.inf

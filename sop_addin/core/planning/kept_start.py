@@ -66,7 +66,7 @@ MOVES_RESERVE = 20.0
 MOVES_SOLVES = 12.0
 MOVES_AT_LEAST = 2.0  # ... or this many seconds (a tiny model's relaxation takes hundredths)
 MOVES_SHARE = 0.15  # ... and at most this share of the time limit
-MOVE_SOLVES = 5.0  # a move's LP gets this many of the relaxation's cold solves (1 s at least)
+MOVE_LP_SOLVES = 5.0  # a move's LP gets this many of the relaxation's cold solves (1 s at least)
 ROUND_SOLVES = 10.0  # a round of moves starts with at least this many of them left
 
 
@@ -102,7 +102,7 @@ def start_as_plan(
     # The start's plan is loaded (lot_start.relax_and_round): a weighted optimum with its
     # integers fixed, so its cost is the least at the level it serves.
     cost = float(pulp.value(plan) or 0.0)
-    level, first, seconds, note = _stage_1(model, options, clock, start)
+    stage, seconds = _stage_1(model, options, clock, start)
     problem.setObjective(plan)
     limit = max(clock.left(floor=0.0) or 0.0, BOUND_SHARE * clock.relaxation_seconds)
     # From the relaxation's basis (solvers.mark_basis), feasible here, by the primal simplex;
@@ -113,41 +113,39 @@ def start_as_plan(
         problem, options, mip=False, time_limit=limit, fresh=True, from_mark=RELAXATION_BASIS
     )
     at_level = level_bound(model) if relaxed.proven else None
-    bound = None if at_level is None else at_level.value
-    outside = bound is not None and not within_gap(
-        relative_gap(cost, min(bound, cost)), options.mip_gap
+    outside = at_level is not None and not within_gap(
+        relative_gap(cost, min(at_level.value, cost)), options.mip_gap
     )
-    if outside and clock.room_for(COST_ROUNDING_SOLVES):
+    if at_level is not None and outside and clock.room_for(COST_ROUNDING_SOLVES):
         seconds_cut = COST_CUT_SHARE * (clock.limit or MIP_TIME_LIMIT)
         rounding = round_again(model, options, seconds_cut, start, cost)
-        if rounding.bound is not None and bound is not None and rounding.bound.value > bound:
-            at_level, bound = rounding.bound, rounding.bound.value  # the cuts only raise it
+        if rounding.bound is not None and rounding.bound.value > at_level.value:
+            at_level = rounding.bound  # the cuts only raise it
         if rounding.values is not None and rounding.bound_at_level is not None:
-            start, at_level = rounding.values, rounding.bound_at_level
-            bound = at_level.value
+            at_level = rounding.bound_at_level
             reason = reason.replace("the start's plan kept", "the relaxation cut and rounded again")
-            level, first, more, note = _stage_1(model, options, clock, start)
+            stage, more = _stage_1(model, options, clock, rounding.values)
             seconds += more
     final_mark = None  # the final LPs start from the start's basis given back
     if at_level is not None:
-        moved = _moved(model, options, clock, Stage1(start, level, first, note), at_level)
-        if moved.moves:
-            start, level = moved.stage_1.values, moved.stage_1.level
-            first, note = moved.stage_1.prices, moved.stage_1.note
-            bound, seconds = moved.bound, seconds + moved.seconds
-            reason += f"; {moved.moves} of its integers moved one at a time"
+        moved, more, moves = _moved(model, options, clock, stage, at_level)
+        if moves:
+            stage, seconds = moved, seconds + more
+            reason += f"; {moves} of its integers moved one at a time"
             # From the moves' last plan instead (the start's basis took 10 s from there).
             final_mark = MOVES_BASIS
-    fix_integers(model, start)
+    # The bound at the level the plan's integers serve (held now: _stage_1).
+    bound = None if at_level is None else at_level.at(held_rhs(model))
+    fix_integers(model, stage.values)
     drop_redundant_rows(model)
     whole = weighted_whole(model) if model.objectives["service"] else plan
     final = stage_2(model, options, whole, final_mark)
-    add_duals(model, first)
+    add_duals(model, stage.prices)
     if bound is None:
         reason += f" (no cost bound: the LP relaxation stopped: {relaxed.reason})"
-    reason += note
+    reason += stage.note
     kept = replace(relaxed, reason=reason, feasible=True, proven=False, objective=None, bound=bound)
-    return kept, (replace(final, seconds=seconds + final.seconds), level)
+    return kept, (replace(final, seconds=seconds + final.seconds), stage.level)
 
 
 @dataclass
@@ -161,34 +159,23 @@ class Stage1:
     note: str
 
 
-@dataclass
-class Moved:
-    """What moving integers one at a time gave (_moved): the plan's stage 1, the cost bound
-    at its level, the seconds of its LPs and how many moves were kept."""
-
-    stage_1: Stage1
-    bound: float
-    seconds: float
-    moves: int
-
-
 def _moved(
     model: PlanModel,
     options: SolverOptions,
     clock: Clock,
     stage_1: Stage1,
     bound: LevelBound,
-) -> Moved:
+) -> tuple[Stage1, float, int]:
     """The plan's integers moved one at a time (integer_moves.py), for MOVES_SOLVES cold
     relaxations (MOVES_SHARE of the time limit at most) and never into the last
-    MOVES_RESERVE (the final LPs'),
-    until the plan is within the gap asked of its bound.
+    MOVES_RESERVE (the final LPs'), until the plan is within the gap asked of its bound.
 
     The moves hold the level of unmet demand; the integers they keep may serve more (a lot
     fewer in one month can free the capacity another product lacked), so stage 1 runs again
     over them, from the moves' last basis, and the moves go on at the new level: serving more
     costs more, and they bring that cost down. The cost bound at a lower level comes from the
-    bound's LP at the first level and its shadow price (stages.LevelBound), not a new LP."""
+    bound's LP at the first level and its shadow price (stages.LevelBound), not a new LP.
+    Returns the moved plan's stage 1, the seconds of its LPs and how many moves were kept."""
     moves, seconds = 0, 0.0
     left = clock.left(floor=0.0)
     budget = min(
@@ -209,17 +196,17 @@ def _moved(
             stage_1.values,
             deadline - time.perf_counter(),
             at_level / (1.0 - options.mip_gap) if options.mip_gap < 1.0 else math.inf,
-            max(1.0, MOVE_SOLVES * clock.relaxation_seconds),  # under load a tiny LP too
+            max(1.0, MOVE_LP_SOLVES * clock.relaxation_seconds),  # under load a tiny LP too
         )
         if not kept:
             break
         moves += kept
         held = stage_1.level
-        level, prices, more, note = _stage_1(model, options, clock, values, MOVES_BASIS)
-        stage_1, seconds = Stage1(values, level, prices, note), seconds + more
-        if level >= held - SERVES_MORE * max(1.0, abs(held)):
+        stage_1, more = _stage_1(model, options, clock, values, MOVES_BASIS)
+        seconds += more
+        if stage_1.level >= held - SERVES_MORE * max(1.0, abs(held)):
             break  # the same level: the moves' plan is the plan, at their cost
-    return Moved(stage_1, bound.at(held_rhs(model)), seconds, moves)
+    return stage_1, seconds, moves
 
 
 def _stage_1(
@@ -228,14 +215,14 @@ def _stage_1(
     clock: Clock,
     start: dict[pulp.LpVariable, float],
     mark: str | None = None,
-) -> tuple[float, dict[str, float], float, str]:
-    """Stage 1 with the start's integers fixed, from its basis, within STAGE_1_SHARE of the
-    relaxation's cold solve at least; its level held. Returns the level, stage 1's prices,
-    the seconds and a note for SolverReport when it ran out of time (the weighted whole's
-    plan is then the level, and every price is stage 2's)."""
+) -> tuple[Stage1, float]:
+    """Stage 1 with the start's integers fixed, from its basis (or the one set aside under
+    `mark`), within STAGE_1_SHARE of the relaxation's cold solve at least; its level held.
+    Returns the Stage1 (its note for SolverReport says when it ran out of time: the weighted
+    whole's plan is then the level, and every price is stage 2's) and the seconds."""
     problem = model.problem
     if not model.objectives["service"]:
-        return 0.0, {}, 0.0, ""
+        return Stage1(start, 0.0, {}, ""), 0.0
     runs: list[SolverRun] = []
 
     def solve(
@@ -264,4 +251,4 @@ def _stage_1(
         note = f"; unmet demand held where service x K + cost left it ({runs[0].reason})"
     level = float(pulp.value(held_expression(model)) or 0.0)
     hold_service(model, level)
-    return level, first, sum(run.seconds for run in runs), note
+    return Stage1(start, level, first, note), sum(run.seconds for run in runs)
