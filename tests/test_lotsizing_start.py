@@ -123,9 +123,9 @@ def test_in_a_hurry_the_start_takes_the_first_rounding_that_fits():
         model = create_model(data)
         solved = []
 
-        def solve_lp(model=model, solved=solved):
+        def solve_lp(limit, model=model, solved=solved):
             solved.append(1)
-            return run_solver(model.problem, SolverOptions(), mip=False).feasible
+            return run_solver(model.problem, SolverOptions(), mip=False, time_limit=limit).proven
 
         starts[hurry] = relax_and_round(model, solve_lp, hurry=lambda h=hurry: h)
         calls[hurry] = len(solved)

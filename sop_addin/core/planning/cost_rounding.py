@@ -79,13 +79,14 @@ def round_again(
 
     solved: list[bool] = []
 
-    def solve_lp() -> bool:
+    def solve_lp(limit: float | None) -> bool:
         # The first from the relaxation's basis (solvers.mark_basis; without one, in a new
         # model: from the start's basis the relaxation took 12 s at 400 products, cold 2 s);
         # the rounding's plans follow warm from it.
         first = not solved
         mark = RELAXATION_BASIS if first else None
-        solved.append(run_solver(problem, options, mip=False, fresh=first, from_mark=mark).feasible)
+        run = run_solver(problem, options, mip=False, time_limit=limit, fresh=first, from_mark=mark)
+        solved.append(run.feasible if limit is None else run.proven)
         return solved[-1]
 
     add_lot_cover_cuts(model, solve_cut, seconds, min_gain=COST_CUT_MIN_GAIN, objective=plan)

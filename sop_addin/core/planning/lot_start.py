@@ -32,18 +32,25 @@ quantity the surplus of earlier rounded-up lots still covers is not ordered or m
 from __future__ import annotations
 
 import math
+import time
 from collections import defaultdict
 from collections.abc import Callable
 
 import pulp
 
 from sop_addin.core.planning.build import LegalRuns, PlanModel, legal_runs
+from sop_addin.core.planning.run_fit import fit_to_capacity
 from sop_addin.core.planning.second_sources import round_source_orders
 from sop_addin.core.planning.shifts import round_shifts
 
 INTEGER_KINDS = ("setup", "lots", "order", "source_order", "shifts")
 
 Start = dict[pulp.LpVariable, float]
+# Solves the loaded problem as an LP within a time limit (None: none); True when its plan is
+# feasible (within a limit: solved to optimality in it).
+SolveLP = Callable[[float | None], bool]
+CANDIDATE_FACTOR = 2.0  # a candidate's LP after the first feasible one gets 2x its seconds
+CANDIDATE_LEAST = 1.0  # ... or this many seconds (a tiny LP under load)
 
 
 def _value(var: pulp.LpVariable) -> float:
@@ -102,7 +109,7 @@ def grouped_runs(
 
 
 def relax_and_round(
-    model: PlanModel, solve_lp: Callable[[], bool], hurry: Callable[[], bool] = lambda: False
+    model: PlanModel, solve_lp: SolveLP, hurry: Callable[[], bool] = lambda: False
 ) -> Start | None:
     """Integer values of a feasible plan near the LP relaxation, or None if none was found.
 
@@ -114,7 +121,7 @@ def relax_and_round(
     saved = {var: (var.lowBound, var.upBound) for kind in INTEGER_KINDS for var in v[kind].values()}
     start: Start = {}
     try:
-        if not solve_lp():
+        if not solve_lp(None):
             return None
         # Whole shifts (rounded up) and second-source orders (open where the relaxation buys
         # the MOQ) keep the relaxation's plan feasible; they stay fixed from here on.
@@ -152,6 +159,8 @@ def relax_and_round(
             [_round_runs(model, made, 1.0, math.floor)],
         ]
         for candidates in tries:
+            # Cut back to the hours each month has (run_fit.py): whole lots can ask for more.
+            candidates = [fit_to_capacity(model, values, made) for values in candidates]
             chosen = _best(model, solve_lp, start, candidates, hurry)
             if chosen is not None:
                 start.update(chosen)
@@ -183,24 +192,32 @@ def _until_purchases_arrive(model: PlanModel, early: Start, late: Start) -> list
 
 def _best(
     model: PlanModel,
-    solve_lp: Callable[[], bool],
+    solve_lp: SolveLP,
     fixed: Start,
     candidates: list[Start],
     hurry: Callable[[], bool],
 ) -> Start | None:
     """The candidate values whose LP (with them and `fixed` fixed) has the lowest objective,
     or the first feasible once `hurry` says so; None when no candidate's LP is feasible. The
-    winner's LP solution is the one loaded."""
+    winner's LP solution is the one loaded.
+
+    The first feasible candidate's LP takes what it takes; each after it gets CANDIDATE_FACTOR
+    times that (a candidate whose LP crawls is left): at 2000 products one ran for minutes,
+    warm from the candidate before it, where the first took 10 s."""
     best: tuple[float, int] | None = None
     last = -1  # the candidate whose LP was solved last
+    limit: float | None = None
     for i, values in enumerate(candidates):
         if best is not None and hurry():
             break
         last = i
-        if _solves(model, solve_lp, {**fixed, **values}):
+        started = time.perf_counter()
+        if _solves(model, solve_lp, {**fixed, **values}, limit):
             objective = float(pulp.value(model.problem.objective) or 0.0)
             if best is None or objective < best[0] - 1e-9 * max(1.0, abs(objective)):
                 best = (objective, i)
+            if limit is None:
+                limit = max(CANDIDATE_LEAST, CANDIDATE_FACTOR * (time.perf_counter() - started))
     if best is None:
         return None
     if best[1] != last:  # load the winner's plan again
@@ -208,10 +225,10 @@ def _best(
     return candidates[best[1]]
 
 
-def _solves(model: PlanModel, solve_lp: Callable[[], bool], values: Start) -> bool:
+def _solves(model: PlanModel, solve_lp: SolveLP, values: Start, limit: float | None = None) -> bool:
     for var, value in values.items():
         _fix(var, value)
-    return solve_lp()
+    return solve_lp(limit)
 
 
 def _order_values(model: PlanModel, bought: dict[tuple[str, int], float], merge: bool) -> Start:

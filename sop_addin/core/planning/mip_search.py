@@ -54,6 +54,10 @@ STOPPED_BY_LIMIT = ("Time limit reached", "Interrupted by user")  # HiGHS's word
 NEAR_GAP = 2.0  # x the gap asked: an attempt this close is followed by more than one other
 SERVICE_TOLERANCE = 1e-7  # relative: unmet demand this close to its bound is the least
 SERVICE_SEARCH_SHARE = 0.1  # of the time limit, at most, for the search over unmet demand alone
+# The start's rounding takes the first candidate that fits once the time left holds fewer cold
+# relaxations than this: the cost bound's LP (kept_start.BOUND_SHARE), stage 1 and the final
+# LPs still to come (at 2000 products each candidate's LP took 4-13 s, the relaxation 11 s).
+HURRY_SOLVES = 6.0
 
 
 class Clock:
@@ -118,11 +122,14 @@ def mip_search(
         clock.saw_relaxation(run.seconds)
         return run.feasible
 
-    def solve_start_lp() -> bool:
+    def solve_start_lp(limit: float | None) -> bool:
         # The start is the plan written when no search runs or finds one: its LPs are not
         # cut short by the time limit (at 2000 products the cut rounds and two cold solves of
-        # the relaxation outlasted the 120 s limit; cut to 1 s, no start was found).
-        run = run_solver(problem, options, mip=False)
+        # the relaxation outlasted the 120 s limit; cut to 1 s, no start was found), only by
+        # the rounding's own `limit` on a candidate after the first (lot_start._best).
+        run = run_solver(problem, options, mip=False, time_limit=limit)
+        if limit is not None:
+            return run.proven
         if pending_bound and run.proven:
             # The first is the relaxation, finished past the time limit: the least unmet
             # demand warm from it (2.7 s at 2000 products), then its plan again, to round
@@ -169,8 +176,8 @@ def mip_search(
         if relaxation_bound(clock.left()):
             service_bound[0] = float(pulp.value(service) or 0.0)
     problem.setObjective(weight * service + plan)
-    # Out of time, the first candidate rounding that fits is the start: each costs an LP.
-    start = relax_and_round(model, solve_start_lp, hurry=lambda: clock.left(floor=0.0) == 0.0)
+    # Short of time, the first candidate rounding that fits is the start: each costs an LP.
+    start = relax_and_round(model, solve_start_lp, hurry=lambda: not clock.room_for(HURRY_SOLVES))
     start = start_without_rounding(model, options, clock, start)  # relax-and-fix (relax_fix.py)
     if start is not None and not clock.room_for_mip():
         # Neither search fits in the time left (at 400 products and more): the start is the
