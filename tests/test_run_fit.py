@@ -75,3 +75,22 @@ def test_lots_above_what_was_made_go_before_any_run_closes(made_b):
     expected = [1.0, 1.0, 0.0, 0.0] if made_b == 10.0 else [0.0, 0.0, 1.0, 1.0]
     assert [fitted[var] for var in (setup_a, lots_a, setup_b, lots_b)] == expected
     assert _solves(model, fitted)
+
+
+def test_overtime_is_room_the_rounding_keeps():
+    # 40 h of overtime a month: 120 h of room. The 145 h rounding gives back only A's lot above
+    # the 50 it made (2 lots: 70 h; 115 h in all), and the LP plans it with 35 h of overtime.
+    tables = tiny_tables()
+    tables["Routings"]["lot_multiple"] = [30.0, 20.0]
+    tables["Routings"]["setup_hours"] = [10.0, 5.0]
+    tables["Resources"]["overtime_hours_max"] = [40.0]
+    tables["Resources"]["overtime_cost_per_hour"] = [1.0]
+    data = prepare_planning_data(inputs_from(tables), demand({("A", M1): 50.0, ("B", M1): 10.0}))
+    model = create_model(data)
+    setup_a, lots_a, setup_b, lots_b = _january(model)
+    rounded = {setup_a: 1.0, lots_a: 3.0, setup_b: 1.0, lots_b: 1.0}
+    made = {("A", "R1", 0): 50.0, ("B", "R1", 0): 10.0}
+    fitted = fit_to_capacity(model, rounded, made)
+    assert [fitted[var] for var in (setup_a, lots_a, setup_b, lots_b)] == [1.0, 2.0, 1.0, 1.0]
+    assert _solves(model, fitted)
+    assert model.variables["overtime"][("R1", 0)].varValue == pytest.approx(35.0)

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import pulp
 
-from sop_addin.core.planning.build import PlanModel, legal_runs, run_room
+from sop_addin.core.planning.build import PlanModel, legal_runs
 
 EPS = 1e-6  # hours: roundoff the capacity row tolerates
 
@@ -61,17 +61,17 @@ def fit_to_capacity(
     model: PlanModel, values: dict[pulp.LpVariable, float], made: dict[tuple[str, str, int], float]
 ) -> dict[pulp.LpVariable, float]:
     """The rounding `values` (setups and lot counts; others pass through) with runs cut back
-    until each resource-month's forced hours fit its room (build.run_room): first the lots
+    until each resource-month's forced hours fit its capacity row (_room): first the lots
     rounded above what the relaxation made (`made`), the runs rounded furthest above it first;
     then lots down to each run's smallest legal run; then whole runs closed, those that made
     least first."""
     fitted = dict(values)
-    room = run_room(model.data)
+    room = _room(model)
     by_month: dict[tuple[str, int], list[_Run]] = defaultdict(list)
     for run in _open_runs(model, fitted, made):
         by_month[(run.key[1], run.key[2])].append(run)
     for (res, t), runs in by_month.items():
-        excess = sum(run.hours(fitted) for run in runs) - room.get((res, t), 0.0)
+        excess = sum(run.hours(fitted) for run in runs) - room.get((res, t), math.inf)
         if excess <= EPS:
             continue
         furthest_above = sorted(runs, key=lambda r: r.made - r.output(fitted))
@@ -87,6 +87,24 @@ def fit_to_capacity(
                 if run.lots is not None:
                     fitted[run.lots] = 0.0
     return fitted
+
+
+def _room(model: PlanModel) -> dict[tuple[str, int], float]:
+    """Per resource and month, the hours its capacity row gives runs: its right-hand side (run
+    time net of maintenance and firm hours) plus the most its overtime and the shifts fixed so
+    far (shifts.py; the rounding fixes them first) add. Overload is not room: it is the
+    penalised slack firm hours beyond capacity use. Unbounded room (a column without an upper
+    bound) is infinite: nothing is cut there."""
+    overload = set(model.variables["overload"].values())
+    room: dict[tuple[str, int], float] = {}
+    for key, row in model.constraints.get("Resource-capacity", {}).items():
+        hours = float(row.getUb())
+        for var, coefficient in row.items():
+            if coefficient >= 0 or var in overload:
+                continue
+            hours = math.inf if var.upBound is None else hours - coefficient * var.upBound
+        room[key] = hours
+    return room
 
 
 def _open_runs(
