@@ -21,8 +21,8 @@ quantity the surplus of earlier rounded-up lots still covers is not ordered or m
    400 products the ungrouped start paid 4x the relaxation's setup cost) or not; or a run
    opens wherever the plan makes anything and lot counts round up; or, until purchases can
    arrive, runs are rounded to the nearest legal lot, consolidated after (the best of the
-   four); if
-   none fits (forcing more output or changeover hours can break capacity or materials), a
+   four), each first cut back to the hours its months have (run_fit.py); if
+   none fits (forcing more output earlier can still break materials), a
    run opens where the plan makes at least half the smallest legal run and counts round to
    the nearest; failing that, a run opens only where the plan already makes the smallest
    legal run and counts round down, which always fits. The LP solved with these fixed is the
