@@ -110,16 +110,14 @@ def _room(model: PlanModel) -> dict[tuple[str, int], float]:
 def _open_runs(
     model: PlanModel, values: dict[pulp.LpVariable, float], made: dict[tuple[str, str, int], float]
 ) -> list[_Run]:
+    """The runs `values` opens, in key order: the same cut-back every time."""
     v, routes = model.variables, model.data.routings
     runs = []
-    for key in {*v["setup"], *v["lots"]}:
+    for key in sorted({*v["setup"], *v["lots"]}):
         setup, lots = v["setup"].get(key), v["lots"].get(key)
-        if (setup is not None and values.get(setup, 0.0) < 0.5) or (
-            setup is None and (lots is None or values.get(lots, 0.0) <= 0.0)
-        ):
-            continue  # closed: it takes no hours
-        if (setup is not None and setup not in values) or (lots is not None and lots not in values):
-            continue  # not fixed by this rounding
+        # Closed (or not in the rounding: nothing forced) takes no hours.
+        if values.get(setup, 0.0) < 0.5 if setup is not None else values.get(lots, 0.0) <= 0:
+            continue
         route = routes.loc[(key[0], key[1])]
         runs.append(
             _Run(
@@ -133,7 +131,6 @@ def _open_runs(
                 made.get(key, 0.0),
             )
         )
-    runs.sort(key=lambda run: run.key)  # the same cut-back every time
     return runs
 
 
