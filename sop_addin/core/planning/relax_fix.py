@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import pulp
 
-from sop_addin.core.planning.lot_start import INTEGER_KINDS
+from sop_addin.core.planning.fix_optimize import integer_months
 from sop_addin.core.planning.solvers import SolverOptions, run_solver
 from sop_addin.core.planning.stages import fixed_lp
 
@@ -56,10 +56,7 @@ def start_without_rounding(
 def relax_and_fix(model: PlanModel, options: SolverOptions, seconds: float | None) -> Start | None:
     """Integer values of a plan found window by window (module docstring); None when a
     window's MIP found no plan in its time. The integers get their kind and bounds back."""
-    months: dict[pulp.LpVariable, int] = {}
-    for kind in INTEGER_KINDS:
-        for key, var in model.variables[kind].items():
-            months[var] = key[-1] if isinstance(key[-1], int) else 0  # keys end with the month
+    months = integer_months(model)
     if not months:
         return None
     horizon = max(months.values()) + 1
