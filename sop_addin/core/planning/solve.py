@@ -19,7 +19,9 @@ does not price), to the least, for at most a tenth of the time limit. Then, with
 the most service those setups can give held (an LP), over cost alone, for the rest of the time
 and to the gap asked; that search is skipped when the start (also tried with the shifts the
 cost stage's relaxation wants) is already within the gap of the LP relaxation's bound, which
-the MIP would spend its presolve and root (30-40 s at 400 products) to prove. Every setup, lot
+the MIP would spend its presolve and root (30-40 s at 400 products) to prove; its start, and
+the plan each of its attempts hands the next, are first improved by fix-and-optimize
+(fix_optimize.py: windows of months as small MIPs, the other integers fixed). Every setup, lot
 count and order is then fixed and the two stages are solved as LPs: that plan (never worse
 than the MIP's) is the plan written. When no search fits in the time left (mip_search.Clock:
 at 400 products and more) the start is the plan, improved one integer at a time while outside
